@@ -1,0 +1,136 @@
+package io.tidemark.agent;
+
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.security.PinnedCertificateTrust;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.TrustOptions;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** The agent's side of the agent protocol (docs/agent-protocol.md), over HTTPS. */
+public final class IngestClient implements AutoCloseable {
+
+    public static final String VERSION = "0.1.0";
+    private static final String BSON = "application/bson";
+
+    private final HttpClient http;
+    private final URI base;
+    private final String apiKey;
+
+    /**
+     * Trusts the server by pinned certificate fingerprint when one is given, else by CA file, else
+     * by the JVM's trust store. Host names are verified except under a pin, where the pin is the identity.
+     */
+    public IngestClient(Vertx vertx, String serverUrl, String apiKey, String pinSha256, Path caFile) {
+        this.base = URI.create(serverUrl.endsWith("/") ? serverUrl.substring(0, serverUrl.length() - 1) : serverUrl);
+        if (!"https".equals(base.getScheme())) {
+            throw new IllegalArgumentException("the Backup HTTP service is reached over https, not " + serverUrl);
+        }
+        this.apiKey = apiKey;
+        HttpClientOptions options = new HttpClientOptions().setSsl(true).setKeepAlive(true)
+                .setConnectTimeout(10_000).setIdleTimeout(120);
+        if (pinSha256 != null && !pinSha256.isBlank()) {
+            options.setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(pinSha256))).setVerifyHost(false);
+        } else if (caFile != null) {
+            options.setTrustOptions(new PemTrustOptions().addCertPath(caFile.toString())).setVerifyHost(true);
+        } else {
+            options.setVerifyHost(true);
+        }
+        this.http = vertx.createHttpClient(options, new io.vertx.core.http.PoolOptions().setHttp1MaxSize(4));
+    }
+
+    public Future<JsonObject> register(String deployment, String hostname) {
+        return json(HttpMethod.POST, "/agent/v1/register", new JsonObject().put("deployment", deployment)
+                .put("agentVersion", VERSION).put("hostname", hostname));
+    }
+
+    public Future<JsonObject> heartbeat(String job, JsonObject status) {
+        return json(HttpMethod.POST, jobPath(job) + "/heartbeat", status.copy().put("agentVersion", VERSION));
+    }
+
+    public Future<JsonObject> resyncRequired(String job, String reason) {
+        return json(HttpMethod.POST, jobPath(job) + "/resync-required", new JsonObject().put("reason", reason));
+    }
+
+    public Future<Long> beginSync(String job, OpTime startTs, OpTime fetchStartTs) {
+        return json(HttpMethod.POST, jobPath(job) + "/sync/begin", new JsonObject()
+                .put("startTs", startTs.toJson()).put("fetchStartTs", fetchStartTs.toJson()))
+                .map(r -> r.getLong("generation"));
+    }
+
+    public Future<Void> putCollection(String job, long gen, String ns, byte[] infoAndIndexes) {
+        return bson(HttpMethod.PUT, jobPath(job) + "/sync/" + gen + "/collections/" + encode(ns), Buffer.buffer(infoAndIndexes))
+                .mapEmpty();
+    }
+
+    public Future<Void> putSlice(String job, long gen, String ns, long seq, Buffer documents) {
+        return bson(HttpMethod.PUT, jobPath(job) + "/sync/" + gen + "/slices/" + seq + "?ns=" + encode(ns), documents).mapEmpty();
+    }
+
+    public Future<JsonObject> endSync(String job, long gen, OpTime endTs, long documents, int collections) {
+        return json(HttpMethod.POST, jobPath(job) + "/sync/" + gen + "/end", new JsonObject()
+                .put("endTs", endTs.toJson()).put("documents", documents).put("collections", collections));
+    }
+
+    /** Sends entries that follow {@code prev}; completes with the acknowledged (durable) position. */
+    public Future<OpTime> sendOplog(String job, OpTime prev, Buffer entries) {
+        return bson(HttpMethod.POST, jobPath(job) + "/oplog?prev=" + prev, entries)
+                .map(r -> OpTime.fromJson(r.getJsonObject("ackTs")));
+    }
+
+    private Future<JsonObject> json(HttpMethod method, String path, JsonObject body) {
+        return send(method, path, "application/json", body.toBuffer());
+    }
+
+    private Future<JsonObject> bson(HttpMethod method, String path, Buffer body) {
+        return send(method, path, BSON, body);
+    }
+
+    private Future<JsonObject> send(HttpMethod method, String path, String contentType, Buffer body) {
+        RequestOptions options = new RequestOptions().setMethod(method).setAbsoluteURI(base + path)
+                .putHeader("Authorization", "Bearer " + apiKey).putHeader("Content-Type", contentType)
+                .setTimeout(120_000);
+        return http.request(options)
+                .compose(req -> req.send(body))
+                .compose(resp -> resp.body().map(b -> {
+                    JsonObject json;
+                    try {
+                        json = b.length() == 0 ? new JsonObject() : b.toJsonObject();
+                    } catch (RuntimeException e) {
+                        json = new JsonObject().put("error", b.toString());
+                    }
+                    if (resp.statusCode() >= 400 && resp.statusCode() < 500) {
+                        throw new IngestRejection(resp.statusCode(), json, method + " " + path.replaceAll("\\?.*", ""));
+                    }
+                    if (resp.statusCode() >= 300) {
+                        throw new IllegalStateException(method + " " + path + " failed with " + resp.statusCode() + ": "
+                                + json.getString("error", json.encode()));
+                    }
+                    return json;
+                }));
+    }
+
+    private static String jobPath(String job) {
+        return "/agent/v1/jobs/" + encode(job);
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    @Override
+    public void close() {
+        http.close();
+    }
+}

@@ -1,0 +1,152 @@
+package io.tidemark.ingest;
+
+import io.tidemark.shared.bus.Addresses;
+import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.jobs.JobState;
+import io.tidemark.shared.jobs.JobStore;
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.store.OplogStore;
+import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.Futures;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Appends agents' oplog batches to the oplog store. A batch is accepted only where it continues
+ * the stored chain exactly ({@code prev} equals the stored tip); its acknowledgement is sent only
+ * once the store has it durably; a resent batch is acknowledged again without being stored twice.
+ */
+final class OplogIntake {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OplogIntake.class);
+
+    private final Vertx vertx;
+    private final Context context;
+    private final Stores stores;
+    private final IngestMetrics metrics;
+    private final JobSerializer serializer;
+    /** Last durable position per job; confined to the event loop; reloaded from the store when unknown. */
+    private final Map<String, OpTime> tips = new HashMap<>();
+    private final Map<String, OpTime> unrecorded = new HashMap<>();
+    private final Set<String> recording = new HashSet<>();
+
+    OplogIntake(Vertx vertx, Context context, Stores stores, IngestMetrics metrics, JobSerializer serializer) {
+        this.vertx = vertx;
+        this.context = context;
+        this.stores = stores;
+        this.metrics = metrics;
+        this.serializer = serializer;
+    }
+
+    /** The last durable oplog position of a job whose sync has begun, else null. */
+    Future<OpTime> tip(JsonObject job) {
+        String id = job.getString("_id");
+        OpTime cached = tips.get(id);
+        if (cached != null) {
+            return Future.succeededFuture(cached);
+        }
+        return Futures.of(stores.oplog().latest(id), context).map(latest -> {
+            OpTime tip = latest != null ? latest.last() : syncFetchStart(job);
+            if (tip != null) {
+                tips.put(id, tip);
+            }
+            return tip;
+        });
+    }
+
+    void resetTip(String job, OpTime tip) {
+        tips.put(job, tip);
+    }
+
+    Future<OpTime> accept(String jobId, OpTime prev, byte[] body, long arrivedNanos) {
+        return serializer.run(jobId, () -> stores.jobs().find(jobId).compose(job -> {
+            JobState state = JobStore.state(job);
+            if (state != JobState.ACTIVE && state != JobState.INITIAL_SYNC || syncFetchStart(job) == null) {
+                metrics.rejected("job-state");
+                throw ApiException.conflict("job " + jobId + " does not accept oplog now: it is " + state
+                        + (syncFetchStart(job) == null ? " and no initial sync has begun" : ""),
+                        new JsonObject().put("state", state.name()));
+            }
+            return tip(job).compose(tip -> {
+                if (prev.equals(tip)) {
+                    return append(jobId, prev, body, arrivedNanos);
+                }
+                if (prev.isAfter(tip)) {
+                    metrics.rejected("gap");
+                    throw ApiException.conflict("gap: the batch follows " + prev + " but the stored oplog ends at " + tip,
+                            new JsonObject().put("storedTs", tip.toJson()));
+                }
+                return resent(jobId, prev, body, tip);
+            });
+        }));
+    }
+
+    private Future<OpTime> append(String jobId, OpTime prev, byte[] body, long arrivedNanos) {
+        return vertx.executeBlocking(() -> OplogBatch.parse(prev, body), false)
+                .compose(batch -> Futures.of(stores.oplog().store(jobId, prev, batch.first(), batch.last(), batch.count(), batch.raw()), context)
+                        .map(result -> {
+                            tips.put(jobId, batch.last());
+                            metrics.batchStored(jobId, batch.count(), batch.raw().length, System.nanoTime() - arrivedNanos);
+                            vertx.eventBus().publish(Addresses.OPLOG_STORED,
+                                    new JsonObject().put("job", jobId).put("storedTs", batch.last().toJson()));
+                            recordStored(jobId, batch.last());
+                            return batch.last();
+                        }))
+                .onFailure(e -> {
+                    if (!(e instanceof ApiException)) {
+                        tips.remove(jobId);
+                    }
+                });
+    }
+
+    /** A batch before the tip: acknowledged if it is exactly a batch we hold, refused otherwise. */
+    private Future<OpTime> resent(String jobId, OpTime prev, byte[] body, OpTime tip) {
+        return Futures.of(stores.oplog().following(jobId, prev), context).compose(stored ->
+                vertx.executeBlocking(() -> OplogBatch.parse(prev, body), false).map(batch -> {
+                    if (stored != null && stored.last().equals(batch.last()) && stored.count() == batch.count()) {
+                        metrics.batchOutcome(jobId, "duplicate");
+                        return stored.last();
+                    }
+                    metrics.rejected("overlap");
+                    throw ApiException.conflict("the batch after " + prev + " overlaps the stored oplog, which ends at "
+                            + tip + "; resume from there", new JsonObject().put("storedTs", tip.toJson()));
+                }));
+    }
+
+    /** Copies the tip to the job document for status, coalescing so the ack path never waits on it. */
+    private void recordStored(String jobId, OpTime storedTs) {
+        unrecorded.put(jobId, storedTs);
+        if (recording.add(jobId)) {
+            flushStored(jobId);
+        }
+    }
+
+    private void flushStored(String jobId) {
+        OpTime next = unrecorded.remove(jobId);
+        if (next == null) {
+            recording.remove(jobId);
+            return;
+        }
+        stores.jobs().recordStored(jobId, next)
+                .onFailure(e -> LOG.warn("job {}: could not record storedTs {}: {}", jobId, next, e.getMessage()))
+                .onComplete(ar -> flushStored(jobId));
+    }
+
+    static OpTime syncFetchStart(JsonObject job) {
+        JsonObject sync = job.getJsonObject("sync");
+        return sync == null ? null : OpTime.fromJson(sync.getJsonObject("fetchStartTs"));
+    }
+
+    OplogStore store() {
+        return stores.oplog();
+    }
+}

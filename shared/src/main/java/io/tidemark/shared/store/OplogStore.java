@@ -1,0 +1,139 @@
+package io.tidemark.shared.store;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoWriteException;
+import com.mongodb.client.model.Filters;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.reactivestreams.client.MongoCollection;
+import com.mongodb.reactivestreams.client.MongoDatabase;
+import io.tidemark.shared.oplog.OpTime;
+import org.bson.BsonDateTime;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonString;
+import org.bson.RawBsonDocument;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The oplog store: a job's oplog as a chain of zstd-compressed batches keyed by job and position
+ * range. Each batch records the position it follows ({@code prev}), so a reader can prove the
+ * chain has no gap.
+ */
+public final class OplogStore {
+
+    static final String COLLECTION = "oplog";
+
+    private final MongoCollection<BsonDocument> batches;
+    private final MongoCollection<RawBsonDocument> rawBatches;
+    private final MongoCollection<BsonDocument> parts;
+    private final MongoCollection<RawBsonDocument> rawParts;
+
+    OplogStore(MongoDatabase db) {
+        this.batches = db.getCollection(COLLECTION, BsonDocument.class);
+        this.rawBatches = db.getCollection(COLLECTION, RawBsonDocument.class);
+        this.parts = db.getCollection(COLLECTION + ".parts", BsonDocument.class);
+        this.rawParts = db.getCollection(COLLECTION + ".parts", RawBsonDocument.class);
+    }
+
+    Mono<Void> createIndexes() {
+        return Mono.from(batches.createIndex(Indexes.ascending("job", "last"), new IndexOptions().name("job_last")))
+                .then();
+    }
+
+    /** A stored batch's header, without its payload. */
+    public record BatchInfo(String job, OpTime prev, OpTime first, OpTime last, int count, int rawBytes) {
+        static BatchInfo of(RawBsonDocument d) {
+            return new BatchInfo(d.getString("job").getValue(), OpTime.of(d.getTimestamp("prev")),
+                    OpTime.of(d.getTimestamp("first")), OpTime.of(d.getTimestamp("last")),
+                    d.getInt32("n").getValue(), d.getInt32("rawBytes").getValue());
+        }
+    }
+
+    /** Outcome of storing a batch. */
+    public enum StoreResult { STORED, ALREADY_STORED }
+
+    /**
+     * Stores entries {@code first..last} that follow {@code prev}. Storing the same batch again is a
+     * no-op; a different batch at the same place is a conflict.
+     */
+    public Mono<StoreResult> store(String job, OpTime prev, OpTime first, OpTime last, int count, byte[] raw) {
+        // Keyed by the position the batch follows: the unique primary key then refuses a second,
+        // different batch at the same place, so the chain can never fork, whatever the store.
+        BsonDocument id = new BsonDocument("job", new BsonString(job)).append("prev", prev.toBson());
+        BsonDocument doc = new BsonDocument("_id", id)
+                .append("job", new BsonString(job))
+                .append("prev", prev.toBson())
+                .append("first", first.toBson())
+                .append("last", last.toBson())
+                .append("n", new BsonInt32(count))
+                .append("createdAt", new BsonDateTime(System.currentTimeMillis()));
+        return StoredPayload.attach(doc, raw, parts)
+                .flatMap(d -> Mono.from(batches.insertOne(d)))
+                .map(r -> StoreResult.STORED)
+                .onErrorResume(e -> isDuplicateKey(e), e -> Mono.from(rawBatches.find(Filters.eq("_id", id))
+                                .projection(Projections.exclude("data")).first())
+                        .map(BatchInfo::of)
+                        .flatMap(existing -> existing.last().equals(last) && existing.count() == count
+                                && existing.prev().equals(prev)
+                                ? Mono.just(StoreResult.ALREADY_STORED)
+                                : Mono.error(new IllegalStateException("a different batch is already stored at "
+                                        + prev + " for job " + job))));
+    }
+
+    /** The newest stored batch of a job, if any. */
+    public Mono<BatchInfo> latest(String job) {
+        return Mono.from(rawBatches.find(Filters.eq("job", job)).projection(Projections.exclude("data"))
+                        .sort(Sorts.descending("last")).limit(1).first())
+                .map(BatchInfo::of);
+    }
+
+    /** The oldest stored batch of a job, if any. */
+    public Mono<BatchInfo> oldest(String job) {
+        return Mono.from(rawBatches.find(Filters.eq("job", job)).projection(Projections.exclude("data"))
+                        .sort(Sorts.ascending("last")).limit(1).first())
+                .map(BatchInfo::of);
+    }
+
+    /** The stored batch that follows {@code prev}, if any. */
+    public Mono<BatchInfo> following(String job, OpTime prev) {
+        BsonDocument id = new BsonDocument("job", new BsonString(job)).append("prev", prev.toBson());
+        return Mono.from(rawBatches.find(Filters.eq("_id", id)).projection(Projections.exclude("data")).first())
+                .map(BatchInfo::of);
+    }
+
+    /** Headers of the batches ending after {@code after}, oldest first. */
+    public Flux<BatchInfo> batchesAfter(String job, OpTime after, int limit) {
+        return Flux.from(rawBatches.find(Filters.and(Filters.eq("job", job), Filters.gt("last", after.toBson())))
+                        .projection(Projections.exclude("data")).sort(Sorts.ascending("last")).limit(limit))
+                .map(BatchInfo::of);
+    }
+
+    /**
+     * Batches (header and concatenated raw BSON entries) ending after {@code after}, oldest first,
+     * at most {@code limit}; the caller pages on and pulls at its own pace.
+     */
+    public Flux<Batch> readAfter(String job, OpTime after, int limit) {
+        return Flux.from(rawBatches.find(Filters.and(Filters.eq("job", job), Filters.gt("last", after.toBson())))
+                        .sort(Sorts.ascending("last")).limit(limit).batchSize(Math.min(limit, 16)))
+                .concatMap(d -> StoredPayload.read(d, rawParts).map(raw -> new Batch(BatchInfo.of(d), raw)), 1);
+    }
+
+    /** One stored batch with its entries. */
+    public record Batch(BatchInfo info, byte[] entries) {
+    }
+
+    /** Removes every batch of a job (a resync starts its oplog anew). */
+    public Mono<Long> deleteJob(String job) {
+        return Mono.from(parts.deleteMany(StoredPayload.partsOf("job", new BsonString(job))))
+                .then(Mono.from(batches.deleteMany(Filters.eq("job", job))))
+                .map(r -> r.getDeletedCount());
+    }
+
+    static boolean isDuplicateKey(Throwable e) {
+        return e instanceof MongoWriteException w && w.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
+    }
+}
