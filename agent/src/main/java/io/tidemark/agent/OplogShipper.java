@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * being filled, and the tail is read only as fast as batches are acknowledged, so a slow service
  * slows the agent's reads instead of growing its memory.
  */
-final class OplogShipper {
+public final class OplogShipper {
 
     private static final Logger LOG = LoggerFactory.getLogger(OplogShipper.class);
     private static final Object TICK = new Object();
@@ -31,7 +31,7 @@ final class OplogShipper {
     private final int maxBytes;
     private final Duration maxAge;
 
-    OplogShipper(IngestClient client, String job, int maxBytes, Duration maxAge) {
+    public OplogShipper(IngestClient client, String job, int maxBytes, Duration maxAge) {
         this.client = client;
         this.job = job;
         this.maxBytes = maxBytes;
@@ -39,7 +39,7 @@ final class OplogShipper {
     }
 
     /** Ships {@code entries} (which follow {@code from}); emits each acknowledged position. */
-    Flux<OpTime> ship(Flux<RawBsonDocument> entries, OpTime from, Consumer<OpTime> onAck) {
+    public Flux<OpTime> ship(Flux<RawBsonDocument> entries, OpTime from, Consumer<OpTime> onAck) {
         OpTime[] acked = {from};
         SizeBoundary boundary = new SizeBoundary(maxBytes);
         Flux<Object> withTicks = Flux.merge(64, entries.map(e -> (Object) e),

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class IngestMetrics {
 
     private final MeterRegistry registry;
-    private final Map<String, AtomicReference<Double>> lag = new ConcurrentHashMap<>();
+    /** Gauges live as long as the process-wide registry, so their values do too (a restarted service reuses them). */
+    private static final Map<String, AtomicReference<Double>> LAG = new ConcurrentHashMap<>();
 
     IngestMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -50,7 +51,7 @@ final class IngestMetrics {
     }
 
     void lag(String job, double seconds) {
-        lag.computeIfAbsent(job, j -> {
+        LAG.computeIfAbsent(job, j -> {
             AtomicReference<Double> ref = new AtomicReference<>(0.0);
             Gauge.builder("tidemark.ingest.lag", ref, AtomicReference::get).baseUnit("seconds")
                     .description("How far the stored oplog trails the source, as the agent last reported")

@@ -1,0 +1,78 @@
+package io.tidemark.deploy;
+
+import io.tidemark.agent.Agent;
+import io.tidemark.agent.AgentSettings;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.security.CredentialsFile;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+@Command(name = "agent", description = "Back up a replica set: initial sync, then follow its oplog.")
+final class AgentCommand implements Runnable {
+
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    @Option(names = "--source", required = true, description = "MongoDB URI of the replica set to back up.")
+    String source;
+
+    @Option(names = "--name", required = true, description = "Deployment name; the first contact registers it.")
+    String name;
+
+    @Option(names = "--server", description = "Backup HTTP service URL (default: the local server's, from the data dir).")
+    String server;
+
+    @Option(names = "--api-key", description = "Agent API key (default: from <dataDir>/credentials.json).")
+    String apiKey;
+
+    @Option(names = "--pin", description = "SHA-256 fingerprint of the service's certificate to trust.")
+    String pin;
+
+    @Option(names = "--ca-file", description = "PEM file of the CA (or certificate) to trust for the service.")
+    Path caFile;
+
+    @Override
+    public void run() {
+        TidemarkConfig config = common.load();
+        JsonObject local = server == null || apiKey == null || (pin == null && caFile == null)
+                ? localCredentials(config) : new JsonObject();
+        String url = server != null ? server : local.getString("ingestUrl");
+        String key = apiKey != null ? apiKey : local.getString("agentKey");
+        String pinned = pin != null ? pin : caFile == null && server == null ? local.getString("certificateSha256") : null;
+        if (url == null || key == null) {
+            throw new CliException("give --server and --api-key, or run on the server's machine with its --data-dir");
+        }
+        Vertx vertx = Vertx.vertx();
+        Agent agent = new Agent(vertx, new AgentSettings(source, name, url, key, pinned, caFile, config.agent()));
+        try {
+            agent.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            vertx.close();
+            throw new CliException("the agent could not start: " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.stop();
+            vertx.close();
+            stopped.countDown();
+        }, "tidemark-agent-shutdown"));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static JsonObject localCredentials(TidemarkConfig config) {
+        Path file = CredentialsFile.path(config.dataPath());
+        return Files.exists(file) ? CredentialsFile.read(config.dataPath()) : new JsonObject();
+    }
+}

@@ -1,0 +1,48 @@
+package io.tidemark.deploy;
+
+import io.tidemark.shared.security.ApiKeys;
+import io.tidemark.shared.security.CredentialsFile;
+import io.tidemark.shared.store.Stores;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * First start: creates the first admin token and agent key and writes them once to
+ * {@code <dataDir>/credentials.json}; the store keeps only their hashes.
+ */
+final class Bootstrap {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Bootstrap.class);
+
+    private Bootstrap() {
+    }
+
+    static Future<Void> ensureCredentials(Stores stores, Path dataDir) {
+        ApiKeys keys = stores.keys();
+        return keys.anyActive(ApiKeys.Kind.ADMIN).compose(any -> {
+            if (any) {
+                return Future.succeededFuture();
+            }
+            return keys.create(ApiKeys.Kind.ADMIN, "initial admin token")
+                    .compose(admin -> keys.create(ApiKeys.Kind.AGENT, "initial agent key").map(agent -> {
+                        Path file = CredentialsFile.path(dataDir);
+                        try {
+                            if (Files.exists(file)) {
+                                Path old = dataDir.resolve(CredentialsFile.NAME + ".replaced-" + System.currentTimeMillis());
+                                Files.move(file, old);
+                                LOG.warn("the store holds no admin key but {} existed; kept it as {}", file, old);
+                            }
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                        CredentialsFile.writeSecrets(dataDir, admin.token(), agent.token());
+                        LOG.info("created the first admin token and agent key; written once to {} (mode 0600)", file);
+                        return null;
+                    }));
+        });
+    }
+}

@@ -1,0 +1,27 @@
+package io.tidemark.deploy;
+
+import io.tidemark.shared.config.ConfigLoader;
+import io.tidemark.shared.config.TidemarkConfig;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Options every command shares: where the configuration and the data dir are. */
+final class CommonOptions {
+
+    @Option(names = "--config", description = "YAML configuration file (TIDEMARK_* environment variables override it).")
+    Path config;
+
+    @Option(names = "--data-dir", description = "Data directory (default ./tidemark-data, or the config's dataDir).")
+    Path dataDir;
+
+    TidemarkConfig load() {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        if (dataDir != null) {
+            env.put("TIDEMARK_DATADIR", dataDir.toString());
+        }
+        return ConfigLoader.load(config, env);
+    }
+}

@@ -1,0 +1,98 @@
+package io.tidemark.deploy;
+
+import com.mongodb.reactivestreams.client.MongoClient;
+import com.mongodb.reactivestreams.client.MongoClients;
+import io.tidemark.agent.Agent;
+import io.tidemark.agent.AgentSettings;
+import io.tidemark.deploy.demo.DemoDataset;
+import io.tidemark.deploy.demo.DemoWorkload;
+import io.tidemark.ingest.JobsApi;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.security.CredentialsFile;
+import io.tidemark.shared.store.EmbeddedMongo;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.TimeUnit;
+
+@Command(name = "demo", description = "Everything in one process: the server on its embedded store, a demo replica set "
+        + "with sample data and a steady write load, and an agent backing it up.")
+final class DemoCommand implements Runnable {
+
+    @Mixin
+    CommonOptions common = new CommonOptions();
+
+    @Option(names = "--duration", defaultValue = "0", description = "Stop after this many seconds (0: run until Ctrl-C).")
+    int duration;
+
+    @Option(names = "--ops-per-second", defaultValue = "50", description = "Write load on the demo source.")
+    int opsPerSecond;
+
+    @Override
+    public void run() {
+        TidemarkConfig config = common.load();
+        say("starting the Tidemark server (data dir " + config.dataPath() + ")");
+        TidemarkServer server = TidemarkServer.start(config);
+        EmbeddedMongo source = EmbeddedMongo.inMemoryWithOplog();
+        MongoClient sourceClient = MongoClients.create(source.uri());
+        Agent agent = null;
+        DemoWorkload load = null;
+        try {
+            say("demo source (an in-process MongoDB-wire server with an oplog) at " + source.uri() + "; loading sample data");
+            DemoDataset data = new DemoDataset();
+            long docs = data.load(sourceClient, 2_000, 500, 10_000, 5_000);
+            say("loaded " + docs + " documents into shop.customers, shop.products, shop.orders, analytics.events");
+            load = new DemoWorkload(sourceClient, data, 2_000, 500);
+            load.start(opsPerSecond);
+            say("write load running: about " + opsPerSecond + " inserts/updates/deletes a second");
+
+            JsonObject creds = CredentialsFile.read(config.dataPath());
+            agent = new Agent(server.vertx(), new AgentSettings(source.uri(), "demo-shop", server.ingestUrl(),
+                    creds.getString("agentKey"), creds.getString("certificateSha256"), null, config.agent()));
+            agent.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            say("agent started for deployment 'demo-shop'");
+            String api = server.apiUrl();
+            String ca = creds.getString("certificateFile");
+            say("look at:");
+            System.out.println("    curl --cacert " + ca + " " + api + "/health");
+            System.out.println("    curl --cacert " + ca + " " + api + "/metrics");
+            System.out.println("    curl --cacert " + ca + " -H \"Authorization: Bearer $(jq -r .adminToken "
+                    + CredentialsFile.path(config.dataPath()) + ")\" " + api + "/api/v1/jobs");
+            System.out.println("    java -jar deploy/target/tidemark.jar jobs list" + dataDirFlag());
+            long stopAt = duration > 0 ? System.currentTimeMillis() + duration * 1000L : Long.MAX_VALUE;
+            while (System.currentTimeMillis() < stopAt) {
+                Thread.sleep(Math.min(5_000, Math.max(1, stopAt - System.currentTimeMillis())));
+                for (JsonObject job : server.stores().jobs().list().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)) {
+                    JsonObject v = JobsApi.view(job);
+                    say(String.format("job %s: %s, stored oplog up to %s, %d source writes so far", v.getString("name"),
+                            v.getString("state"), JobsCommand.ts(v.getJsonObject("storedTs")), load.operations()));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            throw new CliException("the demo failed: " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+        } finally {
+            if (load != null) {
+                load.close();
+            }
+            if (agent != null) {
+                agent.stop();
+            }
+            sourceClient.close();
+            source.close();
+            server.close();
+            say("demo stopped");
+        }
+    }
+
+    private String dataDirFlag() {
+        return common.dataDir == null ? "" : " --data-dir " + common.dataDir;
+    }
+
+    private static void say(String line) {
+        System.out.println("[demo] " + line);
+    }
+}

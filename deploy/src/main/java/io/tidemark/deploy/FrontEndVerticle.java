@@ -1,0 +1,88 @@
+package io.tidemark.deploy;
+
+import io.tidemark.ingest.JobsApi;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.http.ErrorResponses;
+import io.tidemark.shared.metrics.Metrics;
+import io.tidemark.shared.security.ApiKeys;
+import io.tidemark.shared.security.AuthenticationException;
+import io.tidemark.shared.security.SelfSignedTls;
+import io.tidemark.shared.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/**
+ * The front end on 8080: the REST API under {@code /api/v1} (admin bearer token), Prometheus
+ * {@code /metrics} and {@code /health}. Stateless, so several can stand behind a load balancer.
+ */
+final class FrontEndVerticle extends VerticleBase {
+
+    private static final long API_BODY_LIMIT = 1024 * 1024;
+
+    private final TidemarkConfig config;
+    private final Stores stores;
+    private final SelfSignedTls.Material tls;
+    private HttpServer server;
+
+    FrontEndVerticle(TidemarkConfig config, Stores stores, SelfSignedTls.Material tls) {
+        this.config = config;
+        this.stores = stores;
+        this.tls = tls;
+    }
+
+    @Override
+    public Future<?> start() {
+        Router router = Router.router(vertx);
+        router.get("/health").handler(ctx -> stores.metadata().runCommand("ping", new JsonObject().put("ping", 1))
+                .onSuccess(r -> ctx.json(new JsonObject().put("status", "UP").put("store", stores.embedded() ? "embedded" : "external")))
+                .onFailure(e -> ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
+                        .end(new JsonObject().put("status", "DOWN").put("error", e.getMessage()).encode())));
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(Metrics.registry().scrape()));
+
+        Router api = Router.router(vertx);
+        api.route().handler(BodyHandler.create(false).setBodyLimit(API_BODY_LIMIT));
+        api.route().handler(this::authenticate);
+        api.route("/*").subRouter(JobsApi.router(vertx, stores));
+        api.route("/*").subRouter(KeysApi.router(vertx, stores));
+        api.route().failureHandler(ErrorResponses::handle);
+        router.route("/api/v1/*").subRouter(api);
+        router.route().failureHandler(ErrorResponses::handle);
+        router.route().last().handler(ctx -> ctx.fail(404));
+
+        HttpServerOptions options = new HttpServerOptions().setHost(config.api().host()).setPort(config.api().port())
+                .setCompressionSupported(true);
+        if (tls != null) {
+            options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                    .setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()));
+        }
+        return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+    }
+
+    int port() {
+        return server.actualPort();
+    }
+
+    private void authenticate(RoutingContext ctx) {
+        String header = ctx.request().getHeader("Authorization");
+        if (header == null || !header.startsWith("Bearer ")) {
+            ctx.fail(new AuthenticationException("an admin token is required (Authorization: Bearer <token>)"));
+            return;
+        }
+        stores.keys().authenticate(header.substring(7).trim(), ApiKeys.Kind.ADMIN).onComplete(ar -> {
+            if (ar.succeeded()) {
+                ctx.next();
+            } else {
+                ctx.fail(ar.cause());
+            }
+        });
+    }
+}

@@ -1,0 +1,138 @@
+package io.tidemark.deploy;
+
+import io.tidemark.ingest.IngestVerticle;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.security.CredentialsFile;
+import io.tidemark.shared.security.SelfSignedTls;
+import io.tidemark.shared.store.Stores;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+
+/**
+ * One Tidemark server process: opens the stores, makes sure credentials and TLS material exist,
+ * and deploys the Backup HTTP service (8081) and the front end (8080).
+ */
+public final class TidemarkServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TidemarkServer.class);
+
+    private final TidemarkConfig config;
+    private final Vertx vertx;
+    private Stores stores;
+    private SelfSignedTls.Material ingestTls;
+    private int ingestPort;
+    private int apiPort;
+    private boolean apiTls;
+
+    private TidemarkServer(TidemarkConfig config, Vertx vertx) {
+        this.config = config;
+        this.vertx = vertx;
+    }
+
+    /** Starts a server; blocks the calling (non-event-loop) thread until it listens. */
+    public static TidemarkServer start(TidemarkConfig config) {
+        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+        TidemarkServer server = new TidemarkServer(config, vertx);
+        try {
+            server.deploy().toCompletionStage().toCompletableFuture().get();
+        } catch (Exception e) {
+            server.close();
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+            throw new IllegalStateException("the server could not start: " + cause.getMessage(), cause);
+        }
+        return server;
+    }
+
+    private Future<Void> deploy() {
+        Path dataDir = config.dataPath();
+        return Stores.open(vertx, config).compose(s -> {
+            stores = s;
+            return vertx.executeBlocking(() -> {
+                ingestTls = tlsFor(config.ingest().tls(), dataDir);
+                return null;
+            });
+        }).compose(v -> Bootstrap.ensureCredentials(stores, dataDir)).compose(v -> {
+            IngestVerticle ingest = new IngestVerticle(config, stores, ingestTls);
+            return vertx.deployVerticle(ingest).map(id -> ingest);
+        }).compose(ingest -> {
+            ingestPort = ingest.port();
+            apiTls = config.api().tls().enabled();
+            SelfSignedTls.Material tls = apiTls ? tlsFor(config.api().tls().files(), dataDir) : null;
+            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls);
+            return vertx.deployVerticle(front).map(id -> front);
+        }).compose(front -> {
+            apiPort = front.port();
+            JsonObject endpoints = new JsonObject()
+                    .put("apiUrl", (apiTls ? "https" : "http") + "://127.0.0.1:" + apiPort)
+                    .put("ingestUrl", "https://127.0.0.1:" + ingestPort)
+                    .put("certificateFile", ingestTls.certFile().toString())
+                    .put("certificateSha256", ingestTls.sha256());
+            return vertx.executeBlocking(() -> {
+                CredentialsFile.updateEndpoints(dataDir, endpoints);
+                return null;
+            });
+        }).map(v -> {
+            LOG.info("Tidemark server up: REST API {}://127.0.0.1:{}/api/v1, Backup HTTP service https://127.0.0.1:{}, data dir {}{}",
+                    apiTls ? "https" : "http", apiPort, ingestPort, dataDir, stores.embedded() ? " (embedded store)" : "");
+            return null;
+        });
+    }
+
+    private static SelfSignedTls.Material tlsFor(TidemarkConfig.Tls files, Path dataDir) {
+        if (files.configured()) {
+            Path cert = Path.of(files.certFile());
+            return new SelfSignedTls.Material(cert, Path.of(files.keyFile()), SelfSignedTls.fingerprint(cert));
+        }
+        return SelfSignedTls.ensure(dataDir.resolve("tls"));
+    }
+
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    public Stores stores() {
+        return stores;
+    }
+
+    public TidemarkConfig config() {
+        return config;
+    }
+
+    public int ingestPort() {
+        return ingestPort;
+    }
+
+    public int apiPort() {
+        return apiPort;
+    }
+
+    public String ingestUrl() {
+        return "https://127.0.0.1:" + ingestPort;
+    }
+
+    public String apiUrl() {
+        return (apiTls ? "https" : "http") + "://127.0.0.1:" + apiPort;
+    }
+
+    public SelfSignedTls.Material ingestTls() {
+        return ingestTls;
+    }
+
+    @Override
+    public void close() {
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get();
+        } catch (Exception e) {
+            LOG.warn("closing the server: {}", e.getMessage());
+        }
+        if (stores != null) {
+            stores.close();
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.tidemark.deploy;
+
+import com.mongodb.reactivestreams.client.MongoClient;
+import com.mongodb.reactivestreams.client.MongoClients;
+import io.tidemark.agent.Agent;
+import io.tidemark.agent.AgentSettings;
+import io.tidemark.shared.bson.BsonFrames;
+import io.tidemark.shared.config.ConfigLoader;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.security.CredentialsFile;
+import io.tidemark.shared.store.OplogStore;
+import io.vertx.core.json.JsonObject;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.RawBsonDocument;
+import reactor.core.publisher.Flux;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** Starts servers and agents on loopback with fast tuning, and reads back what they stored. */
+final class CaptureHarness {
+
+    private CaptureHarness() {
+    }
+
+    static TidemarkConfig config(Path dataDir, Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "TIDEMARK_DATADIR", dataDir.toString(),
+                "TIDEMARK_INGEST_PORT", String.valueOf(freePort()),
+                "TIDEMARK_INGEST_HOST", "127.0.0.1",
+                "TIDEMARK_API_PORT", "0",
+                "TIDEMARK_API_HOST", "127.0.0.1",
+                "TIDEMARK_AGENT_BATCHMAXMILLIS", "50",
+                "TIDEMARK_AGENT_HEARTBEATSECONDS", "1",
+                "TIDEMARK_AGENT_POLLMILLIS", "20",
+                "TIDEMARK_AGENT_SLICEBYTES", "65536"));
+        env.putAll(extra);
+        return ConfigLoader.load(null, env);
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Agents get their own Vert.x, as in production, so stopping a server does not close their clients. */
+    private static final io.vertx.core.Vertx AGENT_VERTX = io.vertx.core.Vertx.vertx();
+
+    static Agent startAgent(TidemarkServer server, String sourceUri, String deployment) {
+        JsonObject creds = CredentialsFile.read(server.config().dataPath());
+        Agent agent = new Agent(AGENT_VERTX, new AgentSettings(sourceUri, deployment, server.ingestUrl(),
+                creds.getString("agentKey"), creds.getString("certificateSha256"), null, server.config().agent()));
+        join(agent.start());
+        return agent;
+    }
+
+    /** Waits until the agent has acknowledged a position after {@code before} (any position if null). */
+    static void awaitProgress(Agent agent, OpTime before, String what) {
+        await(what, Duration.ofSeconds(60), () -> agent.acked() != null && (before == null || agent.acked().isAfter(before)));
+    }
+
+    static <T> T join(io.vertx.core.Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("operation failed: " + e.getMessage(), e);
+        }
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        fail("timed out waiting for " + what);
+    }
+
+    /** The job, or an empty object while the agent has not registered it yet. */
+    static JsonObject job(TidemarkServer server, String deployment) {
+        return join(server.stores().jobs().resolve(deployment).otherwise(new JsonObject()));
+    }
+
+    static OpTime latestSourceTs(MongoClient source) {
+        RawBsonDocument last = Flux.from(source.getDatabase("local").getCollection("oplog.rs", RawBsonDocument.class)
+                .find().sort(new BsonDocument("$natural", new BsonInt32(-1))).limit(1)).blockFirst();
+        return last == null ? OpTime.ZERO : OpTime.of(last.getTimestamp("ts"));
+    }
+
+    /** The source's oplog entries after {@code after}, in oplog order, as raw bytes. */
+    static List<byte[]> sourceEntries(MongoClient source, OpTime after) {
+        List<byte[]> out = new ArrayList<>();
+        Flux.from(source.getDatabase("local").getCollection("oplog.rs", RawBsonDocument.class)
+                        .find(new BsonDocument("ts", new BsonDocument("$gt", after.toBson())))
+                        .sort(new BsonDocument("$natural", new BsonInt32(1))))
+                .toIterable().forEach(d -> out.add(bytes(d)));
+        return out;
+    }
+
+    /** Every entry in the oplog store for a job, following the batch chain from the sync's fetch start. */
+    static List<byte[]> storedEntries(OplogStore store, String job, OpTime fetchStart) {
+        List<byte[]> out = new ArrayList<>();
+        OpTime expectedPrev = fetchStart;
+        for (OplogStore.Batch batch : store.readAfter(job, OpTime.ZERO, Integer.MAX_VALUE).toIterable()) {
+            assertEquals(expectedPrev, batch.info().prev(), "the stored batches must chain without a gap");
+            for (BsonFrames.Frame f : BsonFrames.split(batch.entries())) {
+                out.add(Arrays.copyOfRange(batch.entries(), f.offset(), f.offset() + f.length()));
+            }
+            assertEquals(batch.info().count(), BsonFrames.split(batch.entries()).size());
+            expectedPrev = batch.info().last();
+        }
+        return out;
+    }
+
+    static byte[] bytes(RawBsonDocument d) {
+        var b = d.getByteBuffer();
+        return Arrays.copyOfRange(b.array(), b.position(), b.position() + b.remaining());
+    }
+
+    /** Asserts that the store holds every source entry after the fetch start exactly once, in order. */
+    static void assertExactlyOnceInOrder(MongoClient source, TidemarkServer server, String deployment) {
+        JsonObject job = job(server, deployment);
+        OpTime fetchStart = OpTime.fromJson(job.getJsonObject("sync").getJsonObject("fetchStartTs"));
+        List<byte[]> expected = sourceEntries(source, fetchStart);
+        List<byte[]> stored = storedEntries(server.stores().oplog(), job.getString("_id"), fetchStart);
+        assertEquals(expected.size(), stored.size(), "stored entry count");
+        for (int i = 0; i < expected.size(); i++) {
+            if (!Arrays.equals(expected.get(i), stored.get(i))) {
+                fail("stored entry " + i + " differs from the source's: " + new RawBsonDocument(stored.get(i)).toJson()
+                        + " vs " + new RawBsonDocument(expected.get(i)).toJson());
+            }
+        }
+    }
+
+    static MongoClient client(String uri) {
+        return MongoClients.create(uri);
+    }
+}

@@ -1,0 +1,89 @@
+package io.tidemark.ingest;
+
+import io.tidemark.shared.bus.Addresses;
+import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.jobs.JobState;
+import io.tidemark.shared.jobs.JobStore;
+import io.tidemark.shared.store.Stores;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** REST routes for jobs, mounted by the front end under {@code /api/v1} behind admin auth. */
+public final class JobsApi {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobsApi.class);
+
+    private JobsApi() {
+    }
+
+    public static Router router(Vertx vertx, Stores stores) {
+        Router router = Router.router(vertx);
+        router.get("/jobs").handler(ctx -> stores.jobs().list()
+                .onSuccess(jobs -> {
+                    JsonArray out = new JsonArray();
+                    jobs.forEach(j -> out.add(view(j)));
+                    ctx.json(new JsonObject().put("jobs", out));
+                })
+                .onFailure(ctx::fail));
+        router.get("/jobs/:job").handler(ctx -> stores.jobs().resolve(ctx.pathParam("job"))
+                .onSuccess(job -> ctx.json(view(job)))
+                .onFailure(ctx::fail));
+        router.post("/jobs/:job/resync").handler(ctx -> stores.jobs().resolve(ctx.pathParam("job"))
+                .compose(job -> {
+                    JobState state = JobStore.state(job);
+                    if (state == JobState.INITIAL_SYNC) {
+                        throw ApiException.conflict("job " + job.getString("_id") + " is already in INITIAL_SYNC", null);
+                    }
+                    String id = job.getString("_id");
+                    JsonObject sync = job.getJsonObject("sync", new JsonObject()).copy().put("complete", false);
+                    return stores.jobs().setIfState(id, state, new JsonObject().put("state", JobState.INITIAL_SYNC.name())
+                                    .put("sync", sync).putNull("error"))
+                            .map(changed -> {
+                                if (!changed) {
+                                    throw ApiException.conflict("job " + id + " changed state meanwhile; try again", null);
+                                }
+                                LOG.info("job {}: resync requested by an operator (was {})", id, state);
+                                vertx.eventBus().publish(Addresses.JOB_STATE, new JsonObject().put("job", id)
+                                        .put("state", JobState.INITIAL_SYNC.name()));
+                                return id;
+                            });
+                })
+                .compose(id -> stores.jobs().find(id))
+                .onSuccess(job -> ctx.json(view(job)))
+                .onFailure(ctx::fail));
+        return router;
+    }
+
+    /** A job as the API and CLI show it; positions as {"t","i"}. */
+    public static JsonObject view(JsonObject job) {
+        JsonObject sync = job.getJsonObject("sync", new JsonObject());
+        JsonObject agent = job.getJsonObject("agent", new JsonObject());
+        JsonObject out = new JsonObject()
+                .put("id", job.getString("_id"))
+                .put("name", job.getString("name"))
+                .put("state", job.getString("state"))
+                .put("storedTs", job.getJsonObject("storedTs"))
+                .put("appliedTs", job.getJsonObject("appliedTs"))
+                .put("lagSeconds", agent.getValue("lagSeconds"))
+                .put("sync", new JsonObject()
+                        .put("generation", sync.getLong("generation", 0L))
+                        .put("complete", sync.getBoolean("complete", false))
+                        .put("startTs", sync.getJsonObject("startTs"))
+                        .put("endTs", sync.getJsonObject("endTs"))
+                        .put("documents", sync.getValue("documents")))
+                .put("agent", agent.isEmpty() ? null : new JsonObject()
+                        .put("version", agent.getString("agentVersion"))
+                        .put("hostname", agent.getString("hostname"))
+                        .put("state", agent.getString("state"))
+                        .put("lastSeen", agent.getValue("lastSeen")))
+                .put("createdAt", job.getValue("createdAt"));
+        if (job.getString("error") != null) {
+            out.put("error", job.getString("error"));
+        }
+        return out;
+    }
+}
