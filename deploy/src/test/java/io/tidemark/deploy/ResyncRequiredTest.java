@@ -1,0 +1,81 @@
+package io.tidemark.deploy;
+
+import com.mongodb.reactivestreams.client.MongoClient;
+import io.tidemark.agent.Agent;
+import io.tidemark.deploy.demo.DemoDataset;
+import io.tidemark.deploy.demo.DemoWorkload;
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.store.EmbeddedMongo;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static io.tidemark.deploy.CaptureHarness.await;
+import static io.tidemark.deploy.CaptureHarness.job;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * When the agent's resume point has left the source's oplog, the job goes to RESYNC_REQUIRED and
+ * says why, instead of skipping what was lost; an operator's resync brings it back.
+ */
+class ResyncRequiredTest {
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void aResumePointThatLeftTheOplogRequiresAResyncAndAnOperatorResyncRecovers() throws Exception {
+        try (EmbeddedMongo source = EmbeddedMongo.inMemoryWithOplog();
+             TidemarkServer server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of()))) {
+            MongoClient client = CaptureHarness.client(source.uri());
+            DemoDataset data = new DemoDataset();
+            data.load(client, 100, 50, 200, 50);
+            DemoWorkload load = new DemoWorkload(client, data, 100, 50);
+            Agent agent = CaptureHarness.startAgent(server, source.uri(), "rolled-over");
+            await("the job to be active", Duration.ofSeconds(60), () -> "ACTIVE".equals(job(server, "rolled-over").getString("state")));
+            for (int i = 0; i < 20; i++) {
+                load.one().block();
+            }
+            OpTime latest = CaptureHarness.latestSourceTs(client);
+            await("capture to catch up", Duration.ofSeconds(60), () -> latest.equals(agent.acked()));
+            agent.stop();
+
+            // The agent comes back to a rebuilt source whose oplog never held its resume point, as
+            // after a long outage on a busy replica set whose capped oplog rolled over.
+            load.close();
+            client.close();
+            source.close();
+            EmbeddedMongo rebuilt = EmbeddedMongo.inMemoryWithOplog();
+            client = CaptureHarness.client(rebuilt.uri());
+            data = new DemoDataset();
+            data.load(client, 100, 50, 200, 50);
+            load = new DemoWorkload(client, data, 100, 50);
+
+            Agent resumed = CaptureHarness.startAgent(server, rebuilt.uri(), "rolled-over");
+            await("RESYNC_REQUIRED", Duration.ofSeconds(60), () -> "RESYNC_REQUIRED".equals(job(server, "rolled-over").getString("state")));
+            JsonObject failed = job(server, "rolled-over");
+            assertTrue(failed.getString("error").contains(latest.toString()), failed.getString("error"));
+            OpTime storedWhenLost = OpTime.fromJson(failed.getJsonObject("storedTs"));
+            assertEquals(latest, storedWhenLost, "nothing was stored past the lost position");
+
+            assertEquals(0, TidemarkCli.run("jobs", "resync", "--job", "rolled-over", "--data-dir", dataDir.toString()));
+            await("a new initial sync to complete", Duration.ofSeconds(60), () -> {
+                JsonObject j = job(server, "rolled-over");
+                return "ACTIVE".equals(j.getString("state")) && j.getJsonObject("sync").getLong("generation") == 2;
+            });
+            load.one().block();
+            OpTime after = CaptureHarness.latestSourceTs(client);
+            await("capture to resume", Duration.ofSeconds(60), () -> after.equals(resumed.acked()));
+            CaptureHarness.assertExactlyOnceInOrder(client, server, "rolled-over");
+            resumed.stop();
+            load.close();
+            client.close();
+            rebuilt.close();
+        }
+    }
+}
