@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
@@ -24,6 +25,7 @@ public final class Agent {
 
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
 
     private final Vertx vertx;
     private final AgentSettings settings;
@@ -40,6 +42,7 @@ public final class Agent {
     private volatile OpTime sourceLatest;
     private volatile long syncedDocuments;
     private Disposable loop;
+    private Disposable progress = reactor.core.Disposables.disposed();
     private long heartbeatTimer = -1;
 
     public Agent(Vertx vertx, AgentSettings settings) {
@@ -124,7 +127,10 @@ public final class Agent {
                     acked = fetchStart;
                     InitialSync copy = new InitialSync(source, client, job, gen, settings.tuning().sliceBytes(),
                             settings.tuning().slicesInFlight());
+                    long began = System.nanoTime();
                     Mono<Void> copied = copy.copyAll()
+                            .doOnSubscribe(x -> progress = Flux.interval(PROGRESS_EVERY).subscribe(t -> logProgress(copy, began)))
+                            .doFinally(x -> progress.dispose())
                             .then(source.latestTs())
                             .flatMap(endTs -> Mono.fromCompletionStage(() -> client.endSync(job, gen, endTs, copy.documents(),
                                     copy.collections()).toCompletionStage()).doOnNext(r -> {
@@ -136,6 +142,13 @@ public final class Agent {
                             .then(Mono.never());
                     return Mono.firstWithSignal(shipOplog(fetchStart), copied);
                 })));
+    }
+
+    private void logProgress(InitialSync copy, long began) {
+        double seconds = Math.max(1e-3, (System.nanoTime() - began) / 1e9);
+        LOG.info("job {}: initial sync: {} documents ({} MB) in {} collections copied, {} MB/s, oplog acknowledged to {}",
+                job, copy.documents(), copy.bytes() >> 20, copy.collections(),
+                String.format("%.1f", copy.bytes() / 1e6 / seconds), acked);
     }
 
     private Mono<Void> tail(OpTime from) {

@@ -54,7 +54,7 @@ final class OplogTail {
             }
             OpTime seen = OpTime.of(first.get().getTimestamp("ts"));
             if (!seen.equals(after)) {
-                return Flux.error(new OplogPositionLostException(after, seen));
+                return Flux.error(OplogPositionLostException.rolledOver(after, seen));
             }
             return flux.skip(1);
         }).switchIfEmpty(Mono.defer(() -> checkStillPresent(after)).thenMany(Flux.empty()));
@@ -63,7 +63,7 @@ final class OplogTail {
     /** No entry at or after the position at all: fine only if the position is still the newest entry. */
     private Mono<Void> checkStillPresent(OpTime after) {
         return source.latestTs().flatMap(latest -> latest.compareTo(after) < 0
-                ? Mono.error(new OplogPositionLostException(after, latest))
+                ? Mono.error(OplogPositionLostException.behind(after, latest))
                 : Mono.empty());
     }
 }
