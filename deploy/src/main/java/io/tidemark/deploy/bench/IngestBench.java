@@ -10,19 +10,6 @@ import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.util.ProcessMemory;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.bson.BsonBinaryWriter;
-import org.bson.BsonDateTime;
-import org.bson.BsonDocument;
-import org.bson.BsonDouble;
-import org.bson.BsonInt32;
-import org.bson.BsonInt64;
-import org.bson.BsonObjectId;
-import org.bson.BsonString;
-import org.bson.BsonBinary;
-import org.bson.RawBsonDocument;
-import org.bson.codecs.BsonDocumentCodec;
-import org.bson.codecs.EncoderContext;
-import org.bson.io.BasicOutputBuffer;
 import reactor.core.publisher.Flux;
 
 import java.io.IOException;
@@ -33,13 +20,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
- * {@code tidemark bench ingest}: the agent's own batching and HTTPS client send pre-built oplog
- * entries (insert entries shaped as MongoDB writes them) to a server on loopback that stores them
- * in the embedded oplog store. Entries are built before the clock starts, so the figure is the
- * shipping path and the service, not the generator.
+ * {@code tidemark bench ingest}: the agent's own batching and HTTPS client send oplog entries
+ * (inserts shaped as MongoDB writes them) to a server on loopback that stores them in the embedded
+ * oplog store. Entries are stamped from pre-encoded templates, so the figure is the shipping path
+ * and the service rather than a BSON encoder, and memory stays that of the pipeline.
  */
 public final class IngestBench {
 
@@ -93,13 +79,13 @@ public final class IngestBench {
         String job = client.register("bench-ingest-" + run + "-" + System.nanoTime(), "bench").toCompletionStage()
                 .toCompletableFuture().join().getString("job");
         client.beginSync(job, start, start).toCompletionStage().toCompletableFuture().join();
-        List<RawBsonDocument> oplog = entries(start, entries, entryBytes);
-        long bytes = oplog.stream().mapToLong(d -> d.getByteBuffer().remaining()).sum();
+        EntryTemplates templates = EntryTemplates.build(entryBytes);
+        long bytes = (long) templates.entryBytes() * entries;
         OplogShipper shipper = new OplogShipper(client, job, config.agent().batchMaxBytes(),
                 Duration.ofMillis(config.agent().batchMaxMillis()));
-        OpTime last = OpTime.of(oplog.get(oplog.size() - 1).getTimestamp("ts"));
+        OpTime last = EntryTemplates.position(start, entries - 1);
         long t0 = System.nanoTime();
-        OpTime acked = shipper.ship(Flux.fromIterable(oplog).concatWith(Flux.never()), start, a -> { })
+        OpTime acked = shipper.ship(Flux.range(0, entries).map(i -> templates.entry(start, i)).concatWith(Flux.never()), start, a -> { })
                 .takeUntil(last::equals)
                 .blockLast(Duration.ofMinutes(30));
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -110,42 +96,6 @@ public final class IngestBench {
                 .put("entriesPerSecond", Math.round(entries / seconds))
                 .put("mbPerSecond", round(bytes / seconds / 1e6))
                 .put("bytes", bytes);
-    }
-
-    /** Insert entries as MongoDB 6–8 writes them, padded to about {@code entryBytes}. */
-    static List<RawBsonDocument> entries(OpTime start, int n, int entryBytes) {
-        List<RawBsonDocument> out = new ArrayList<>(n);
-        BsonBinary ui = new BsonBinary(UUID.randomUUID());
-        BasicOutputBuffer buf = new BasicOutputBuffer(512);
-        BsonDocumentCodec codec = new BsonDocumentCodec();
-        String pad = "";
-        for (int i = 0; i < n; i++) {
-            BsonObjectId id = new BsonObjectId();
-            BsonDocument o = new BsonDocument("_id", id)
-                    .append("customerId", new BsonInt32(i % 5000))
-                    .append("status", new BsonString("new"))
-                    .append("total", new BsonDouble(i % 997 / 7.0))
-                    .append("note", new BsonString(pad));
-            BsonDocument entry = new BsonDocument("op", new BsonString("i"))
-                    .append("ns", new BsonString("bench.orders"))
-                    .append("ui", ui)
-                    .append("o", o)
-                    .append("o2", new BsonDocument("_id", id))
-                    .append("ts", new OpTime(start.seconds() + 1 + i / 10_000, i % 10_000).toBson())
-                    .append("t", new BsonInt64(1))
-                    .append("v", new BsonInt64(2))
-                    .append("wall", new BsonDateTime(1_700_000_000_000L + i));
-            buf.truncateToPosition(0);
-            codec.encode(new BsonBinaryWriter(buf), entry, EncoderContext.builder().build());
-            if (i == 0 && buf.size() < entryBytes) {
-                // Size the padding once from the real encoding, then rebuild the first entry.
-                pad = "x".repeat(entryBytes - buf.size());
-                i--;
-                continue;
-            }
-            out.add(new RawBsonDocument(buf.toByteArray()));
-        }
-        return out;
     }
 
     private static double round(double v) {
