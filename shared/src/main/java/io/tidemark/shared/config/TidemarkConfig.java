@@ -3,7 +3,8 @@ package io.tidemark.shared.config;
 import java.nio.file.Path;
 
 /** The server's and agent's configuration, bound from tidemark-defaults.yaml, a file and the environment. */
-public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api api, Agent agent) {
+public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api api, Agent agent,
+                             Heads heads, Snapshots snapshots, Blockstore blockstore) {
 
     public record Mongodb(String metadataUri, String blockstoreUri, int embeddedPort) {
         public boolean embedded() {
@@ -31,6 +32,38 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
 
     public record Agent(int batchMaxBytes, int batchMaxMillis, int sliceBytes, int slicesInFlight,
                         int heartbeatSeconds, int pollMillis) {
+    }
+
+    public record Heads(String root, int prefetchBatches) {
+    }
+
+    public record Snapshots(int intervalMinutes, int chunkMinBytes, int chunkAvgBytes, int chunkMaxBytes,
+                            int compressionLevel) {
+    }
+
+    public record Blockstore(String type, String path) {
+    }
+
+    /** Where heads live. */
+    public Path headsPath() {
+        return heads.root().isBlank() ? dataPath().resolve("heads") : Path.of(heads.root()).toAbsolutePath().normalize();
+    }
+
+    /** Which block store to use: the filesystem one by default on the embedded store (see docs/configuration.md). */
+    public String blockstoreType() {
+        String type = blockstore.type();
+        if ("auto".equals(type)) {
+            return mongodb.blockstoreUri().isBlank() ? "filesystem" : "mongodb";
+        }
+        if (!type.equals("filesystem") && !type.equals("mongodb")) {
+            throw new ConfigException("blockstore.type must be auto, filesystem or mongodb, not '" + type + "'");
+        }
+        return type;
+    }
+
+    /** Root of the filesystem block store. */
+    public Path blocksPath() {
+        return blockstore.path().isBlank() ? dataPath().resolve("blocks") : Path.of(blockstore.path()).toAbsolutePath().normalize();
     }
 
     public Path dataPath() {
