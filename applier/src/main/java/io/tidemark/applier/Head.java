@@ -1,0 +1,551 @@
+package io.tidemark.applier;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+import org.bson.BsonDocument;
+import org.bson.BsonInt64;
+import org.bson.BsonTimestamp;
+import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * A head: the live replica of one backup job's replica set, in one RocksDB at a directory.
+ *
+ * <p>Column families: {@code docs} (namespace id + exact _id bytes → raw BSON document),
+ * {@code catalog} (namespace id → {@link NamespaceEntry}), {@code meta} (applied position, next
+ * namespace id, document counts) and {@code txns} (entries of transactions not yet decided). Every
+ * change and the oplog position it brings the head to are written in one WriteBatch, synced, so
+ * after a crash the head is exactly at some applied position and re-applying from there is safe.
+ *
+ * <p>One thread writes (the applier or initial sync); any thread may read, and {@link #openView()}
+ * gives a consistent snapshot for the snapshotter.
+ */
+public final class Head implements AutoCloseable {
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private static final byte[] POSITION_KEY = Bson.utf8("position");
+    private static final byte[] NEXT_NS_ID_KEY = Bson.utf8("nextNsId");
+    private static final byte[] COUNT_PREFIX = Bson.utf8("count/");
+    private static final long BULK_BATCH_BYTES = 8L << 20;
+    /** Per head: documents that are being updated stay decompressed in memory. */
+    private static final long BLOCK_CACHE_BYTES = 128L << 20;
+    private static final int BULK_BATCH_DOCS = 20_000;
+
+    private final Path dir;
+    private final RocksDB db;
+    private final DBOptions dbOptions;
+    private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final LRUCache blockCache;
+    private final BloomFilter bloom;
+    private final ColumnFamilyHandle docs;
+    private final ColumnFamilyHandle catalogCf;
+    private final ColumnFamilyHandle meta;
+    private final ColumnFamilyHandle txns;
+    private final WriteOptions syncWrite;
+    private final WriteOptions bulkWrite;
+    private final Set<HeadView> openViews = ConcurrentHashMap.newKeySet();
+
+    private volatile HeadCatalog catalog;
+    private volatile OplogPosition position;
+    private final ConcurrentHashMap<Integer, Long> counts = new ConcurrentHashMap<>();
+    private PendingTransactions pending;
+    private int nextNsId;
+    private volatile boolean closed;
+
+    private Head(Path dir) throws RocksDBException {
+        this.dir = dir;
+        blockCache = new LRUCache(BLOCK_CACHE_BYTES);
+        bloom = new BloomFilter(10, false);
+        dbOptions = new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                .setMaxBackgroundJobs(2)
+                .setBytesPerSync(1L << 20)
+                .setKeepLogFileNum(5);
+        ColumnFamilyOptions docsOptions = tableOptions(new ColumnFamilyOptions(), 8 * 1024)
+                .setWriteBufferSize(64L << 20)
+                .setMaxWriteBufferNumber(3)
+                // A memtable bloom makes the existence check of every insert cheap while it is hot.
+                .setMemtablePrefixBloomSizeRatio(0.05)
+                .setMemtableWholeKeyFiltering(true)
+                // Recently written data (L0, L1) is what updates read back: keep it uncompressed so a
+                // point read does not decompress a block; compress the colder levels.
+                .setCompressionPerLevel(List.of(CompressionType.NO_COMPRESSION, CompressionType.NO_COMPRESSION,
+                        CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION,
+                        CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION))
+                .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
+                .setLevelCompactionDynamicLevelBytes(true);
+        ColumnFamilyOptions small = tableOptions(new ColumnFamilyOptions(), 4 * 1024).setWriteBufferSize(4L << 20);
+        cfOptions.add(small);
+        cfOptions.add(docsOptions);
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small),
+                new ColumnFamilyDescriptor(Bson.utf8("docs"), docsOptions),
+                new ColumnFamilyDescriptor(Bson.utf8("catalog"), small),
+                new ColumnFamilyDescriptor(Bson.utf8("meta"), small),
+                new ColumnFamilyDescriptor(Bson.utf8("txns"), small));
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        docs = handles.get(1);
+        catalogCf = handles.get(2);
+        meta = handles.get(3);
+        txns = handles.get(4);
+        syncWrite = new WriteOptions().setSync(true);
+        // Bulk loads are re-delivered by the sync store after a crash, so they only need the WAL
+        // synced once at the end, not per batch.
+        bulkWrite = new WriteOptions().setSync(false);
+        load();
+    }
+
+    private ColumnFamilyOptions tableOptions(ColumnFamilyOptions o, int blockSize) {
+        BlockBasedTableConfig t = new BlockBasedTableConfig()
+                .setBlockCache(blockCache)
+                .setFilterPolicy(bloom)
+                .setBlockSize(blockSize)
+                .setCacheIndexAndFilterBlocks(true)
+                .setPinL0FilterAndIndexBlocksInCache(true);
+        return o.setTableFormatConfig(t);
+    }
+
+    /** Opens (creating if needed) the head stored at {@code dir}. */
+    public static Head open(Path dir) {
+        try {
+            return new Head(dir);
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot open head at " + dir, e);
+        }
+    }
+
+    private void load() throws RocksDBException {
+        List<NamespaceEntry> entries = new ArrayList<>();
+        try (RocksIterator it = db.newIterator(catalogCf)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                entries.add(NamespaceEntry.fromBson(new RawBsonDocument(it.value())));
+            }
+        }
+        catalog = HeadCatalog.of(entries);
+        byte[] pos = db.get(meta, POSITION_KEY);
+        position = pos == null ? OplogPosition.ORIGIN : decodePosition(pos);
+        byte[] next = db.get(meta, NEXT_NS_ID_KEY);
+        nextNsId = next == null ? 1 : ByteBuffer.wrap(next).getInt();
+        try (RocksIterator it = db.newIterator(meta)) {
+            for (it.seek(COUNT_PREFIX); it.isValid() && startsWith(it.key(), COUNT_PREFIX); it.next()) {
+                byte[] k = it.key();
+                counts.put(ByteBuffer.wrap(k, COUNT_PREFIX.length, 4).getInt(), ByteBuffer.wrap(it.value()).getLong());
+            }
+        }
+        List<Map.Entry<byte[], byte[]>> stored = new ArrayList<>();
+        try (RocksIterator it = db.newIterator(txns)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                stored.add(new AbstractMap.SimpleImmutableEntry<>(it.key(), it.value()));
+            }
+        }
+        pending = PendingTransactions.load(stored);
+    }
+
+    private static boolean startsWith(byte[] b, byte[] prefix) {
+        if (b.length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (b[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static OplogPosition decodePosition(byte[] bytes) {
+        RawBsonDocument d = new RawBsonDocument(bytes);
+        return new OplogPosition(d.getTimestamp("ts"), d.getInt64("t").getValue());
+    }
+
+    static byte[] encodePosition(OplogPosition p) {
+        BsonDocument d = new BsonDocument("ts", p.ts()).append("t", new BsonInt64(p.term()));
+        RawBsonDocument raw = new RawBsonDocument(d, new BsonDocumentCodec());
+        var bb = raw.getByteBuffer();
+        byte[] out = new byte[bb.limit() - bb.position()];
+        System.arraycopy(bb.array(), bb.position(), out, 0, out.length);
+        return out;
+    }
+
+    static byte[] countKey(int nsId) {
+        return ByteBuffer.allocate(COUNT_PREFIX.length + 4).put(COUNT_PREFIX).putInt(nsId).array();
+    }
+
+    static byte[] catalogKey(int nsId) {
+        return ByteBuffer.allocate(4).putInt(nsId).array();
+    }
+
+    // ---------------------------------------------------------------- public reads
+
+    public Path directory() {
+        return dir;
+    }
+
+    /** The oplog position the head reflects (ORIGIN before anything was applied). */
+    public OplogPosition appliedPosition() {
+        return position;
+    }
+
+    public BsonTimestamp appliedTs() {
+        return position.ts();
+    }
+
+    public HeadCatalog catalog() {
+        return catalog;
+    }
+
+    /** The current document with this _id in the namespace, if any. */
+    public Optional<RawBsonDocument> document(int nsId, BsonValue id) {
+        byte[] v = readDocument(DocumentKeys.key(nsId, id));
+        return v == null ? Optional.empty() : Optional.of(new RawBsonDocument(v));
+    }
+
+    public Optional<RawBsonDocument> document(String ns, BsonValue id) {
+        return catalog.byName(ns).flatMap(n -> document(n.id(), id));
+    }
+
+    public long documentCount(int nsId) {
+        return counts.getOrDefault(nsId, 0L);
+    }
+
+    public long documentCount(String ns) {
+        return catalog.byName(ns).map(n -> documentCount(n.id())).orElse(0L);
+    }
+
+    /** Document count of every namespace, by {@code db.collection}. */
+    public Map<String, Long> documentCounts() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (NamespaceEntry n : catalog.namespaces()) {
+            out.put(n.ns(), documentCount(n.id()));
+        }
+        return out;
+    }
+
+    /** Bytes the head's files take on disk (SST files, WAL, manifests). */
+    public long approximateSizeOnDisk() {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException gone) {
+                    return 0; // compaction removed it while we walked
+                }
+            }).sum();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A consistent, read-only view of the head at its current position; close it when done. */
+    public HeadView openView() {
+        checkOpen();
+        HeadView v = new HeadView(this, db, db.getSnapshot());
+        openViews.add(v);
+        return v;
+    }
+
+    // ---------------------------------------------------------------- initial sync writes
+
+    /**
+     * Registers a namespace found by initial sync (listCollections/listIndexes) and returns it with
+     * its assigned id. Written synced on its own batch.
+     */
+    public NamespaceEntry createNamespace(String db, String collection, UUID uuid, NamespaceType type,
+                                          RawBsonDocument options, List<RawBsonDocument> indexes) {
+        checkOpen();
+        if (InternalNamespaces.isSkipped(db, collection)) {
+            throw new IllegalArgumentException(db + "." + collection + " is internal and not kept in a head");
+        }
+        if (catalog.byName(db, collection).isPresent()) {
+            throw new IllegalStateException("namespace " + db + "." + collection + " already exists");
+        }
+        try (StagedBatch b = new StagedBatch(this)) {
+            NamespaceEntry n = new NamespaceEntry(b.allocateNsId(), db, collection, uuid, type, options, indexes, Map.of());
+            b.putNamespace(n);
+            b.commit(position);
+            return n;
+        }
+    }
+
+    /**
+     * Sets the position an initial sync's catch-up starts from. Only allowed while nothing has been
+     * applied past it.
+     */
+    public void initializePosition(OplogPosition start) {
+        checkOpen();
+        if (position.compareTo(start) > 0) {
+            throw new IllegalStateException("head is already at " + position + ", after " + start);
+        }
+        try (StagedBatch b = new StagedBatch(this)) {
+            b.commit(start);
+        }
+    }
+
+    /** Streams initial-sync documents of one namespace into the head in bounded write batches. */
+    public BulkLoader bulkLoader(int nsId) {
+        checkOpen();
+        if (catalog.byId(nsId).isEmpty()) {
+            throw new IllegalArgumentException("no namespace with id " + nsId);
+        }
+        return new BulkLoader(nsId);
+    }
+
+    /** Loads every document of {@code documents} into the namespace; returns how many were new. */
+    public long bulkLoad(int nsId, Iterator<RawBsonDocument> documents) {
+        try (BulkLoader loader = bulkLoader(nsId)) {
+            while (documents.hasNext()) {
+                loader.add(documents.next());
+            }
+            return loader.finish();
+        }
+    }
+
+    /**
+     * Writes initial-sync documents of one namespace. Documents are stored as given (raw bytes); a
+     * document whose _id is already present replaces it, as a re-delivered slice must.
+     */
+    public final class BulkLoader implements AutoCloseable {
+        private final int nsId;
+        private WriteBatch batch = new WriteBatch();
+        private final HashMap<ByteKey, Boolean> inBatch = new HashMap<>();
+        private long batchBytes;
+        private long added;
+        private long fresh;
+        private long freshInBatch;
+        private boolean finished;
+
+        private BulkLoader(int nsId) {
+            this.nsId = nsId;
+        }
+
+        public void add(RawBsonDocument doc) {
+            var bb = doc.getByteBuffer();
+            add(bb.array(), bb.position(), bb.limit() - bb.position());
+        }
+
+        public void add(byte[] buf, int offset, int length) {
+            BsonCursor c = new BsonCursor();
+            if (!c.find(buf, offset, "_id")) {
+                throw new IllegalArgumentException("document without _id");
+            }
+            byte[] key = DocumentKeys.key(nsId, c.type, buf, c.valueStart, c.valueLength);
+            byte[] value = new byte[length];
+            System.arraycopy(buf, offset, value, 0, length);
+            try {
+                ByteKey k = new ByteKey(key);
+                if (inBatch.put(k, Boolean.TRUE) == null && readDocument(key) == null) {
+                    freshInBatch++;
+                }
+                batch.put(docs, key, value);
+            } catch (RocksDBException e) {
+                throw new HeadException("bulk load failed", e);
+            }
+            added++;
+            batchBytes += key.length + length;
+            if (batchBytes >= BULK_BATCH_BYTES || inBatch.size() >= BULK_BATCH_DOCS) {
+                flush(false);
+            }
+        }
+
+        private void flush(boolean sync) {
+            try {
+                long newCount = documentCount(nsId) + freshInBatch;
+                batch.put(meta, countKey(nsId), ByteBuffer.allocate(8).putLong(newCount).array());
+                db.write(sync ? syncWrite : bulkWrite, batch);
+                counts.put(nsId, newCount);
+                fresh += freshInBatch;
+            } catch (RocksDBException e) {
+                throw new HeadException("bulk load failed", e);
+            } finally {
+                batch.close();
+                batch = new WriteBatch();
+                inBatch.clear();
+                batchBytes = 0;
+                freshInBatch = 0;
+            }
+        }
+
+        /** Writes what is left, syncs, and returns how many documents were new to the head. */
+        public long finish() {
+            if (!finished) {
+                flush(true);
+                finished = true;
+            }
+            return fresh;
+        }
+
+        public long added() {
+            return added;
+        }
+
+        @Override
+        public void close() {
+            batch.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- package-private, for the applier
+
+    RocksDB db() {
+        return db;
+    }
+
+    ColumnFamilyHandle docsCf() {
+        return docs;
+    }
+
+    ColumnFamilyHandle catalogCf() {
+        return catalogCf;
+    }
+
+    ColumnFamilyHandle metaCf() {
+        return meta;
+    }
+
+    ColumnFamilyHandle txnsCf() {
+        return txns;
+    }
+
+    PendingTransactions pending() {
+        return pending;
+    }
+
+    int peekNextNsId() {
+        return nextNsId;
+    }
+
+    byte[] readDocument(byte[] key) {
+        checkOpen();
+        try {
+            return db.get(docs, key);
+        } catch (RocksDBException e) {
+            throw new HeadException("read failed", e);
+        }
+    }
+
+    /** Reads many documents in one call (RocksDB batches the lookups); null where absent. */
+    List<byte[]> readDocuments(List<byte[]> keys) {
+        checkOpen();
+        try {
+            return db.multiGetAsList(Collections.nCopies(keys.size(), docs), keys);
+        } catch (RocksDBException e) {
+            throw new HeadException("read failed", e);
+        }
+    }
+
+    /** Commits a staged batch synced, then publishes its effects to readers. */
+    void commit(WriteBatch wb, HeadCatalog newCatalog, Map<Integer, Long> newCounts, PendingTransactions newPending,
+                int newNextNsId, OplogPosition newPosition) {
+        checkOpen();
+        try {
+            db.write(syncWrite, wb);
+        } catch (RocksDBException e) {
+            throw new HeadException("commit failed", e);
+        }
+        if (newCatalog != null) {
+            catalog = newCatalog;
+        }
+        newCounts.forEach((id, c) -> {
+            if (c < 0) {
+                counts.remove(id);
+            } else {
+                counts.put(id, c);
+            }
+        });
+        if (newPending != null) {
+            pending = newPending;
+        }
+        nextNsId = newNextNsId;
+        position = newPosition;
+    }
+
+    void viewClosed(HeadView v) {
+        openViews.remove(v);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("head at " + dir + " is closed");
+        }
+    }
+
+    /** Pending transactions, for diagnostics and tests: how many are waiting for their outcome. */
+    public int pendingTransactionCount() {
+        return pending.size();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (HeadView v : new ArrayList<>(openViews)) {
+            v.close();
+        }
+        syncWrite.close();
+        bulkWrite.close();
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        db.close();
+        dbOptions.close();
+        for (ColumnFamilyOptions o : cfOptions) {
+            o.close();
+        }
+        bloom.close();
+        blockCache.close();
+    }
+
+    /** Reads all entries of a column family (small families only: catalog, meta). */
+    static List<Map.Entry<byte[], byte[]>> readAll(RocksDB db, ColumnFamilyHandle cf, ReadOptions ro) {
+        List<Map.Entry<byte[], byte[]>> out = new ArrayList<>();
+        try (RocksIterator it = db.newIterator(cf, ro)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                out.add(new AbstractMap.SimpleImmutableEntry<>(it.key(), it.value()));
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+}

@@ -1,0 +1,280 @@
+package io.tidemark.applier;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import org.bson.BsonTimestamp;
+import org.bson.RawBsonDocument;
+
+/**
+ * Applies oplog entries to a {@link Head} faithfully: the head ends up with the same documents,
+ * byte for byte, and the same catalog as the source at the last applied entry.
+ *
+ * <p>Entries at or before the head's applied position are skipped, so re-delivering a batch after a
+ * crash changes nothing. The rest are applied in order into a write batch that is committed, synced,
+ * together with the position of its last entry; large inputs are committed in several such batches.
+ * If an entry fails, its batch is discarded: the head stays at the last committed position.
+ *
+ * <p>Not thread-safe: one applier per head, used from one thread.
+ */
+public final class OplogApplier {
+    /** How strictly the head must match what the entries expect. */
+    public enum Mode {
+        /**
+         * Initial sync catch-up: the head was copied while the oplog ran, so an update or delete may
+         * find its document already gone (it is skipped, as MongoDB's initial sync does) and an insert
+         * may find its document already there (it replaces it).
+         */
+        CATCH_UP,
+        /**
+         * Steady state: the head must match the source exactly; anything else is divergence and
+         * fails with {@link HeadDivergenceException}.
+         */
+        STEADY
+    }
+
+    /** Outcome of one {@link #apply} call. */
+    public record Result(int applied, int skipped, OplogPosition position) {
+    }
+
+    private static final long MAX_BATCH_BYTES = 32L << 20;
+    private static final int MAX_BATCH_ENTRIES = 50_000;
+    private static final int PREFETCH_WINDOW = 1_000;
+
+    private final Head head;
+    private final DeltaApplier delta = new DeltaApplier();
+    private final ModifierApplier modifier = new ModifierApplier();
+    private ThreadPoolExecutor readAhead;
+
+    public OplogApplier(Head head) {
+        this.head = head;
+    }
+
+    /**
+     * Applies entries given in timestamp order.
+     *
+     * @throws HeadDivergenceException         the head does not match what an entry expects (STEADY)
+     * @throws UnsupportedOplogEntryException  an entry the applier does not understand
+     * @throws IllegalArgumentException        entries out of timestamp order
+     */
+    public Result apply(List<RawBsonDocument> entries, Mode mode) {
+        boolean strict = mode == Mode.STEADY;
+        BsonTimestamp appliedTs = head.appliedTs();
+        BsonTimestamp last = appliedTs;
+        OplogPosition position = head.appliedPosition();
+        OplogEntry[] parsed = new OplogEntry[entries.size()];
+        for (int i = 0; i < parsed.length; i++) {
+            parsed[i] = parse(entries.get(i));
+        }
+        int applied = 0;
+        int skipped = 0;
+        int inBatch = 0;
+        int prefetchedTo = 0;
+        StagedBatch batch = null;
+        EntryApplier applier = null;
+        ReadAhead ahead = null;
+        try {
+            for (int i = 0; i < parsed.length; i++) {
+                OplogEntry e = parsed[i];
+                if (e.ts.compareTo(appliedTs) <= 0) {
+                    skipped++;
+                    continue;
+                }
+                if (e.ts.compareTo(last) <= 0) {
+                    throw new IllegalArgumentException("oplog entries out of order: " + tsString(e.ts) + " after " + tsString(last));
+                }
+                if (batch == null) {
+                    batch = new StagedBatch(head);
+                    applier = new EntryApplier(batch, strict, delta, modifier);
+                    prefetchedTo = i;
+                    if (ahead != null) {
+                        ahead.await(); // read for the previous batch: stale now
+                        ahead = null;
+                    }
+                }
+                if (i >= prefetchedTo) {
+                    if (ahead != null && ahead.from == i) {
+                        batch.prefetched(ahead.keys, ahead.await());
+                        prefetchedTo = ahead.to;
+                    } else {
+                        prefetchedTo = Math.min(parsed.length, i + PREFETCH_WINDOW);
+                        batch.prefetched(keys(batch, parsed, i, prefetchedTo), null);
+                    }
+                    ahead = null;
+                    if (prefetchedTo < parsed.length) {
+                        // Read the next window on the read-ahead thread while this one is applied.
+                        int to = Math.min(parsed.length, prefetchedTo + PREFETCH_WINDOW);
+                        ahead = new ReadAhead(prefetchedTo, to, keys(batch, parsed, prefetchedTo, to));
+                    }
+                }
+                try {
+                    applier.applyEntry(e);
+                } catch (EntryFailure f) {
+                    throw publicFailure(f, f.getMessage(), e, applier.current);
+                } catch (Bson.MalformedBsonException m) {
+                    throw new UnsupportedOplogEntryException("malformed BSON: " + m.getMessage(), e.json(),
+                            applier.current == null ? null : applier.current.json());
+                }
+                position = new OplogPosition(e.ts, e.term);
+                last = e.ts;
+                applied++;
+                inBatch++;
+                if (batch.stagedBytes() >= MAX_BATCH_BYTES || inBatch >= MAX_BATCH_ENTRIES) {
+                    batch.commit(position);
+                    batch.close();
+                    batch = null;
+                    inBatch = 0;
+                }
+            }
+            if (batch != null) {
+                batch.commit(position);
+            }
+            return new Result(applied, skipped, head.appliedPosition());
+        } finally {
+            if (ahead != null) {
+                ahead.awaitQuietly(); // never leave a native read running past this call
+            }
+            if (batch != null) {
+                batch.close();
+            }
+        }
+    }
+
+    /** A multiGet of one window's keys, running on the read-ahead thread. */
+    private final class ReadAhead {
+        final int from;
+        final int to;
+        final List<byte[]> keys;
+        private final Future<List<byte[]>> values;
+
+        ReadAhead(int from, int to, List<byte[]> keys) {
+            this.from = from;
+            this.to = to;
+            this.keys = keys;
+            this.values = keys.isEmpty() ? CompletableFuture.completedFuture(List.of()) : readAheadExecutor().submit(() -> head.readDocuments(keys));
+        }
+
+        List<byte[]> await() {
+            try {
+                return values.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                awaitQuietly();
+                throw new HeadException("interrupted while reading ahead", e);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new HeadException("read-ahead failed", e.getCause());
+            }
+        }
+
+        void awaitQuietly() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    values.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException | RuntimeException ignored) {
+                    break;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private ThreadPoolExecutor readAheadExecutor() {
+        if (readAhead == null) {
+            // One thread, created on demand and retired when idle, so an applier needs no closing.
+            readAhead = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "tidemark-head-read-ahead");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        return readAhead;
+    }
+
+    /**
+     * Keys of the documents the plain inserts, updates and deletes of {@code [from, to)} will look
+     * up, to be read in one multiGet (a point read per entry costs a native call and a separate
+     * lookup each; batched, RocksDB shares the work), on the read-ahead thread while the previous
+     * window is applied. Anything not read ahead (operations inside transactions, namespaces
+     * created later in the batch) is simply read when needed.
+     */
+    private static List<byte[]> keys(StagedBatch batch, OplogEntry[] parsed, int from, int to) {
+        List<byte[]> keys = new ArrayList<>(to - from);
+        BsonCursor c = new BsonCursor();
+        for (int i = from; i < to; i++) {
+            OplogEntry e = parsed[i];
+            if (e.op == null || e.op.length() != 1 || e.ui == null) {
+                continue;
+            }
+            int doc = switch (e.op.charAt(0)) {
+                case 'i', 'd' -> e.o;
+                case 'u' -> e.o2;
+                default -> -1;
+            };
+            if (doc < 0) {
+                continue;
+            }
+            NamespaceEntry n = batch.byUuid(e.ui);
+            if (n == null) {
+                continue;
+            }
+            try {
+                if (!c.find(e.buf, doc, "_id")) {
+                    continue;
+                }
+            } catch (Bson.MalformedBsonException m) {
+                continue; // reported when the entry is applied
+            }
+            byte[] key = DocumentKeys.key(n.id(), c.type, e.buf, c.valueStart, c.valueLength);
+            if (!batch.isKnown(key)) {
+                keys.add(key);
+            }
+        }
+        return keys;
+    }
+
+    private static OplogEntry parse(RawBsonDocument raw) {
+        OplogEntry e;
+        try {
+            e = OplogEntry.parse(raw);
+        } catch (Bson.MalformedBsonException m) {
+            String json;
+            try {
+                json = raw.toJson();
+            } catch (RuntimeException unreadable) {
+                json = "<unreadable>";
+            }
+            throw new UnsupportedOplogEntryException("malformed oplog entry: " + m.getMessage(), json, json);
+        }
+        if (e.ts == null) {
+            throw new UnsupportedOplogEntryException("oplog entry without ts", e.json(), e.json());
+        }
+        return e;
+    }
+
+    private static RuntimeException publicFailure(EntryFailure f, String reason, OplogEntry entry, OplogEntry op) {
+        String entryJson = entry.json();
+        String opJson = op == null || op == entry ? entryJson : op.json();
+        return f.kind == EntryFailure.Kind.DIVERGENCE
+                ? new HeadDivergenceException(reason, entryJson, opJson)
+                : new UnsupportedOplogEntryException(reason, entryJson, opJson);
+    }
+
+    private static String tsString(BsonTimestamp ts) {
+        return "Timestamp(" + ts.getTime() + ", " + ts.getInc() + ")";
+    }
+}

@@ -1,0 +1,248 @@
+package io.tidemark.applier;
+
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import org.bson.BsonTimestamp;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+
+/**
+ * The changes of one write batch while they are being built: document writes go straight into the
+ * RocksDB WriteBatch (in order, so a range delete followed by re-inserts stays right) and into an
+ * overlay map so later entries of the batch read their own writes. Catalog, counts and pending
+ * transactions are edited on private copies and published only after the batch commits, so a
+ * failed batch leaves the head, on disk and in memory, exactly as it was.
+ */
+final class StagedBatch implements AutoCloseable {
+    private static final byte[] DELETED = new byte[0];
+
+    private final Head head;
+    private final WriteBatch wb = new WriteBatch();
+    private final HashMap<ByteKey, byte[]> docs = new HashMap<>();
+    /** Documents read ahead with one multiGet, as committed before this batch (see {@link #prefetch}). */
+    private final HashMap<ByteKey, byte[]> prefetched = new HashMap<>();
+    /** Namespaces whose documents were all removed in this batch (drop, emptycapped). */
+    private final Set<Integer> cleared = new HashSet<>();
+    private final HashMap<Integer, Long> counts = new HashMap<>();
+    private HeadCatalog.Edit catalog;
+    private PendingTransactions pending;
+    private int nextNsId;
+    private long stagedBytes;
+
+    StagedBatch(Head head) {
+        this.head = head;
+        this.nextNsId = head.peekNextNsId();
+    }
+
+    long stagedBytes() {
+        return stagedBytes;
+    }
+
+    // ---------------------------------------------------------------- documents
+
+    /** The document at {@code key} as this batch sees it, or null. */
+    byte[] get(int nsId, byte[] key) {
+        ByteKey k = new ByteKey(key);
+        byte[] v = docs.get(k);
+        if (v != null) {
+            return v == DELETED ? null : v;
+        }
+        if (cleared.contains(nsId)) {
+            return null;
+        }
+        v = prefetched.get(k);
+        if (v != null) {
+            return v == DELETED ? null : v;
+        }
+        return head.readDocument(key);
+    }
+
+    /**
+     * Records documents read ahead for {@code keys} ({@code values} null: read them now). Nothing
+     * is committed while a batch is staged, so what the head holds for a key stays valid for the
+     * whole batch; this batch's own writes still take precedence in {@link #get}.
+     */
+    void prefetched(java.util.List<byte[]> keys, java.util.List<byte[]> values) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        if (values == null) {
+            values = head.readDocuments(keys);
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            byte[] v = values.get(i);
+            prefetched.put(new ByteKey(keys.get(i)), v == null ? DELETED : v);
+        }
+    }
+
+    boolean isKnown(byte[] key) {
+        ByteKey k = new ByteKey(key);
+        return docs.containsKey(k) || prefetched.containsKey(k);
+    }
+
+    void put(int nsId, byte[] key, byte[] value, boolean isNew) {
+        try {
+            wb.put(head.docsCf(), key, value);
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
+        docs.put(new ByteKey(key), value);
+        stagedBytes += key.length + value.length;
+        if (isNew) {
+            counts.put(nsId, count(nsId) + 1);
+        }
+    }
+
+    void delete(int nsId, byte[] key) {
+        try {
+            wb.delete(head.docsCf(), key);
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
+        docs.put(new ByteKey(key), DELETED);
+        stagedBytes += key.length;
+        counts.put(nsId, count(nsId) - 1);
+    }
+
+    /** Removes every document of a namespace (one range delete: ids are never reused). */
+    void clear(int nsId) {
+        try {
+            wb.deleteRange(head.docsCf(), DocumentKeys.prefix(nsId), DocumentKeys.upperBound(nsId));
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
+        docs.keySet().removeIf(k -> DocumentKeys.nsId(k.bytes) == nsId);
+        cleared.add(nsId);
+        counts.put(nsId, 0L);
+    }
+
+    long count(int nsId) {
+        Long c = counts.get(nsId);
+        return c != null ? c : head.documentCount(nsId);
+    }
+
+    // ---------------------------------------------------------------- catalog
+
+    private HeadCatalog.Edit catalogEdit() {
+        if (catalog == null) {
+            catalog = head.catalog().edit();
+        }
+        return catalog;
+    }
+
+    NamespaceEntry byName(String ns) {
+        return catalog != null ? catalog.byName(ns) : head.catalog().byName(ns).orElse(null);
+    }
+
+    NamespaceEntry byUuid(UUID uuid) {
+        return catalog != null ? catalog.byUuid(uuid) : head.catalog().byUuid(uuid).orElse(null);
+    }
+
+    java.util.List<NamespaceEntry> inDatabase(String db) {
+        return catalog != null ? catalog.inDatabase(db) : head.catalog().inDatabase(db);
+    }
+
+    int allocateNsId() {
+        return nextNsId++;
+    }
+
+    /** Adds or replaces (same id) a namespace. */
+    void putNamespace(NamespaceEntry n) {
+        catalogEdit().put(n);
+        try {
+            wb.put(head.catalogCf(), Head.catalogKey(n.id()), bytes(n.toBson()));
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
+    }
+
+    /** Removes a namespace and all its documents. */
+    void dropNamespace(NamespaceEntry n) {
+        catalogEdit().remove(n.id());
+        clear(n.id());
+        counts.put(n.id(), -1L);
+        try {
+            wb.delete(head.catalogCf(), Head.catalogKey(n.id()));
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
+    }
+
+    private static byte[] bytes(org.bson.RawBsonDocument d) {
+        var bb = d.getByteBuffer();
+        byte[] out = new byte[bb.limit() - bb.position()];
+        System.arraycopy(bb.array(), bb.position(), out, 0, out.length);
+        return out;
+    }
+
+    // ---------------------------------------------------------------- pending transactions
+
+    PendingTransactions.Txn pendingTxn(byte[] txnKey) {
+        return (pending != null ? pending : head.pending()).get(txnKey);
+    }
+
+    /** Appends one chain entry (partialTxn or prepare applyOps) to its transaction. */
+    void appendPending(byte[] txnKey, OplogEntry entry, boolean prepared, int ops) {
+        if (pending == null) {
+            pending = head.pending().copy();
+        }
+        PendingTransactions.Txn t = pending.get(txnKey);
+        if (t == null) {
+            t = new PendingTransactions.Txn(txnKey, java.util.List.of(), java.util.List.of(), false, 0);
+        }
+        byte[] raw = entry.copyBytes();
+        pending.put(t.append(raw, entry.ts, prepared, ops));
+        try {
+            wb.put(head.txnsCf(), PendingTransactions.storageKey(txnKey, entry.ts), raw);
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
+        stagedBytes += raw.length;
+    }
+
+    void removePending(PendingTransactions.Txn t) {
+        if (pending == null) {
+            pending = head.pending().copy();
+        }
+        pending.remove(t.key());
+        try {
+            for (BsonTimestamp ts : t.entryTs()) {
+                wb.delete(head.txnsCf(), PendingTransactions.storageKey(t.key(), ts));
+            }
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- commit
+
+    /** Writes everything with the position it reaches, synced, then publishes it. */
+    void commit(OplogPosition position) {
+        try {
+            for (Map.Entry<Integer, Long> c : counts.entrySet()) {
+                if (c.getValue() < 0) {
+                    wb.delete(head.metaCf(), Head.countKey(c.getKey()));
+                } else {
+                    wb.put(head.metaCf(), Head.countKey(c.getKey()), ByteBuffer.allocate(8).putLong(c.getValue()).array());
+                }
+            }
+            if (nextNsId != head.peekNextNsId()) {
+                wb.put(head.metaCf(), Bson.utf8("nextNsId"), ByteBuffer.allocate(4).putInt(nextNsId).array());
+            }
+            wb.put(head.metaCf(), Bson.utf8("position"), Head.encodePosition(position));
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
+        head.commit(wb, catalog == null ? null : catalog.freeze(), counts, pending, nextNsId, position);
+    }
+
+    @Override
+    public void close() {
+        wb.close();
+    }
+}
