@@ -2,6 +2,7 @@ package io.tidemark.agent;
 
 import com.mongodb.reactivestreams.client.MongoCollection;
 import com.mongodb.reactivestreams.client.MongoDatabase;
+import io.tidemark.shared.oplog.BackedUpNamespaces;
 import io.vertx.core.buffer.Buffer;
 import org.bson.BsonArray;
 import org.bson.BsonDocument;
@@ -60,7 +61,7 @@ final class InitialSync {
     /** Copies everything; completes when every slice is acknowledged. */
     Mono<Void> copyAll() {
         return Flux.from(source.client().listDatabaseNames())
-                .filter(db -> !db.equals("local") && !db.equals("config"))
+                .filter(db -> !db.equals("local"))
                 .sort()
                 .concatMap(this::copyDatabase, 1)
                 .then();
@@ -69,19 +70,9 @@ final class InitialSync {
     private Flux<Void> copyDatabase(String dbName) {
         MongoDatabase db = source.client().getDatabase(dbName);
         return Flux.from(db.listCollections(RawBsonDocument.class))
-                .filter(info -> backedUp(dbName, info.getString("name").getValue()))
+                .filter(info -> BackedUpNamespaces.isBackedUp(dbName, info.getString("name").getValue()))
                 .sort((a, b) -> a.getString("name").getValue().compareTo(b.getString("name").getValue()))
                 .concatMap(info -> copyCollection(db, info), 1);
-    }
-
-    static boolean backedUp(String db, String name) {
-        if (!name.startsWith("system.")) {
-            return true;
-        }
-        if (name.startsWith("system.buckets.") || name.equals("system.js")) {
-            return true;
-        }
-        return db.equals("admin") && (name.equals("system.users") || name.equals("system.roles"));
     }
 
     private Mono<Void> copyCollection(MongoDatabase db, RawBsonDocument info) {

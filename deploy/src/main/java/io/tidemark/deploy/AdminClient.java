@@ -41,20 +41,25 @@ final class AdminClient implements AutoCloseable {
     }
 
     JsonObject get(String path) {
-        return call(HttpMethod.GET, path, null);
+        return call(HttpMethod.GET, path, null, 60);
+    }
+
+    /** A request that may take a while on the server (waiting for a head, a snapshot). */
+    JsonObject get(String path, int timeoutSeconds) {
+        return call(HttpMethod.GET, path, null, timeoutSeconds);
     }
 
     JsonObject post(String path, JsonObject body) {
-        return call(HttpMethod.POST, path, body);
+        return call(HttpMethod.POST, path, body, 60);
     }
 
     JsonObject delete(String path) {
-        return call(HttpMethod.DELETE, path, null);
+        return call(HttpMethod.DELETE, path, null, 60);
     }
 
-    private JsonObject call(HttpMethod method, String path, JsonObject body) {
+    private JsonObject call(HttpMethod method, String path, JsonObject body, int timeoutSeconds) {
         RequestOptions req = new RequestOptions().setMethod(method).setAbsoluteURI(url + "/api/v1" + path)
-                .putHeader("Authorization", "Bearer " + token).setTimeout(60_000);
+                .putHeader("Authorization", "Bearer " + token).setTimeout(timeoutSeconds * 1000L);
         if (body != null) {
             req.putHeader("Content-Type", "application/json");
         }
@@ -68,7 +73,7 @@ final class AdminClient implements AutoCloseable {
                         }
                         return json;
                     }))
-                    .toCompletionStage().toCompletableFuture().get(90, TimeUnit.SECONDS);
+                    .toCompletionStage().toCompletableFuture().get(timeoutSeconds + 30L, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof CliException c) {
                 throw c;

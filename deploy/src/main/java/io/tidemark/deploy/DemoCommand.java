@@ -1,15 +1,13 @@
 package io.tidemark.deploy;
 
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoClients;
 import io.tidemark.agent.Agent;
 import io.tidemark.agent.AgentSettings;
 import io.tidemark.deploy.demo.DemoDataset;
 import io.tidemark.deploy.demo.DemoWorkload;
+import io.tidemark.deploy.demo.MongoShapedSource;
 import io.tidemark.ingest.JobsApi;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
-import io.tidemark.shared.store.EmbeddedMongo;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,16 +33,16 @@ final class DemoCommand implements Runnable {
         TidemarkConfig config = common.load();
         say("starting the Tidemark server (data dir " + config.dataPath() + ")");
         TidemarkServer server = TidemarkServer.start(config);
-        EmbeddedMongo source = EmbeddedMongo.inMemoryWithOplog();
-        MongoClient sourceClient = MongoClients.create(source.uri());
+        MongoShapedSource source = new MongoShapedSource();
         Agent agent = null;
         DemoWorkload load = null;
         try {
-            say("demo source (an in-process MongoDB-wire server with an oplog) at " + source.uri() + "; loading sample data");
+            say("demo source (an in-process MongoDB-wire server writing a MongoDB-shaped oplog) at " + source.uri()
+                    + "; loading sample data");
             DemoDataset data = new DemoDataset();
-            long docs = data.load(sourceClient, 2_000, 500, 10_000, 5_000);
+            long docs = data.load(source, 2_000, 500, 10_000, 5_000);
             say("loaded " + docs + " documents into shop.customers, shop.products, shop.orders, analytics.events");
-            load = new DemoWorkload(sourceClient, data, 2_000, 500);
+            load = new DemoWorkload(source, data, 2_000, 500);
             load.start(opsPerSecond);
             say("write load running: about " + opsPerSecond + " inserts/updates/deletes a second");
 
@@ -81,7 +79,6 @@ final class DemoCommand implements Runnable {
             if (agent != null) {
                 agent.stop();
             }
-            sourceClient.close();
             source.close();
             server.close();
             say("demo stopped");

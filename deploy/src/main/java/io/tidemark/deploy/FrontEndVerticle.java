@@ -1,5 +1,7 @@
 package io.tidemark.deploy;
 
+import io.tidemark.applier.ApplierVerticle;
+import io.tidemark.applier.HeadsApi;
 import io.tidemark.ingest.JobsApi;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.http.ErrorResponses;
@@ -29,12 +31,14 @@ final class FrontEndVerticle extends VerticleBase {
     private final TidemarkConfig config;
     private final Stores stores;
     private final SelfSignedTls.Material tls;
+    private final ApplierVerticle applier;
     private HttpServer server;
 
-    FrontEndVerticle(TidemarkConfig config, Stores stores, SelfSignedTls.Material tls) {
+    FrontEndVerticle(TidemarkConfig config, Stores stores, SelfSignedTls.Material tls, ApplierVerticle applier) {
         this.config = config;
         this.stores = stores;
         this.tls = tls;
+        this.applier = applier;
     }
 
     @Override
@@ -53,6 +57,7 @@ final class FrontEndVerticle extends VerticleBase {
         api.route().handler(this::authenticate);
         api.route("/*").subRouter(JobsApi.router(vertx, stores));
         api.route("/*").subRouter(KeysApi.router(vertx, stores));
+        api.route("/*").subRouter(HeadsApi.router(vertx, stores, applier));
         api.route().failureHandler(ErrorResponses::handle);
         router.route("/api/v1/*").subRouter(api);
         router.route().failureHandler(ErrorResponses::handle);

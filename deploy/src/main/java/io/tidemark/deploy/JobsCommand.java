@@ -26,12 +26,14 @@ final class JobsCommand {
                     System.out.println(jobs.encodePrettily());
                     return;
                 }
-                System.out.printf("%-28s %-24s %-16s %-18s %-18s %s%n", "ID", "NAME", "STATE", "STORED", "APPLIED", "LAG");
+                System.out.printf("%-28s %-24s %-16s %-18s %-18s %-6s %s%n", "ID", "NAME", "STATE", "STORED", "APPLIED", "LAG", "HEAD");
                 for (Object o : jobs) {
                     JsonObject j = (JsonObject) o;
-                    System.out.printf("%-28s %-24s %-16s %-18s %-18s %s%n", j.getString("id"), j.getString("name"),
+                    Long head = j.getLong("headSizeBytes");
+                    System.out.printf("%-28s %-24s %-16s %-18s %-18s %-6s %s%n", j.getString("id"), j.getString("name"),
                             j.getString("state"), ts(j.getJsonObject("storedTs")), ts(j.getJsonObject("appliedTs")),
-                            j.getValue("lagSeconds") == null ? "-" : j.getValue("lagSeconds") + "s");
+                            j.getValue("lagSeconds") == null ? "-" : j.getValue("lagSeconds") + "s",
+                            head == null ? "-" : String.format("%.1f MB", head / 1e6));
                     if (j.getString("error") != null) {
                         System.out.println("    error: " + j.getString("error"));
                     }

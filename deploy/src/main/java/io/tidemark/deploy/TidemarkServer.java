@@ -1,5 +1,6 @@
 package io.tidemark.deploy;
 
+import io.tidemark.applier.ApplierVerticle;
 import io.tidemark.ingest.IngestVerticle;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
@@ -25,6 +26,7 @@ public final class TidemarkServer implements AutoCloseable {
     private final TidemarkConfig config;
     private final Vertx vertx;
     private Stores stores;
+    private ApplierVerticle applier;
     private SelfSignedTls.Material ingestTls;
     private int ingestPort;
     private int apiPort;
@@ -62,9 +64,13 @@ public final class TidemarkServer implements AutoCloseable {
             return vertx.deployVerticle(ingest).map(id -> ingest);
         }).compose(ingest -> {
             ingestPort = ingest.port();
+            applier = new ApplierVerticle(config, stores);
+            // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
+            return vertx.deployVerticle(applier).map(id -> ingest);
+        }).compose(ingest -> {
             apiTls = config.api().tls().enabled();
             SelfSignedTls.Material tls = apiTls ? tlsFor(config.api().tls().files(), dataDir) : null;
-            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls);
+            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, applier);
             return vertx.deployVerticle(front).map(id -> front);
         }).compose(front -> {
             apiPort = front.port();
@@ -98,6 +104,11 @@ public final class TidemarkServer implements AutoCloseable {
 
     public Stores stores() {
         return stores;
+    }
+
+    /** The heads this server keeps. */
+    public ApplierVerticle heads() {
+        return applier;
     }
 
     public TidemarkConfig config() {

@@ -4,9 +4,9 @@ import com.mongodb.reactivestreams.client.MongoClient;
 import io.tidemark.agent.Agent;
 import io.tidemark.deploy.demo.DemoDataset;
 import io.tidemark.deploy.demo.DemoWorkload;
+import io.tidemark.deploy.demo.MongoShapedSource;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.oplog.OpTime;
-import io.tidemark.shared.store.EmbeddedMongo;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,7 +24,7 @@ import static io.tidemark.deploy.CaptureHarness.latestSourceTs;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The capture path end to end: embedded test-server source → agent → HTTPS → Backup HTTP service
+ * The capture path end to end: a MongoDB-shaped embedded source → agent → HTTPS → Backup HTTP service
  * → durable sync and oplog stores, with the agent and the service stopped mid-stream.
  */
 class CaptureEndToEndTest {
@@ -35,7 +35,7 @@ class CaptureEndToEndTest {
     @TempDir
     Path dataDir;
 
-    private EmbeddedMongo source;
+    private MongoShapedSource source;
     private MongoClient sourceClient;
     private DemoWorkload load;
     private TidemarkServer server;
@@ -43,11 +43,11 @@ class CaptureEndToEndTest {
 
     @BeforeEach
     void source() {
-        source = EmbeddedMongo.inMemoryWithOplog();
+        source = new MongoShapedSource();
         sourceClient = CaptureHarness.client(source.uri());
         DemoDataset data = new DemoDataset();
-        data.load(sourceClient, 300, 100, 2_000, 500);
-        load = new DemoWorkload(sourceClient, data, 300, 100);
+        data.load(source, 300, 100, 2_000, 500);
+        load = new DemoWorkload(source, data, 300, 100);
     }
 
     @AfterEach

@@ -8,6 +8,7 @@ import com.mongodb.reactivestreams.client.MongoCollection;
 import io.tidemark.agent.Agent;
 import io.tidemark.deploy.demo.DemoDataset;
 import io.tidemark.deploy.demo.DemoWorkload;
+import io.tidemark.deploy.demo.DriverDemoWriter;
 import io.tidemark.shared.oplog.OpTime;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
@@ -42,9 +43,10 @@ class ReplicaSetCaptureTest {
         String uri = MONGO.getReplicaSetUrl("admin");
         try (TidemarkServer server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of()))) {
             MongoClient client = CaptureHarness.client(uri);
+            DriverDemoWriter writer = new DriverDemoWriter(uri);
             DemoDataset data = new DemoDataset();
-            data.load(client, 500, 100, 3_000, 1_000);
-            DemoWorkload load = new DemoWorkload(client, data, 500, 100);
+            data.load(writer, 500, 100, 3_000, 1_000);
+            DemoWorkload load = new DemoWorkload(writer, data, 500, 100);
             load.start(200);
             Agent agent = CaptureHarness.startAgent(server, uri, "real-rs");
             await("the initial sync", Duration.ofSeconds(120), () -> "ACTIVE".equals(job(server, "real-rs").getString("state")));
@@ -63,6 +65,7 @@ class ReplicaSetCaptureTest {
                     () -> agent.acked() != null && agent.acked().compareTo(last) >= 0);
             agent.stop();
             CaptureHarness.assertExactlyOnceInOrderUpTo(client, server, "real-rs", agent.acked());
+            writer.close();
             client.close();
         }
     }

@@ -4,8 +4,8 @@ import com.mongodb.reactivestreams.client.MongoClient;
 import io.tidemark.agent.Agent;
 import io.tidemark.deploy.demo.DemoDataset;
 import io.tidemark.deploy.demo.DemoWorkload;
+import io.tidemark.deploy.demo.MongoShapedSource;
 import io.tidemark.shared.oplog.OpTime;
-import io.tidemark.shared.store.EmbeddedMongo;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,12 +30,12 @@ class ResyncRequiredTest {
 
     @Test
     void aResumePointThatLeftTheOplogRequiresAResyncAndAnOperatorResyncRecovers() throws Exception {
-        try (EmbeddedMongo source = EmbeddedMongo.inMemoryWithOplog();
+        try (MongoShapedSource source = new MongoShapedSource();
              TidemarkServer server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of()))) {
             MongoClient client = CaptureHarness.client(source.uri());
             DemoDataset data = new DemoDataset();
-            data.load(client, 100, 50, 200, 50);
-            DemoWorkload load = new DemoWorkload(client, data, 100, 50);
+            data.load(source, 100, 50, 200, 50);
+            DemoWorkload load = new DemoWorkload(source, data, 100, 50);
             Agent agent = CaptureHarness.startAgent(server, source.uri(), "rolled-over");
             await("the job to be active", Duration.ofSeconds(60), () -> "ACTIVE".equals(job(server, "rolled-over").getString("state")));
             for (int i = 0; i < 20; i++) {
@@ -50,11 +50,14 @@ class ResyncRequiredTest {
             load.close();
             client.close();
             source.close();
-            EmbeddedMongo rebuilt = EmbeddedMongo.inMemoryWithOplog();
+            // Its timestamps come from the wall clock, so start it in a later second, as the oplog of a
+            // source rebuilt after an outage would be: it must not reuse the resume point's timestamp.
+            await("a new second", Duration.ofSeconds(2), () -> System.currentTimeMillis() / 1000 > latest.seconds());
+            MongoShapedSource rebuilt = new MongoShapedSource();
             client = CaptureHarness.client(rebuilt.uri());
             data = new DemoDataset();
-            data.load(client, 100, 50, 200, 50);
-            load = new DemoWorkload(client, data, 100, 50);
+            data.load(rebuilt, 100, 50, 200, 50);
+            load = new DemoWorkload(rebuilt, data, 100, 50);
 
             Agent resumed = CaptureHarness.startAgent(server, rebuilt.uri(), "rolled-over");
             await("RESYNC_REQUIRED", Duration.ofSeconds(60), () -> "RESYNC_REQUIRED".equals(job(server, "rolled-over").getString("state")));

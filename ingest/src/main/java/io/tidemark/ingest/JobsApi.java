@@ -4,6 +4,7 @@ import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.jobs.JobStore;
+import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -62,13 +63,20 @@ public final class JobsApi {
     public static JsonObject view(JsonObject job) {
         JsonObject sync = job.getJsonObject("sync", new JsonObject());
         JsonObject agent = job.getJsonObject("agent", new JsonObject());
+        OpTime applied = OpTime.fromJson(job.getJsonObject("appliedTs"));
+        OpTime source = OpTime.fromJson(agent.getJsonObject("sourceTs"));
         JsonObject out = new JsonObject()
                 .put("id", job.getString("_id"))
                 .put("name", job.getString("name"))
                 .put("state", job.getString("state"))
                 .put("storedTs", job.getJsonObject("storedTs"))
                 .put("appliedTs", job.getJsonObject("appliedTs"))
-                .put("lagSeconds", agent.getValue("lagSeconds"))
+                // How far the head trails the source (as of the agent's last heartbeat); before a head
+                // exists, how far the stored oplog does.
+                .put("lagSeconds", applied != null && source != null ? Math.max(0, source.seconds() - applied.seconds())
+                        : agent.getValue("lagSeconds"))
+                .put("captureLagSeconds", agent.getValue("lagSeconds"))
+                .put("headSizeBytes", job.getJsonObject("head", new JsonObject()).getValue("sizeBytes"))
                 .put("sync", new JsonObject()
                         .put("generation", sync.getLong("generation", 0L))
                         .put("complete", sync.getBoolean("complete", false))

@@ -8,17 +8,14 @@ import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.store.OplogStore;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Futures;
+import io.tidemark.shared.util.LatestValueWriter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Appends agents' oplog batches to the oplog store. A batch is accepted only where it continues
@@ -27,8 +24,6 @@ import java.util.Set;
  */
 final class OplogIntake {
 
-    private static final Logger LOG = LoggerFactory.getLogger(OplogIntake.class);
-
     private final Vertx vertx;
     private final Context context;
     private final Stores stores;
@@ -36,8 +31,8 @@ final class OplogIntake {
     private final JobSerializer serializer;
     /** Last durable position per job; confined to the event loop; reloaded from the store when unknown. */
     private final Map<String, OpTime> tips = new HashMap<>();
-    private final Map<String, OpTime> unrecorded = new HashMap<>();
-    private final Set<String> recording = new HashSet<>();
+    /** Copies the tip to the job document for status, so the ack path never waits on it. */
+    private final LatestValueWriter<OpTime> storedTs;
 
     OplogIntake(Vertx vertx, Context context, Stores stores, IngestMetrics metrics, JobSerializer serializer) {
         this.vertx = vertx;
@@ -45,6 +40,7 @@ final class OplogIntake {
         this.stores = stores;
         this.metrics = metrics;
         this.serializer = serializer;
+        this.storedTs = new LatestValueWriter<>("storedTs", stores.jobs()::recordStored);
     }
 
     /** The last durable oplog position of a job whose sync has begun, else null. */
@@ -98,7 +94,7 @@ final class OplogIntake {
                             metrics.batchStored(jobId, batch.count(), batch.raw().length, System.nanoTime() - arrivedNanos);
                             vertx.eventBus().publish(Addresses.OPLOG_STORED,
                                     new JsonObject().put("job", jobId).put("storedTs", batch.last().toJson()));
-                            recordStored(jobId, batch.last());
+                            storedTs.submit(jobId, batch.last());
                             return batch.last();
                         }))
                 .onFailure(e -> {
@@ -120,25 +116,6 @@ final class OplogIntake {
                     throw ApiException.conflict("the batch after " + prev + " overlaps the stored oplog, which ends at "
                             + tip + "; resume from there", new JsonObject().put("storedTs", tip.toJson()));
                 }));
-    }
-
-    /** Copies the tip to the job document for status, coalescing so the ack path never waits on it. */
-    private void recordStored(String jobId, OpTime storedTs) {
-        unrecorded.put(jobId, storedTs);
-        if (recording.add(jobId)) {
-            flushStored(jobId);
-        }
-    }
-
-    private void flushStored(String jobId) {
-        OpTime next = unrecorded.remove(jobId);
-        if (next == null) {
-            recording.remove(jobId);
-            return;
-        }
-        stores.jobs().recordStored(jobId, next)
-                .onFailure(e -> LOG.warn("job {}: could not record storedTs {}: {}", jobId, next, e.getMessage()))
-                .onComplete(ar -> flushStored(jobId));
     }
 
     static OpTime syncFetchStart(JsonObject job) {

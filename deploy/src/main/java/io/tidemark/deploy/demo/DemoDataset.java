@@ -1,14 +1,8 @@
 package io.tidemark.deploy.demo;
 
-import com.mongodb.client.model.IndexOptions;
-import com.mongodb.client.model.Indexes;
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoDatabase;
 import org.bson.Document;
 import org.bson.types.Decimal128;
 import org.bson.types.ObjectId;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -16,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntFunction;
 
 /**
  * A small shop's data, shaped like real application data: customers with nested addresses,
@@ -29,51 +24,31 @@ public final class DemoDataset {
 
     private final Random random = new Random(42);
 
-    /** Loads the data set; returns the number of documents written. */
-    public long load(MongoClient client, int customers, int products, int orders, int events) {
-        MongoDatabase shop = client.getDatabase("shop");
-        MongoDatabase analytics = client.getDatabase("analytics");
-        List<Document> c = new ArrayList<>();
-        for (int i = 0; i < customers; i++) {
-            c.add(customer(i));
-        }
-        List<Document> p = new ArrayList<>();
-        for (int i = 0; i < products; i++) {
-            p.add(product(i));
-        }
-        long n = insert(shop, "customers", c) + insert(shop, "products", p);
-        List<Document> batch = new ArrayList<>();
-        for (int i = 0; i < orders; i++) {
-            batch.add(order(customers, products));
-            if (batch.size() == 1000) {
-                n += insert(shop, "orders", batch);
-                batch = new ArrayList<>();
-            }
-        }
-        n += insert(shop, "orders", batch);
-        batch = new ArrayList<>();
-        for (int i = 0; i < events; i++) {
-            batch.add(event(customers));
-            if (batch.size() == 1000) {
-                n += insert(analytics, "events", batch);
-                batch = new ArrayList<>();
-            }
-        }
-        n += insert(analytics, "events", batch);
-        Flux.concat(
-                shop.getCollection("customers").createIndex(Indexes.ascending("email"), new IndexOptions().unique(true).name("email_1")),
-                shop.getCollection("orders").createIndex(Indexes.ascending("customerId", "createdAt")),
-                shop.getCollection("products").createIndex(Indexes.ascending("category")),
-                analytics.getCollection("events").createIndex(Indexes.descending("at"))).blockLast();
+    /** Loads the data set through {@code writer}; returns the number of documents written. */
+    public long load(DemoWriter writer, int customers, int products, int orders, int events) {
+        long n = 0;
+        n += insertInBatches(writer, "shop.customers", customers, this::customer);
+        n += insertInBatches(writer, "shop.products", products, this::product);
+        n += insertInBatches(writer, "shop.orders", orders, i -> order(customers, products));
+        n += insertInBatches(writer, "analytics.events", events, i -> event(customers));
+        writer.createIndex("shop.customers", new Document("email", 1), new Document("name", "email_1").append("unique", true));
+        writer.createIndex("shop.orders", new Document("customerId", 1).append("createdAt", 1), null);
+        writer.createIndex("shop.products", new Document("category", 1), null);
+        writer.createIndex("analytics.events", new Document("at", -1), null);
         return n;
     }
 
-    private static long insert(MongoDatabase db, String coll, List<Document> docs) {
-        if (docs.isEmpty()) {
-            return 0;
+    private static long insertInBatches(DemoWriter writer, String ns, int count, IntFunction<Document> make) {
+        List<Document> batch = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            batch.add(make.apply(i));
+            if (batch.size() == 1000) {
+                writer.insertMany(ns, batch);
+                batch = new ArrayList<>();
+            }
         }
-        Mono.from(db.getCollection(coll).insertMany(docs)).block();
-        return docs.size();
+        writer.insertMany(ns, batch);
+        return count;
     }
 
     Document customer(int i) {

@@ -1,37 +1,43 @@
 package io.tidemark.deploy.demo;
 
-import com.mongodb.client.model.Filters;
-import com.mongodb.client.model.Updates;
-import com.mongodb.reactivestreams.client.MongoClient;
-import com.mongodb.reactivestreams.client.MongoCollection;
 import org.bson.Document;
-import org.bson.types.ObjectId;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 import java.time.Duration;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A steady mix of inserts, updates, replacements and deletes against the demo data set. */
+/**
+ * A steady mix of inserts, $set/$unset updates, replacements and deletes against the demo data set,
+ * with now and then a scratch collection created or dropped. Counters are read and the new value
+ * $set (never $inc), so every update is one the shaped source can log as MongoDB does.
+ */
 public final class DemoWorkload implements AutoCloseable {
 
+    private static final String ORDERS = "shop.orders";
+    private static final String CUSTOMERS = "shop.customers";
+    private static final String PRODUCTS = "shop.products";
+    private static final String EVENTS = "analytics.events";
+    private static final String SCRATCH = "analytics.scratch";
+
+    private final DemoWriter writer;
     private final DemoDataset data;
-    private final MongoCollection<Document> orders;
-    private final MongoCollection<Document> customers;
-    private final MongoCollection<Document> products;
-    private final MongoCollection<Document> events;
     private final int customerCount;
     private final int productCount;
     private final AtomicLong operations = new AtomicLong();
+    private boolean scratchExists;
+    private boolean closed;
     private Disposable running;
 
-    public DemoWorkload(MongoClient client, DemoDataset data, int customerCount, int productCount) {
+    public DemoWorkload(DemoWriter writer, DemoDataset data, int customerCount, int productCount) {
+        this.writer = writer;
         this.data = data;
-        this.orders = client.getDatabase("shop").getCollection("orders");
-        this.customers = client.getDatabase("shop").getCollection("customers");
-        this.products = client.getDatabase("shop").getCollection("products");
-        this.events = client.getDatabase("analytics").getCollection("events");
         this.customerCount = customerCount;
         this.productCount = productCount;
     }
@@ -44,42 +50,69 @@ public final class DemoWorkload implements AutoCloseable {
                 .subscribe(x -> operations.incrementAndGet());
     }
 
-    /** One operation of the mix. */
+    /** One operation of the mix, run on a worker thread (the writers block). */
     public Mono<Object> one() {
-        var r = data.random();
+        return Mono.fromCallable(this::step).subscribeOn(Schedulers.boundedElastic());
+    }
+
+    private synchronized Object step() {
+        if (closed) {
+            return null;
+        }
+        Random r = data.random();
         int pick = r.nextInt(100);
         if (pick < 35) {
-            return Mono.from(orders.insertOne(data.order(customerCount, productCount))).cast(Object.class);
+            writer.insert(ORDERS, data.order(customerCount, productCount));
         } else if (pick < 60) {
-            return Mono.from(orders.find().skip(r.nextInt(50)).limit(1).first())
-                    .flatMap(o -> Mono.from(orders.updateOne(Filters.eq("_id", o.get("_id")),
-                            Updates.set("status", DemoDataset.STATUSES[r.nextInt(DemoDataset.STATUSES.length)]))))
-                    .cast(Object.class);
+            writer.idAt(ORDERS, r.nextInt(50)).ifPresent(id -> writer.update(ORDERS, id,
+                    Map.of("status", DemoDataset.STATUSES[r.nextInt(DemoDataset.STATUSES.length)]), List.of()));
         } else if (pick < 75) {
-            return Mono.from(customers.updateOne(Filters.eq("_id", r.nextInt(customerCount)),
-                    Updates.combine(Updates.set("lastSeen", new java.util.Date()), Updates.inc("visits", 1)))).cast(Object.class);
+            int id = r.nextInt(customerCount);
+            writer.find(CUSTOMERS, id).ifPresent(c -> writer.update(CUSTOMERS, id,
+                    new Document("lastSeen", new Date()).append("visits", c.get("visits", 0) + 1), List.of()));
         } else if (pick < 80) {
             int i = r.nextInt(productCount);
-            return Mono.from(products.replaceOne(Filters.eq("_id", String.format("SKU-%05d", i)), data.product(i))).cast(Object.class);
+            writer.replace(PRODUCTS, String.format("SKU-%05d", i), data.product(i));
         } else if (pick < 88) {
-            return Mono.from(orders.find().skip(r.nextInt(100)).limit(1).first())
-                    .flatMap(o -> Mono.from(orders.deleteOne(Filters.eq("_id", o.get("_id"))))).cast(Object.class);
+            writer.idAt(ORDERS, r.nextInt(100)).ifPresent(id -> writer.delete(ORDERS, id));
         } else if (pick < 92) {
-            return Mono.from(customers.updateOne(Filters.eq("_id", r.nextInt(customerCount)),
-                    Updates.unset("tier"))).cast(Object.class);
+            int id = r.nextInt(customerCount);
+            if (r.nextBoolean()) {
+                writer.update(CUSTOMERS, id, Map.of(), List.of("tier"));
+            } else {
+                writer.update(CUSTOMERS, id, Map.of("tier", "gold"), List.of());
+            }
+        } else if (pick < 99) {
+            writer.insert(EVENTS, data.event(customerCount));
         } else {
-            return Mono.from(events.insertOne(data.event(customerCount).append("_id", new ObjectId()))).cast(Object.class);
+            scratch();
         }
+        return pick;
+    }
+
+    /** Creates the scratch collection with a document in it, or drops it: collection DDL in the stream. */
+    private void scratch() {
+        if (scratchExists) {
+            writer.dropCollection(SCRATCH);
+        } else {
+            writer.createCollection(SCRATCH);
+            writer.insert(SCRATCH, new Document("note", "scratch").append("at", new Date()));
+        }
+        scratchExists = !scratchExists;
     }
 
     public long operations() {
         return operations.get();
     }
 
+    /** Stops the load and waits for the operation in flight, so nothing is written after this returns. */
     @Override
     public void close() {
         if (running != null) {
             running.dispose();
+        }
+        synchronized (this) {
+            closed = true;
         }
     }
 }

@@ -9,8 +9,17 @@ public final class Addresses {
     public static final String OPLOG_STORED = "tidemark.ingest.oplog.stored";
     /** An initial sync's slices are all durable: {"job", "generation", "startTs", "endTs"}. */
     public static final String SYNC_COMPLETED = "tidemark.ingest.sync.completed";
+    /** A head applied oplog up to a position: {"job", "appliedTs": {"t","i"}}. */
+    public static final String HEAD_APPLIED = "tidemark.head.applied";
     /** A job changed state: {"job", "state", "error"?}. */
     public static final String JOB_STATE = "tidemark.job.state";
+
+    /** Take a snapshot of a job's head now: request {"job", "wait"?}; reply {"snapshotId", "status", ...}. */
+    public static final String SNAPSHOT_REQUEST = "tidemark.snapshot.request";
+    /** A snapshot became visible: {"job", "snapshotId", "ts": {"t","i"}, "documents", "logicalBytes", "storedBytes", ...}. */
+    public static final String SNAPSHOT_COMPLETED = "tidemark.snapshot.completed";
+    /** A snapshot attempt failed and left nothing visible: {"job", "snapshotId", "error"}. */
+    public static final String SNAPSHOT_FAILED = "tidemark.snapshot.failed";
 
     private Addresses() {
     }

@@ -122,6 +122,24 @@ public final class OplogStore {
                 .concatMap(d -> StoredPayload.read(d, rawParts).map(raw -> new Batch(BatchInfo.of(d), raw)), 1);
     }
 
+    /**
+     * The stored oplog after {@code position}, batch by batch in chain order, ending where nothing
+     * follows yet. Each next batch is found by its primary key (the position it follows), so the
+     * walk needs no secondary index and proves continuity as it goes. Only when {@code position}
+     * falls inside a batch (a head built at a sync's start) is that batch found by range.
+     */
+    public Flux<Batch> chainAfter(String job, OpTime position, int prefetch) {
+        Mono<Batch> first = readFollowing(job, position)
+                .switchIfEmpty(Mono.defer(() -> readAfter(job, position, 1).next()));
+        return first.expand(batch -> readFollowing(job, batch.info().last()), 1).limitRate(Math.max(1, prefetch));
+    }
+
+    private Mono<Batch> readFollowing(String job, OpTime prev) {
+        BsonDocument id = new BsonDocument("job", new BsonString(job)).append("prev", prev.toBson());
+        return Mono.from(rawBatches.find(Filters.eq("_id", id)).first())
+                .flatMap(d -> StoredPayload.read(d, rawParts).map(raw -> new Batch(BatchInfo.of(d), raw)));
+    }
+
     /** One stored batch with its entries. */
     public record Batch(BatchInfo info, byte[] entries) {
     }

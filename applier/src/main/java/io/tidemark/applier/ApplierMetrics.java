@@ -1,0 +1,54 @@
+package io.tidemark.applier;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The applier's meters, per job. Gauges' values live as long as the process-wide registry. */
+final class ApplierMetrics {
+
+    private static final Map<String, AtomicLong> LAG_SECONDS = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicLong> HEAD_BYTES = new ConcurrentHashMap<>();
+
+    private final MeterRegistry registry;
+
+    ApplierMetrics(MeterRegistry registry) {
+        this.registry = registry;
+    }
+
+    void batchApplied(String job, int entries, long nanos) {
+        Counter.builder("tidemark.applier.entries").description("Oplog entries applied to heads")
+                .tag("job", job).register(registry).increment(entries);
+        Timer.builder("tidemark.applier.batch").description("Time to apply one stored oplog batch to a head")
+                .tag("job", job).publishPercentiles(0.5, 0.99).register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void diverged(String job) {
+        Counter.builder("tidemark.applier.divergence").description("Heads failed on an entry that did not match them")
+                .tag("job", job).register(registry).increment();
+    }
+
+    void lag(String job, long seconds) {
+        LAG_SECONDS.computeIfAbsent(job, j -> {
+            AtomicLong v = new AtomicLong();
+            Gauge.builder("tidemark.applier.lag", v, AtomicLong::get).baseUnit("seconds")
+                    .description("How far a head's applied position trails the stored oplog").tag("job", j).register(registry);
+            return v;
+        }).set(seconds);
+    }
+
+    void headSize(String job, long bytes) {
+        HEAD_BYTES.computeIfAbsent(job, j -> {
+            AtomicLong v = new AtomicLong();
+            Gauge.builder("tidemark.head.size", v, AtomicLong::get).baseUnit("bytes")
+                    .description("A head's approximate size on disk").tag("job", j).register(registry);
+            return v;
+        }).set(bytes);
+    }
+}

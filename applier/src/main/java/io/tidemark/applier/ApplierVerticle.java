@@ -1,0 +1,195 @@
+package io.tidemark.applier;
+
+import io.tidemark.shared.bus.Addresses;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.jobs.JobState;
+import io.tidemark.shared.jobs.JobStore;
+import io.tidemark.shared.metrics.Metrics;
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.Futures;
+import io.tidemark.shared.util.LatestValueWriter;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Keeps a head for every job whose initial sync is complete: builds it, feeds it the oplog store's
+ * batches as the ingest service announces them, records the applied position, and fails the job
+ * loudly when an entry does not fit the head. Owns the heads; others read them through
+ * {@link HeadRegistry}.
+ */
+public final class ApplierVerticle extends VerticleBase implements HeadRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApplierVerticle.class);
+    private static final long SCAN_MILLIS = 2_000;
+
+    private final TidemarkConfig config;
+    private final Stores stores;
+    private final ApplierMetrics metrics = new ApplierMetrics(Metrics.registry());
+    /** Runners by job; touched on the event loop only (reads from other threads see a concurrent map). */
+    private final Map<String, HeadRunner> runners = new ConcurrentHashMap<>();
+    private final Map<String, Long> generations = new HashMap<>();
+    private final Map<String, OpTime> storedTips = new ConcurrentHashMap<>();
+    private LatestValueWriter<OpTime> appliedTs;
+    private LatestValueWriter<Long> headSize;
+    private long scanTimer;
+
+    public ApplierVerticle(TidemarkConfig config, Stores stores) {
+        this.config = config;
+        this.stores = stores;
+    }
+
+    @Override
+    public Future<?> start() {
+        appliedTs = new LatestValueWriter<>("appliedTs", (job, ts) -> stores.jobs().set(job, new JsonObject().put("appliedTs", ts.toJson())));
+        headSize = new LatestValueWriter<>("head size", (job, bytes) -> stores.jobs().set(job, new JsonObject().put("head.sizeBytes", bytes)));
+        vertx.eventBus().<JsonObject>consumer(Addresses.OPLOG_STORED, m -> {
+            String job = m.body().getString("job");
+            storedTips.put(job, OpTime.fromJson(m.body().getJsonObject("storedTs")));
+            HeadRunner runner = runners.get(job);
+            if (runner != null) {
+                runner.wake();
+            }
+        });
+        vertx.eventBus().<JsonObject>consumer(Addresses.SYNC_COMPLETED, m -> scan());
+        vertx.eventBus().<JsonObject>consumer(Addresses.JOB_STATE, m -> scan());
+        scanTimer = vertx.setPeriodic(SCAN_MILLIS, t -> scan());
+        scan();
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<?> stop() {
+        vertx.cancelTimer(scanTimer);
+        return vertx.executeBlocking(() -> {
+            runners.values().forEach(HeadRunner::close);
+            runners.clear();
+            return null;
+        });
+    }
+
+    @Override
+    public Optional<Head> head(String job) {
+        HeadRunner runner = runners.get(job);
+        return Optional.ofNullable(runner == null ? null : runner.head());
+    }
+
+    /** The runner of a job, for the head routes. */
+    Optional<HeadRunner> runner(String job) {
+        return Optional.ofNullable(runners.get(job));
+    }
+
+    /** Brings runners in line with jobs: start heads for synced jobs, drop heads a resync replaced. */
+    private void scan() {
+        stores.jobs().list().onSuccess(jobs -> {
+            for (JsonObject job : jobs) {
+                String id = job.getString("_id");
+                JobState state = JobStore.state(job);
+                JsonObject sync = job.getJsonObject("sync", new JsonObject());
+                long gen = sync.getLong("generation", 0L);
+                HeadRunner runner = runners.get(id);
+                if (runner != null && (generations.getOrDefault(id, gen) != gen || state == JobState.INITIAL_SYNC)) {
+                    LOG.info("job {}: a new initial sync replaces its head", id);
+                    retire(id);
+                } else if (runner != null && state == JobState.FAILED) {
+                    retire(id);
+                } else if (runner == null && state == JobState.ACTIVE && sync.getBoolean("complete", false)) {
+                    launch(id, gen, sync);
+                } else if (runner != null) {
+                    runner.wake();
+                    reportSize(id, runner);
+                }
+            }
+        }).onFailure(e -> LOG.warn("applier: cannot list jobs: {}", e.getMessage()));
+    }
+
+    private void launch(String job, long gen, JsonObject sync) {
+        OpTime start = OpTime.fromJson(sync.getJsonObject("startTs"));
+        OpTime end = OpTime.fromJson(sync.getJsonObject("endTs"));
+        HeadRunner runner = new HeadRunner(job, config.headsPath().resolve(job), stores, config.heads().prefetchBatches(),
+                new Listener());
+        runners.put(job, runner);
+        generations.put(job, gen);
+        Futures.of(runner.open(gen, start, end), context).onSuccess(head -> {
+            LOG.info("job {}: head open at {}", job, OpTime.of(head.appliedTs()));
+            runner.wake();
+        }).onFailure(e -> {
+            LOG.error("job {}: cannot open or build its head: {}", job, e.toString());
+            runners.remove(job, runner);
+            vertx.executeBlocking(() -> {
+                runner.close();
+                return null;
+            });
+            fail(job, "the head could not be built: " + e.getMessage());
+        });
+    }
+
+    private void retire(String job) {
+        HeadRunner runner = runners.remove(job);
+        generations.remove(job);
+        if (runner != null) {
+            vertx.executeBlocking(() -> {
+                runner.close();
+                return null;
+            });
+        }
+    }
+
+    private void reportSize(String job, HeadRunner runner) {
+        Futures.of(runner.onHeadThread(() -> runner.head() == null ? -1L : runner.head().approximateSizeOnDisk()), context)
+                .onSuccess(bytes -> {
+                    if (bytes >= 0) {
+                        metrics.headSize(job, bytes);
+                        headSize.submit(job, bytes);
+                    }
+                });
+    }
+
+    private void fail(String job, String reason) {
+        stores.jobs().set(job, new JsonObject().put("state", JobState.FAILED.name()).put("error", reason))
+                .onComplete(ar -> vertx.eventBus().publish(Addresses.JOB_STATE,
+                        new JsonObject().put("job", job).put("state", JobState.FAILED.name()).put("error", reason)));
+    }
+
+    /** Hears from runners on their head threads and hands everything back to the event loop. */
+    private final class Listener implements HeadRunner.Listener {
+
+        @Override
+        public void applied(String job, OpTime appliedTs, int entries, long nanos) {
+            context.runOnContext(v -> {
+                metrics.batchApplied(job, entries, nanos);
+                OpTime stored = storedTips.get(job);
+                if (stored != null) {
+                    metrics.lag(job, Math.max(0, stored.seconds() - appliedTs.seconds()));
+                }
+                ApplierVerticle.this.appliedTs.submit(job, appliedTs);
+                vertx.eventBus().publish(Addresses.HEAD_APPLIED, new JsonObject().put("job", job).put("appliedTs", appliedTs.toJson()));
+            });
+        }
+
+        @Override
+        public void reachedSyncEnd(String job) {
+            context.runOnContext(v -> Futures.of(stores.sync().deleteOtherGenerations(job, -1), context)
+                    .onSuccess(x -> LOG.info("job {}: initial sync slices removed from the sync store", job))
+                    .onFailure(e -> LOG.warn("job {}: could not remove its sync slices: {}", job, e.getMessage())));
+        }
+
+        @Override
+        public void failed(String job, String reason, boolean divergence) {
+            context.runOnContext(v -> {
+                if (divergence) {
+                    metrics.diverged(job);
+                }
+                fail(job, (divergence ? "head diverged from the source: " : "oplog entry not understood: ") + reason);
+            });
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package io.tidemark.applier;
+
+import io.tidemark.shared.bson.BsonFrames;
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.store.OplogStore;
+import io.tidemark.shared.store.Stores;
+import org.bson.RawBsonDocument;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Keeps one job's head: builds it from the job's initial sync (or reopens it), then applies the
+ * oplog store's batches in chain order as they become durable. Every RocksDB call runs on the
+ * head's own thread, so application is serial and no event loop ever waits on the disk.
+ */
+final class HeadRunner implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HeadRunner.class);
+
+    /** What a runner reports to its owner. */
+    interface Listener {
+        void applied(String job, OpTime appliedTs, int entries, long nanos);
+
+        void reachedSyncEnd(String job);
+
+        void failed(String job, String reason, boolean divergence);
+    }
+
+    private final String job;
+    private final Path dir;
+    private final Stores stores;
+    private final int prefetch;
+    private final Listener listener;
+    private final ExecutorService thread;
+    private final Scheduler scheduler;
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicBoolean again = new AtomicBoolean();
+    private volatile Head head;
+    private volatile boolean stopped;
+    private OplogApplier applier;
+    private OpTime syncEnd;
+    private boolean steady;
+    private Disposable drain;
+
+    HeadRunner(String job, Path dir, Stores stores, int prefetch, Listener listener) {
+        this.job = job;
+        this.dir = dir;
+        this.stores = stores;
+        this.prefetch = prefetch;
+        this.listener = listener;
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "tidemark-head-" + job);
+            t.setDaemon(true);
+            return t;
+        });
+        this.scheduler = Schedulers.fromExecutorService(thread, "tidemark-head-" + job);
+    }
+
+    /**
+     * Opens the head built from sync {@code generation}, building it first when the directory holds
+     * no complete build of that generation.
+     */
+    Mono<Head> open(long generation, OpTime syncStart, OpTime syncEnd) {
+        return Mono.fromCallable(() -> {
+            if (HeadMarker.builtGeneration(dir) != generation) {
+                HeadMarker.deleteHead(dir);
+                long began = System.nanoTime();
+                LOG.info("job {}: building its head from initial sync generation {} in {}", job, generation, dir);
+                Head built = Head.open(dir);
+                try {
+                    long docs = new HeadBuilder(stores.sync(), job, generation).build(built, syncStart);
+                    HeadMarker.markBuilt(dir, job, generation);
+                    LOG.info("job {}: head built: {} documents in {} s; catching up from {} to the sync's end {}", job, docs,
+                            (System.nanoTime() - began) / 1_000_000_000, syncStart, syncEnd);
+                } catch (RuntimeException e) {
+                    built.close();
+                    throw e;
+                }
+                return built;
+            }
+            return Head.open(dir);
+        }).subscribeOn(scheduler).doOnNext(h -> {
+            this.syncEnd = syncEnd;
+            this.steady = OpTime.of(h.appliedTs()).compareTo(syncEnd) >= 0;
+            this.applier = new OplogApplier(h);
+            this.head = h;
+        });
+    }
+
+    /** The head, once built and open. */
+    Head head() {
+        return head;
+    }
+
+    OpTime appliedTs() {
+        Head h = head;
+        return h == null ? null : OpTime.of(h.appliedTs());
+    }
+
+    /** New oplog may be durable: apply whatever follows the head's position. */
+    void wake() {
+        if (stopped || head == null) {
+            return;
+        }
+        again.set(true);
+        if (draining.compareAndSet(false, true)) {
+            again.set(false);
+            drain();
+        }
+    }
+
+    private void drain() {
+        OpTime from = appliedTs();
+        drain = stores.oplog().chainAfter(job, from, prefetch)
+                .concatMap(batch -> Mono.fromRunnable(() -> apply(batch)).subscribeOn(scheduler), 1)
+                .then()
+                .subscribe(null, this::drainFailed, this::drained);
+    }
+
+    private void drained() {
+        draining.set(false);
+        if (again.get()) {
+            wake();
+        }
+    }
+
+    private void drainFailed(Throwable e) {
+        draining.set(false);
+        if (e instanceof HeadDivergenceException d) {
+            stop(d.getMessage(), true);
+        } else if (e instanceof UnsupportedOplogEntryException u) {
+            stop(u.getMessage(), false);
+        } else if (!stopped) {
+            // The stores were unreachable or the chain changed under us (a resync): try again shortly.
+            LOG.warn("job {}: applying the oplog paused: {}; retrying", job, e.toString());
+            Mono.delay(java.time.Duration.ofSeconds(1)).subscribe(t -> wake());
+        }
+    }
+
+    private void stop(String reason, boolean divergence) {
+        stopped = true;
+        LOG.error("job {}: head stopped: {}", job, reason);
+        listener.failed(job, reason, divergence);
+    }
+
+    /** Applies one stored batch; CATCH_UP up to the sync's end position, STEADY after it. */
+    private void apply(OplogStore.Batch batch) {
+        if (stopped) {
+            return;
+        }
+        long began = System.nanoTime();
+        List<RawBsonDocument> entries = entries(batch.entries());
+        int count = entries.size();
+        if (!steady) {
+            int cut = 0;
+            while (cut < entries.size() && !OpTime.of(entries.get(cut).getTimestamp("ts")).isAfter(syncEnd)) {
+                cut++;
+            }
+            if (cut > 0) {
+                applier.apply(entries.subList(0, cut), OplogApplier.Mode.CATCH_UP);
+            }
+            if (cut < entries.size() || OpTime.of(head.appliedTs()).compareTo(syncEnd) >= 0) {
+                steady = true;
+                LOG.info("job {}: head reached the initial sync's end {}; from now on a missing document is divergence", job, syncEnd);
+                listener.reachedSyncEnd(job);
+            }
+            entries = entries.subList(cut, entries.size());
+        }
+        if (!entries.isEmpty()) {
+            applier.apply(entries, OplogApplier.Mode.STEADY);
+        }
+        listener.applied(job, OpTime.of(head.appliedTs()), count, System.nanoTime() - began);
+    }
+
+    private static List<RawBsonDocument> entries(byte[] raw) {
+        List<BsonFrames.Frame> frames = BsonFrames.split(raw);
+        List<RawBsonDocument> out = new ArrayList<>(frames.size());
+        for (BsonFrames.Frame f : frames) {
+            out.add(new RawBsonDocument(raw, f.offset(), f.length()));
+        }
+        return out;
+    }
+
+    /** Runs {@code task} on the head's thread. */
+    <T> Mono<T> onHeadThread(java.util.concurrent.Callable<T> task) {
+        return Mono.fromCallable(task).subscribeOn(scheduler);
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        if (drain != null) {
+            drain.dispose();
+        }
+        try {
+            thread.submit(() -> {
+                if (head != null) {
+                    head.close();
+                }
+            }).get();
+        } catch (Exception e) {
+            LOG.warn("job {}: closing its head: {}", job, e.getMessage());
+        }
+        thread.shutdown();
+    }
+}

@@ -1,0 +1,95 @@
+package io.tidemark.applier;
+
+import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.Futures;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * REST routes about heads, mounted under {@code /api/v1}: the per-namespace content hashes that
+ * {@code tidemark verify} compares with the live source.
+ */
+public final class HeadsApi {
+
+    private static final long POLL_MILLIS = 200;
+    private static final int MAX_WAIT_SECONDS = 600;
+
+    private HeadsApi() {
+    }
+
+    public static Router router(Vertx vertx, Stores stores, ApplierVerticle applier) {
+        Router router = Router.router(vertx);
+        router.get("/jobs/:job/head/hashes").handler(ctx -> hashes(vertx, stores, applier, ctx));
+        return router;
+    }
+
+    /**
+     * Waits until the head has applied at least {@code atLeast} (T:I), then hashes every namespace
+     * from one consistent view and says at which position.
+     */
+    private static void hashes(Vertx vertx, Stores stores, ApplierVerticle applier, RoutingContext ctx) {
+        String atLeastParam = ctx.queryParams().get("atLeast");
+        OpTime atLeast = atLeastParam == null ? OpTime.ZERO : OpTime.parse(atLeastParam);
+        int waitSeconds = intParam(ctx, "waitSeconds", 60);
+        stores.jobs().resolve(ctx.pathParam("job"))
+                .compose(job -> awaitApplied(vertx, applier, job.getString("_id"), atLeast, System.currentTimeMillis() + waitSeconds * 1000L))
+                .compose(runner -> Futures.of(runner.onHeadThread(() -> hashAll(runner.head())), vertx.getOrCreateContext()))
+                .onSuccess(ctx::json)
+                .onFailure(ctx::fail);
+    }
+
+    private static Future<HeadRunner> awaitApplied(Vertx vertx, ApplierVerticle applier, String job, OpTime atLeast, long deadline) {
+        Promise<HeadRunner> done = Promise.promise();
+        poll(vertx, applier, job, atLeast, deadline, done);
+        return done.future();
+    }
+
+    private static void poll(Vertx vertx, ApplierVerticle applier, String job, OpTime atLeast, long deadline, Promise<HeadRunner> done) {
+        HeadRunner runner = applier.runner(job).orElse(null);
+        OpTime applied = runner == null ? null : runner.appliedTs();
+        if (applied != null && applied.compareTo(atLeast) >= 0) {
+            done.complete(runner);
+        } else if (System.currentTimeMillis() > deadline) {
+            done.fail(new ApiException(409, runner == null ? "job " + job + " has no head yet"
+                    : "the head of " + job + " has applied up to " + applied + ", not yet " + atLeast,
+                    new JsonObject().put("appliedTs", applied == null ? null : applied.toJson())));
+        } else {
+            vertx.setTimer(POLL_MILLIS, t -> poll(vertx, applier, job, atLeast, deadline, done));
+        }
+    }
+
+    private static JsonObject hashAll(Head head) {
+        try (HeadView view = head.openView()) {
+            JsonObject namespaces = new JsonObject();
+            for (NamespaceEntry ns : view.namespaces()) {
+                if (ns.type() == NamespaceType.VIEW) {
+                    continue;
+                }
+                VerifyHash.Result r = VerifyHash.of(view, ns.id());
+                namespaces.put(ns.ns(), new JsonObject().put("count", r.count()).put("hash", r.hex()));
+            }
+            return new JsonObject()
+                    .put("appliedTs", OpTime.of(view.position().ts()).toJson())
+                    .put("namespaces", namespaces);
+        }
+    }
+
+    private static int intParam(RoutingContext ctx, String name, int fallback) {
+        String v = ctx.queryParams().get(name);
+        try {
+            int n = v == null ? fallback : Integer.parseInt(v);
+            if (n < 0 || n > MAX_WAIT_SECONDS) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("'" + name + "' must be a number of seconds from 0 to " + MAX_WAIT_SECONDS);
+        }
+    }
+}
