@@ -105,7 +105,7 @@ public final class Agent {
                     OpTime stored = OpTime.fromJson(reg.getJsonObject("storedTs"));
                     Mono<Void> work = switch (state) {
                         case "INITIAL_SYNC" -> initialSync();
-                        case "ACTIVE" -> tail(stored);
+                        case "ACTIVE" -> tail(stored, reg.getString("storedEntrySha256"));
                         default -> idle(state, reg.getString("error"));
                     };
                     return work.takeUntilOther(restarts.asFlux().next());
@@ -122,7 +122,8 @@ public final class Agent {
     private Mono<Void> initialSync() {
         running = "INITIAL_SYNC";
         return source.latestTs().flatMap(startTs -> source.fetchStart(startTs).flatMap(fetchStart ->
-                Mono.fromCompletionStage(() -> client.beginSync(job, startTs, fetchStart).toCompletionStage()).flatMap(gen -> {
+                source.entryDigest(fetchStart).map(java.util.Optional::of).defaultIfEmpty(java.util.Optional.empty()).flatMap(sha ->
+                Mono.fromCompletionStage(() -> client.beginSync(job, startTs, fetchStart, sha.orElse(null)).toCompletionStage()).flatMap(gen -> {
                     LOG.info("job {}: initial sync generation {} from {} (oplog from {})", job, gen, startTs, fetchStart);
                     acked = fetchStart;
                     InitialSync copy = new InitialSync(source, client, job, gen, settings.tuning().sliceBytes(),
@@ -140,8 +141,8 @@ public final class Agent {
                                                 job, copy.collections(), copy.documents(), copy.bytes() >> 20, endTs);
                                     }))
                             .then(Mono.never());
-                    return Mono.firstWithSignal(shipOplog(fetchStart), copied);
-                })));
+                    return Mono.firstWithSignal(shipOplog(fetchStart, sha.orElse(null)), copied);
+                }))));
     }
 
     private void logProgress(InitialSync copy, long began) {
@@ -151,21 +152,21 @@ public final class Agent {
                 String.format("%.1f", copy.bytes() / 1e6 / seconds), acked);
     }
 
-    private Mono<Void> tail(OpTime from) {
+    private Mono<Void> tail(OpTime from, String fromSha256) {
         if (from == null) {
             return Mono.error(new IllegalStateException("the service reports job " + job + " ACTIVE without a stored position"));
         }
         running = "ACTIVE";
         acked = from;
         LOG.info("job {}: following the oplog from {}", job, from);
-        return shipOplog(from);
+        return shipOplog(from, fromSha256);
     }
 
-    private Mono<Void> shipOplog(OpTime from) {
+    private Mono<Void> shipOplog(OpTime from, String fromSha256) {
         OplogTail tail = new OplogTail(source, Duration.ofMillis(settings.tuning().pollMillis()));
         OplogShipper shipper = new OplogShipper(client, job, settings.tuning().batchMaxBytes(),
                 Duration.ofMillis(settings.tuning().batchMaxMillis()));
-        return shipper.ship(tail.from(from), from, ack -> {
+        return shipper.ship(tail.from(from, fromSha256), from, ack -> {
             acked = ack;
             failures.set(0);
         }).then();

@@ -64,9 +64,16 @@ public final class IngestClient implements AutoCloseable {
     }
 
     public Future<Long> beginSync(String job, OpTime startTs, OpTime fetchStartTs) {
-        return json(HttpMethod.POST, jobPath(job) + "/sync/begin", new JsonObject()
-                .put("startTs", startTs.toJson()).put("fetchStartTs", fetchStartTs.toJson()))
-                .map(r -> r.getLong("generation"));
+        return beginSync(job, startTs, fetchStartTs, null);
+    }
+
+    /** Begins a sync; {@code fetchStartSha256} is the digest of the entry at {@code fetchStartTs}, if there is one. */
+    public Future<Long> beginSync(String job, OpTime startTs, OpTime fetchStartTs, String fetchStartSha256) {
+        JsonObject body = new JsonObject().put("startTs", startTs.toJson()).put("fetchStartTs", fetchStartTs.toJson());
+        if (fetchStartSha256 != null) {
+            body.put("fetchStartSha256", fetchStartSha256);
+        }
+        return json(HttpMethod.POST, jobPath(job) + "/sync/begin", body).map(r -> r.getLong("generation"));
     }
 
     public Future<Void> putCollection(String job, long gen, String ns, byte[] infoAndIndexes) {

@@ -15,6 +15,12 @@ public class OplogPositionLostException extends RuntimeException {
         return new OplogPositionLostException(wanted, "its first entry at or after it is " + firstAfter);
     }
 
+    /** The source has an entry at the position, but not the one stored there: its history changed. */
+    static OplogPositionLostException rewritten(OpTime wanted) {
+        return new OplogPositionLostException(wanted, "the source's entry at that position is not the one the service "
+                + "stored: the source rolled back or is not the deployment this job backs up");
+    }
+
     /** The oplog ends before the position: the source is not the one the position came from, or it rolled back. */
     static OplogPositionLostException behind(OpTime wanted, OpTime newest) {
         return new OplogPositionLostException(wanted, "its newest entry is " + newest);

@@ -28,15 +28,19 @@ final class OplogTail {
         this.pollInterval = pollInterval;
     }
 
-    /** Entries strictly after {@code from}, in oplog order, never completing. */
-    Flux<RawBsonDocument> from(OpTime from) {
+    /**
+     * Entries strictly after {@code from}, in oplog order, never completing. When the digest of the
+     * entry at {@code from} is known, the source's entry there must match it.
+     */
+    Flux<RawBsonDocument> from(OpTime from, String fromSha256) {
         AtomicReference<OpTime> last = new AtomicReference<>(from);
-        return Flux.defer(() -> query(last.get()))
+        AtomicReference<String> lastSha = new AtomicReference<>(fromSha256);
+        return Flux.defer(() -> query(last.get(), lastSha.getAndSet(null)))
                 .doOnNext(entry -> last.set(OpTime.of(entry.getTimestamp("ts"))))
                 .repeatWhen(done -> done.delayElements(pollInterval));
     }
 
-    private Flux<RawBsonDocument> query(OpTime after) {
+    private Flux<RawBsonDocument> query(OpTime after, String expectedSha) {
         boolean anchored = !after.equals(OpTime.ZERO);
         var find = source.oplog()
                 .find(anchored ? Filters.gte("ts", after.toBson()) : Filters.gt("ts", after.toBson()))
@@ -55,6 +59,9 @@ final class OplogTail {
             OpTime seen = OpTime.of(first.get().getTimestamp("ts"));
             if (!seen.equals(after)) {
                 return Flux.error(OplogPositionLostException.rolledOver(after, seen));
+            }
+            if (expectedSha != null && !expectedSha.equals(RawBson.digest(first.get()))) {
+                return Flux.error(OplogPositionLostException.rewritten(after));
             }
             return flux.skip(1);
         }).switchIfEmpty(Mono.defer(() -> checkStillPresent(after)).thenMany(Flux.empty()));

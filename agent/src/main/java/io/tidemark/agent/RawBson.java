@@ -14,6 +14,11 @@ final class RawBson {
         return doc.getByteBuffer().remaining();
     }
 
+    static String digest(RawBsonDocument doc) {
+        ByteBuf bytes = doc.getByteBuffer();
+        return io.tidemark.shared.oplog.EntryDigest.of(bytes.array(), bytes.position(), bytes.remaining());
+    }
+
     static void appendTo(Buffer body, RawBsonDocument doc) {
         ByteBuf bytes = doc.getByteBuffer();
         body.appendBytes(bytes.array(), bytes.position(), bytes.remaining());

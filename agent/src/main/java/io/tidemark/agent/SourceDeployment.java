@@ -83,6 +83,14 @@ final class SourceDeployment implements AutoCloseable {
                 .defaultIfEmpty(startTs);
     }
 
+    /** The digest of the entry at {@code ts}; empty for {@link OpTime#ZERO} or a missing entry. */
+    Mono<String> entryDigest(OpTime ts) {
+        if (ts.equals(OpTime.ZERO)) {
+            return Mono.empty();
+        }
+        return Mono.from(oplog().find(Filters.eq("ts", ts.toBson())).first()).map(RawBson::digest);
+    }
+
     MongoClient client() {
         return client;
     }

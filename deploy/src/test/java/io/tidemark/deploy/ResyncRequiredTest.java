@@ -81,4 +81,41 @@ class ResyncRequiredTest {
             rebuilt.close();
         }
     }
+
+    @Test
+    void aResumePointWhoseEntryChangedIsARollbackNotAPlaceToContinue() {
+        try (MongoShapedSource original = new MongoShapedSource();
+             TidemarkServer server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of()))) {
+            original.insertMany("app.items", java.util.List.of(new org.bson.Document("_id", 1), new org.bson.Document("_id", 2)));
+            Agent agent = CaptureHarness.startAgent(server, original.uri(), "rolled-back");
+            await("the job to be active", Duration.ofSeconds(60), () -> "ACTIVE".equals(job(server, "rolled-back").getString("state")));
+            original.insertMany("app.items", java.util.List.of(new org.bson.Document("_id", 3)));
+            OpTime latest = original.latestTs();
+            await("capture to catch up", Duration.ofSeconds(60), () -> latest.equals(agent.acked()));
+            agent.stop();
+
+            // The same oplog, except that the entry at the resume point is another write with the
+            // same timestamp: what a member that rolled back and took other writes looks like.
+            de.bwaldvogel.mongo.MongoServer rolledBack = new de.bwaldvogel.mongo.MongoServer(new de.bwaldvogel.mongo.backend.memory.MemoryBackend());
+            String uri = "mongodb://127.0.0.1:" + rolledBack.bind().getPort();
+            try (var from = com.mongodb.client.MongoClients.create(original.uri()); var to = com.mongodb.client.MongoClients.create(uri)) {
+                var oplog = to.getDatabase("local").getCollection("oplog.rs", org.bson.RawBsonDocument.class);
+                for (org.bson.RawBsonDocument e : from.getDatabase("local").getCollection("oplog.rs", org.bson.RawBsonDocument.class).find()) {
+                    if (OpTime.of(e.getTimestamp("ts")).equals(latest)) {
+                        org.bson.BsonDocument other = org.bson.BsonDocument.parse(e.toJson());
+                        other.put("o", new org.bson.BsonDocument("_id", new org.bson.BsonInt32(99)));
+                        oplog.insertOne(new org.bson.RawBsonDocument(other, new org.bson.codecs.BsonDocumentCodec()));
+                    } else {
+                        oplog.insertOne(e);
+                    }
+                }
+            }
+            Agent resumed = CaptureHarness.startAgent(server, uri, "rolled-back");
+            await("RESYNC_REQUIRED", Duration.ofSeconds(60), () -> "RESYNC_REQUIRED".equals(job(server, "rolled-back").getString("state")));
+            String error = job(server, "rolled-back").getString("error");
+            assertTrue(error.contains(latest.toString()) && error.contains("rolled back"), error);
+            resumed.stop();
+            rolledBack.shutdownNow();
+        }
+    }
 }

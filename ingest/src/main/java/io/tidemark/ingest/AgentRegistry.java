@@ -86,7 +86,10 @@ final class AgentRegistry {
                     .put("generation", sync.getLong("generation", 0L))
                     .put("syncComplete", sync.getBoolean("complete", false));
             if (tip != null) {
-                out.put("storedTs", tip.toJson());
+                out.put("storedTs", tip.ts().toJson());
+                if (tip.sha256() != null) {
+                    out.put("storedEntrySha256", tip.sha256());
+                }
             }
             if (job.getString("error") != null) {
                 out.put("error", job.getString("error"));

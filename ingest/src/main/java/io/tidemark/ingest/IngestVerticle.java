@@ -66,9 +66,13 @@ public final class IngestVerticle extends VerticleBase {
             reply(ctx, agents.resyncRequired(ctx.pathParam("job"), JsonBodies.requireString(body, "reason")));
         });
         router.post("/agent/v1/jobs/:job/sync/begin").handler(ctx -> {
-            JsonObject body = JsonBodies.read(ctx, Set.of("startTs", "fetchStartTs"));
+            JsonObject body = JsonBodies.read(ctx, Set.of("startTs", "fetchStartTs", "fetchStartSha256"));
+            Object sha = body.getValue("fetchStartSha256");
+            if (sha != null && !(sha instanceof String s && s.matches("[0-9a-f]{64}"))) {
+                throw ApiException.badRequest("'fetchStartSha256' must be 64 lower-case hex digits");
+            }
             reply(ctx, sync.begin(ctx.pathParam("job"), AgentRegistry.requirePosition(body, "startTs"),
-                    AgentRegistry.requirePosition(body, "fetchStartTs")));
+                    AgentRegistry.requirePosition(body, "fetchStartTs"), (String) sha));
         });
         router.put("/agent/v1/jobs/:job/sync/:gen/collections/:ns").handler(ctx -> {
             requireBson(ctx);

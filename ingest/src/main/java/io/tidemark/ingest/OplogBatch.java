@@ -2,6 +2,7 @@ package io.tidemark.ingest;
 
 import io.tidemark.shared.bson.BsonFrames;
 import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.oplog.EntryDigest;
 import io.tidemark.shared.oplog.OpTime;
 import org.bson.BsonBinaryReader;
 import org.bson.BsonType;
@@ -16,7 +17,7 @@ import java.util.List;
  * BSON document with a timestamp {@code ts}, an {@code op} and an {@code ns}, timestamps strictly
  * increasing after {@code prev}). Runs on a worker thread: a 4 MB batch takes milliseconds.
  */
-record OplogBatch(OpTime prev, OpTime first, OpTime last, int count, byte[] raw) {
+record OplogBatch(OpTime prev, OpTime first, OpTime last, int count, byte[] raw, String lastSha256) {
 
     static OplogBatch parse(OpTime prev, byte[] body) {
         List<BsonFrames.Frame> frames = BsonFrames.split(body);
@@ -39,7 +40,9 @@ record OplogBatch(OpTime prev, OpTime first, OpTime last, int count, byte[] raw)
             previous = ts;
             index++;
         }
-        return new OplogBatch(prev, first, previous, frames.size(), body);
+        BsonFrames.Frame lastFrame = frames.get(frames.size() - 1);
+        return new OplogBatch(prev, first, previous, frames.size(), body,
+                EntryDigest.of(body, lastFrame.offset(), lastFrame.length()));
     }
 
     private static OpTime timestampOf(ByteBuffer body, BsonFrames.Frame f, int index) {

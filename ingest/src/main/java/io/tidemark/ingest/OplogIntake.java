@@ -30,7 +30,11 @@ final class OplogIntake {
     private final IngestMetrics metrics;
     private final JobSerializer serializer;
     /** Last durable position per job; confined to the event loop; reloaded from the store when unknown. */
-    private final Map<String, OpTime> tips = new HashMap<>();
+    private final Map<String, Tip> tips = new HashMap<>();
+
+    /** Where a job's stored oplog ends: the position, and the digest of the entry there when known. */
+    record Tip(OpTime ts, String sha256) {
+    }
     /** Copies the tip to the job document for status, so the ack path never waits on it. */
     private final LatestValueWriter<OpTime> storedTs;
 
@@ -44,14 +48,16 @@ final class OplogIntake {
     }
 
     /** The last durable oplog position of a job whose sync has begun, else null. */
-    Future<OpTime> tip(JsonObject job) {
+    Future<Tip> tip(JsonObject job) {
         String id = job.getString("_id");
-        OpTime cached = tips.get(id);
+        Tip cached = tips.get(id);
         if (cached != null) {
             return Future.succeededFuture(cached);
         }
         return Futures.of(stores.oplog().latest(id), context).map(latest -> {
-            OpTime tip = latest != null ? latest.last() : syncFetchStart(job);
+            OpTime start = syncFetchStart(job);
+            Tip tip = latest != null ? new Tip(latest.last(), latest.lastSha256())
+                    : start == null ? null : new Tip(start, job.getJsonObject("sync").getString("fetchStartSha256"));
             if (tip != null) {
                 tips.put(id, tip);
             }
@@ -59,8 +65,8 @@ final class OplogIntake {
         });
     }
 
-    void resetTip(String job, OpTime tip) {
-        tips.put(job, tip);
+    void resetTip(String job, OpTime ts, String sha256) {
+        tips.put(job, new Tip(ts, sha256));
     }
 
     Future<OpTime> accept(String jobId, OpTime prev, byte[] body, long arrivedNanos) {
@@ -72,7 +78,7 @@ final class OplogIntake {
                         + (syncFetchStart(job) == null ? " and no initial sync has begun" : ""),
                         new JsonObject().put("state", state.name()));
             }
-            return tip(job).compose(tip -> {
+            return tip(job).map(Tip::ts).compose(tip -> {
                 if (prev.equals(tip)) {
                     return append(jobId, prev, body, arrivedNanos);
                 }
@@ -88,9 +94,10 @@ final class OplogIntake {
 
     private Future<OpTime> append(String jobId, OpTime prev, byte[] body, long arrivedNanos) {
         return vertx.executeBlocking(() -> OplogBatch.parse(prev, body), false)
-                .compose(batch -> Futures.of(stores.oplog().store(jobId, prev, batch.first(), batch.last(), batch.count(), batch.raw()), context)
+                .compose(batch -> Futures.of(stores.oplog().store(jobId, prev, batch.first(), batch.last(), batch.count(),
+                                batch.raw(), batch.lastSha256()), context)
                         .map(result -> {
-                            tips.put(jobId, batch.last());
+                            tips.put(jobId, new Tip(batch.last(), batch.lastSha256()));
                             metrics.batchStored(jobId, batch.count(), batch.raw().length, System.nanoTime() - arrivedNanos);
                             vertx.eventBus().publish(Addresses.OPLOG_STORED,
                                     new JsonObject().put("job", jobId).put("storedTs", batch.last().toJson()));

@@ -45,7 +45,7 @@ final class SyncIntake {
     }
 
     /** Starts a new sync generation: earlier slices and the oplog chain are discarded. */
-    Future<JsonObject> begin(String jobId, OpTime startTs, OpTime fetchStartTs) {
+    Future<JsonObject> begin(String jobId, OpTime startTs, OpTime fetchStartTs, String fetchStartSha256) {
         if (fetchStartTs.isAfter(startTs)) {
             throw ApiException.badRequest("fetchStartTs " + fetchStartTs + " must not be after startTs " + startTs);
         }
@@ -62,12 +62,13 @@ final class SyncIntake {
                             .then(stores.oplog().deleteJob(jobId)), context)
                     .compose(v -> stores.jobs().set(jobId, new JsonObject()
                             .put("sync", new JsonObject().put("generation", gen).put("startTs", startTs.toJson())
-                                    .put("fetchStartTs", fetchStartTs.toJson()).put("complete", false)
+                                    .put("fetchStartTs", fetchStartTs.toJson()).put("fetchStartSha256", fetchStartSha256)
+                                    .put("complete", false)
                                     .put("startedAt", System.currentTimeMillis()))
                             .put("storedTs", fetchStartTs.toJson())
                             .putNull("error")))
                     .map(v -> {
-                        oplog.resetTip(jobId, fetchStartTs);
+                        oplog.resetTip(jobId, fetchStartTs, fetchStartSha256);
                         return new JsonObject().put("generation", gen);
                     });
         }));

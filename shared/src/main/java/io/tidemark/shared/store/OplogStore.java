@@ -45,11 +45,12 @@ public final class OplogStore {
     }
 
     /** A stored batch's header, without its payload. */
-    public record BatchInfo(String job, OpTime prev, OpTime first, OpTime last, int count, int rawBytes) {
+    public record BatchInfo(String job, OpTime prev, OpTime first, OpTime last, int count, int rawBytes, String lastSha256) {
         static BatchInfo of(RawBsonDocument d) {
             return new BatchInfo(d.getString("job").getValue(), OpTime.of(d.getTimestamp("prev")),
                     OpTime.of(d.getTimestamp("first")), OpTime.of(d.getTimestamp("last")),
-                    d.getInt32("n").getValue(), d.getInt32("rawBytes").getValue());
+                    d.getInt32("n").getValue(), d.getInt32("rawBytes").getValue(),
+                    d.containsKey("lastSha256") ? d.getString("lastSha256").getValue() : null);
         }
     }
 
@@ -60,7 +61,7 @@ public final class OplogStore {
      * Stores entries {@code first..last} that follow {@code prev}. Storing the same batch again is a
      * no-op; a different batch at the same place is a conflict.
      */
-    public Mono<StoreResult> store(String job, OpTime prev, OpTime first, OpTime last, int count, byte[] raw) {
+    public Mono<StoreResult> store(String job, OpTime prev, OpTime first, OpTime last, int count, byte[] raw, String lastSha256) {
         // Keyed by the position the batch follows: the unique primary key then refuses a second,
         // different batch at the same place, so the chain can never fork, whatever the store.
         BsonDocument id = new BsonDocument("job", new BsonString(job)).append("prev", prev.toBson());
@@ -70,6 +71,7 @@ public final class OplogStore {
                 .append("first", first.toBson())
                 .append("last", last.toBson())
                 .append("n", new BsonInt32(count))
+                .append("lastSha256", new BsonString(lastSha256))
                 .append("createdAt", new BsonDateTime(System.currentTimeMillis()));
         return StoredPayload.attach(doc, raw, parts)
                 .flatMap(d -> Mono.from(batches.insertOne(d)))
