@@ -38,6 +38,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     private final Map<String, HeadRunner> runners = new ConcurrentHashMap<>();
     private final Map<String, Long> generations = new HashMap<>();
     private final Map<String, OpTime> storedTips = new ConcurrentHashMap<>();
+    private HeadMemory memory;
     private LatestValueWriter<OpTime> appliedTs;
     private LatestValueWriter<Long> headSize;
     private long scanTimer;
@@ -49,6 +50,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
 
     @Override
     public Future<?> start() {
+        memory = new HeadMemory(config.heads().blockCacheBytes(), config.heads().memtableBytes());
         appliedTs = new LatestValueWriter<>("appliedTs", (job, ts) -> stores.jobs().set(job, new JsonObject().put("appliedTs", ts.toJson())));
         headSize = new LatestValueWriter<>("head size", (job, bytes) -> stores.jobs().set(job, new JsonObject().put("head.sizeBytes", bytes)));
         vertx.eventBus().<JsonObject>consumer(Addresses.OPLOG_STORED, m -> {
@@ -72,6 +74,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         return vertx.executeBlocking(() -> {
             runners.values().forEach(HeadRunner::close);
             runners.clear();
+            memory.close();
             return null;
         });
     }
@@ -114,12 +117,15 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     private void launch(String job, long gen, JsonObject sync) {
         OpTime start = OpTime.fromJson(sync.getJsonObject("startTs"));
         OpTime end = OpTime.fromJson(sync.getJsonObject("endTs"));
-        HeadRunner runner = new HeadRunner(job, config.headsPath().resolve(job), stores, config.heads().prefetchBatches(),
-                new Listener());
+        HeadRunner runner = new HeadRunner(job, config.headsPath().resolve(job), memory, stores,
+                config.heads().prefetchBatches(), new Listener());
         runners.put(job, runner);
         generations.put(job, gen);
         Futures.of(runner.open(gen, start, end), context).onSuccess(head -> {
-            LOG.info("job {}: head open at {}", job, OpTime.of(head.appliedTs()));
+            OpTime at = OpTime.of(head.appliedTs());
+            LOG.info("job {}: head open at {}", job, at);
+            // Recorded now, not only after the next batch: a quiet source may send none for a while.
+            appliedTs.submit(job, at);
             runner.wake();
         }).onFailure(e -> {
             LOG.error("job {}: cannot open or build its head: {}", job, e.toString());

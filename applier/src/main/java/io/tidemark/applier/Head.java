@@ -61,8 +61,9 @@ public final class Head implements AutoCloseable {
     private static final byte[] NEXT_NS_ID_KEY = Bson.utf8("nextNsId");
     private static final byte[] COUNT_PREFIX = Bson.utf8("count/");
     private static final long BULK_BATCH_BYTES = 8L << 20;
-    /** Per head: documents that are being updated stay decompressed in memory. */
-    private static final long BLOCK_CACHE_BYTES = 128L << 20;
+    /** A head opened on its own (tests, tools) gets this much; the server shares one {@link HeadMemory}. */
+    private static final long PRIVATE_CACHE_BYTES = 256L << 20;
+    private static final long PRIVATE_MEMTABLE_BYTES = 192L << 20;
     private static final int BULK_BATCH_DOCS = 20_000;
 
     private final Path dir;
@@ -70,6 +71,7 @@ public final class Head implements AutoCloseable {
     private final DBOptions dbOptions;
     private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
     private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final HeadMemory memory;
     private final LRUCache blockCache;
     private final BloomFilter bloom;
     private final ColumnFamilyHandle docs;
@@ -77,6 +79,15 @@ public final class Head implements AutoCloseable {
     private final ColumnFamilyHandle meta;
     private final ColumnFamilyHandle txns;
     private final WriteOptions syncWrite;
+    /**
+     * Oplog batches are written without waiting for the disk: the position travels in the same
+     * write batch as the changes, so after an OS crash RocksDB recovers a consistent prefix and
+     * the rest is re-applied from the durable oplog store. The WAL is synced at most this often,
+     * which bounds that replay without paying an fsync per batch.
+     */
+    private static final long WAL_SYNC_NANOS = 1_000_000_000L;
+    private final WriteOptions groupWrite = new WriteOptions().setSync(false);
+    private long lastWalSync = System.nanoTime();
     private final WriteOptions bulkWrite;
     private final Set<HeadView> openViews = ConcurrentHashMap.newKeySet();
 
@@ -87,19 +98,25 @@ public final class Head implements AutoCloseable {
     private int nextNsId;
     private volatile boolean closed;
 
-    private Head(Path dir) throws RocksDBException {
+    private Head(Path dir, HeadMemory memory) throws RocksDBException {
         this.dir = dir;
-        blockCache = new LRUCache(BLOCK_CACHE_BYTES);
+        this.memory = memory;
+        blockCache = memory.blockCache();
         bloom = new BloomFilter(10, false);
         dbOptions = new DBOptions()
                 .setCreateIfMissing(true)
                 .setCreateMissingColumnFamilies(true)
                 .setMaxBackgroundJobs(2)
                 .setBytesPerSync(1L << 20)
+                .setWriteBufferManager(memory.writeBuffers())
                 .setKeepLogFileNum(5);
         ColumnFamilyOptions docsOptions = tableOptions(new ColumnFamilyOptions(), 8 * 1024)
-                .setWriteBufferSize(64L << 20)
-                .setMaxWriteBufferNumber(3)
+                // Update-heavy oplogs rewrite whole documents: large memtables absorb repeated
+                // rewrites of hot documents before they reach disk and compaction.
+                .setWriteBufferSize(128L << 20)
+                .setMaxWriteBufferNumber(4)
+                .setMinWriteBufferNumberToMerge(1)
+                .setLevel0FileNumCompactionTrigger(6)
                 // A memtable bloom makes the existence check of every insert cheap while it is hot.
                 .setMemtablePrefixBloomSizeRatio(0.05)
                 .setMemtableWholeKeyFiltering(true)
@@ -108,7 +125,9 @@ public final class Head implements AutoCloseable {
                 .setCompressionPerLevel(List.of(CompressionType.NO_COMPRESSION, CompressionType.NO_COMPRESSION,
                         CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION,
                         CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION))
-                .setBottommostCompressionType(CompressionType.ZSTD_COMPRESSION)
+                // LZ4 even at the bottom: most of a head's data lands there, so every compaction into
+                // it would pay zstd's CPU cost on a machine whose cores also apply the oplog.
+                .setBottommostCompressionType(CompressionType.LZ4_COMPRESSION)
                 .setLevelCompactionDynamicLevelBytes(true);
         ColumnFamilyOptions small = tableOptions(new ColumnFamilyOptions(), 4 * 1024).setWriteBufferSize(4L << 20);
         cfOptions.add(small);
@@ -146,11 +165,19 @@ public final class Head implements AutoCloseable {
         return o.setTableFormatConfig(t);
     }
 
-    /** Opens (creating if needed) the head stored at {@code dir}. */
+    /** Opens (creating if needed) the head stored at {@code dir}, with memory of its own. */
     public static Head open(Path dir) {
+        return open(dir, HeadMemory.privateTo(PRIVATE_CACHE_BYTES, PRIVATE_MEMTABLE_BYTES));
+    }
+
+    /** Opens (creating if needed) the head stored at {@code dir}, within a shared memory budget. */
+    public static Head open(Path dir, HeadMemory memory) {
         try {
-            return new Head(dir);
+            return new Head(dir, memory);
         } catch (RocksDBException e) {
+            if (memory.ownedByHead()) {
+                memory.close();
+            }
             throw new HeadException("cannot open head at " + dir, e);
         }
     }
@@ -479,7 +506,12 @@ public final class Head implements AutoCloseable {
                 int newNextNsId, OplogPosition newPosition) {
         checkOpen();
         try {
-            db.write(syncWrite, wb);
+            db.write(groupWrite, wb);
+            long now = System.nanoTime();
+            if (now - lastWalSync > WAL_SYNC_NANOS) {
+                db.syncWal();
+                lastWalSync = now;
+            }
         } catch (RocksDBException e) {
             throw new HeadException("commit failed", e);
         }
@@ -515,16 +547,33 @@ public final class Head implements AutoCloseable {
         return pending.size();
     }
 
+    /** Makes everything committed so far durable (a build's end, a clean shutdown). */
+    public void sync() {
+        checkOpen();
+        try {
+            db.syncWal();
+            lastWalSync = System.nanoTime();
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot sync the head's write-ahead log", e);
+        }
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {
             return;
+        }
+        try {
+            db.syncWal();
+        } catch (RocksDBException e) {
+            // Closing anyway: what the WAL holds is replayed from the oplog store if it was lost.
         }
         closed = true;
         for (HeadView v : new ArrayList<>(openViews)) {
             v.close();
         }
         syncWrite.close();
+        groupWrite.close();
         bulkWrite.close();
         for (ColumnFamilyHandle h : handles) {
             h.close();
@@ -535,7 +584,9 @@ public final class Head implements AutoCloseable {
             o.close();
         }
         bloom.close();
-        blockCache.close();
+        if (memory.ownedByHead()) {
+            memory.close();
+        }
     }
 
     /** Reads all entries of a column family (small families only: catalog, meta). */

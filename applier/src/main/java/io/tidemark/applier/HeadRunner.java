@@ -39,6 +39,7 @@ final class HeadRunner implements AutoCloseable {
 
     private final String job;
     private final Path dir;
+    private final HeadMemory memory;
     private final Stores stores;
     private final int prefetch;
     private final Listener listener;
@@ -53,9 +54,10 @@ final class HeadRunner implements AutoCloseable {
     private boolean steady;
     private Disposable drain;
 
-    HeadRunner(String job, Path dir, Stores stores, int prefetch, Listener listener) {
+    HeadRunner(String job, Path dir, HeadMemory memory, Stores stores, int prefetch, Listener listener) {
         this.job = job;
         this.dir = dir;
+        this.memory = memory;
         this.stores = stores;
         this.prefetch = prefetch;
         this.listener = listener;
@@ -77,9 +79,10 @@ final class HeadRunner implements AutoCloseable {
                 HeadMarker.deleteHead(dir);
                 long began = System.nanoTime();
                 LOG.info("job {}: building its head from initial sync generation {} in {}", job, generation, dir);
-                Head built = Head.open(dir);
+                Head built = Head.open(dir, memory);
                 try {
                     long docs = new HeadBuilder(stores.sync(), job, generation).build(built, syncStart);
+                    built.sync();
                     HeadMarker.markBuilt(dir, job, generation);
                     LOG.info("job {}: head built: {} documents in {} s; catching up from {} to the sync's end {}", job, docs,
                             (System.nanoTime() - began) / 1_000_000_000, syncStart, syncEnd);
@@ -89,7 +92,7 @@ final class HeadRunner implements AutoCloseable {
                 }
                 return built;
             }
-            return Head.open(dir);
+            return Head.open(dir, memory);
         }).subscribeOn(scheduler).doOnNext(h -> {
             this.syncEnd = syncEnd;
             this.steady = OpTime.of(h.appliedTs()).compareTo(syncEnd) >= 0;

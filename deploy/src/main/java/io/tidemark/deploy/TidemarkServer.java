@@ -1,6 +1,10 @@
 package io.tidemark.deploy;
 
 import io.tidemark.applier.ApplierVerticle;
+import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.blocks.BlockStores;
+import io.tidemark.snapshotter.SnapshotterVerticle;
+import reactor.core.scheduler.Schedulers;
 import io.tidemark.ingest.IngestVerticle;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
@@ -27,6 +31,7 @@ public final class TidemarkServer implements AutoCloseable {
     private final Vertx vertx;
     private Stores stores;
     private ApplierVerticle applier;
+    private BlockStore blocks;
     private SelfSignedTls.Material ingestTls;
     private int ingestPort;
     private int apiPort;
@@ -68,6 +73,9 @@ public final class TidemarkServer implements AutoCloseable {
             // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
             return vertx.deployVerticle(applier).map(id -> ingest);
         }).compose(ingest -> {
+            blocks = BlockStores.open(config, stores, Schedulers.boundedElastic());
+            return vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks)).map(id -> ingest);
+        }).compose(ingest -> {
             apiTls = config.api().tls().enabled();
             SelfSignedTls.Material tls = apiTls ? tlsFor(config.api().tls().files(), dataDir) : null;
             FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, applier);
@@ -104,6 +112,11 @@ public final class TidemarkServer implements AutoCloseable {
 
     public Stores stores() {
         return stores;
+    }
+
+    /** The block store snapshots are written to. */
+    public BlockStore blocks() {
+        return blocks;
     }
 
     /** The heads this server keeps. */

@@ -51,7 +51,10 @@ public final class ApplyBench {
         Path dir = workDir.resolve("head-" + mix + "-" + System.nanoTime());
         UUID uuid = UUID.randomUUID();
         SplittableRandom random = new SplittableRandom(42);
-        try (Head head = Head.open(dir)) {
+        // The same memory budget a server gives its heads by default.
+        var heads = io.tidemark.shared.config.ConfigLoader.defaults().heads();
+        try (io.tidemark.applier.HeadMemory memory = new io.tidemark.applier.HeadMemory(heads.blockCacheBytes(), heads.memtableBytes());
+             Head head = Head.open(dir, memory)) {
             NamespaceEntry ns = head.createNamespace("bench", "orders", uuid, NamespaceType.COLLECTION,
                     new RawBsonDocument(new BsonDocument(), new BsonDocumentCodec()),
                     List.of(new RawBsonDocument(new BsonDocument("v", new BsonInt32(2))

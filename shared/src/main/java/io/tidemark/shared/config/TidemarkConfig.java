@@ -34,7 +34,7 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
                         int heartbeatSeconds, int pollMillis) {
     }
 
-    public record Heads(String root, int prefetchBatches) {
+    public record Heads(String root, int prefetchBatches, long blockCacheBytes, long memtableBytes) {
     }
 
     public record Snapshots(int intervalMinutes, int chunkMinBytes, int chunkAvgBytes, int chunkMaxBytes,

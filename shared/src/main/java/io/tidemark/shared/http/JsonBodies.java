@@ -13,7 +13,7 @@ public final class JsonBodies {
     }
 
     public static JsonObject read(RoutingContext ctx, Set<String> allowed) {
-        if (ctx.body() == null || ctx.body().length() == 0) {
+        if (ctx.body() == null || ctx.body().length() <= 0) {
             return new JsonObject();
         }
         JsonObject json;

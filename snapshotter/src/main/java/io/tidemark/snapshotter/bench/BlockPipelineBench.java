@@ -1,9 +1,10 @@
 package io.tidemark.snapshotter.bench;
 
-import io.tidemark.snapshotter.blocks.BlockStore;
+import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.blocks.FilesystemBlockStore;
+import io.tidemark.shared.util.ProcessMemory;
 import io.tidemark.snapshotter.blocks.BlockWriteResult;
 import io.tidemark.snapshotter.blocks.BlockWriter;
-import io.tidemark.snapshotter.blocks.FilesystemBlockStore;
 import io.tidemark.snapshotter.chunk.FastCdcChunker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,7 +31,6 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class BlockPipelineBench {
 
-    private static final int BUFFER_SIZE = 1 << 20;
     private static final long SEED = 20240917L;
 
     private BlockPipelineBench() {
@@ -49,8 +49,8 @@ public final class BlockPipelineBench {
             result.put("compressionLevel", options.compressionLevel());
             result.put("maxInFlight", options.maxInFlight());
             result.put("chunking", options.chunking().toString());
-            result.putAll(passes(new FilesystemBlockStore(root, io), cpu, options, logicalBytes));
-            result.put("peakRssBytes", peakRssBytes());
+            result.putAll(passes(new FilesystemBlockStore(root, io), cpu, io, options, logicalBytes));
+            result.put("peakRssBytes", ProcessMemory.peakRssBytes());
             result.put("storeDir", root.toString());
             return result;
         } catch (IOException e) {
@@ -65,18 +65,18 @@ public final class BlockPipelineBench {
      * Two passes of the same {@code logicalBytes} of synthetic documents through a writer
      * on {@code store}; usable for any store implementation.
      */
-    public static Map<String, Object> passes(BlockStore store, Scheduler cpu, BlockWriter.Options options,
+    public static Map<String, Object> passes(BlockStore store, Scheduler cpu, Scheduler io, BlockWriter.Options options,
             long logicalBytes) {
         SyntheticDocuments docs = new SyntheticDocuments(SEED);
-        BlockWriter writer = new BlockWriter(store, cpu, options);
+        BlockWriter writer = new BlockWriter(store, cpu, io, options);
         Map<String, Object> result = new LinkedHashMap<>();
 
         long c0 = processCpuNanos();
         long t0 = System.nanoTime();
-        BlockWriteResult first = writer.write(docs.stream(logicalBytes, BUFFER_SIZE)).block(Duration.ofHours(1));
+        BlockWriteResult first = writer.write(docs.input(logicalBytes)).block(Duration.ofHours(1));
         long t1 = System.nanoTime();
         long c1 = processCpuNanos();
-        BlockWriteResult second = writer.write(docs.stream(logicalBytes, BUFFER_SIZE)).block(Duration.ofHours(1));
+        BlockWriteResult second = writer.write(docs.input(logicalBytes)).block(Duration.ofHours(1));
         long t2 = System.nanoTime();
         long c2 = processCpuNanos();
 
@@ -96,26 +96,12 @@ public final class BlockPipelineBench {
         return result;
     }
 
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
     }
 
-    /** The process's peak resident set (VmHWM), or -1 where /proc is unavailable. */
-    public static long peakRssBytes() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return 1024 * Long.parseLong(line.replaceAll("[^0-9]", ""));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux; report unknown
-        }
-        return -1;
-    }
-
-    private static double mbps(long bytes, long nanos) {
+    static double mbps(long bytes, long nanos) {
         return Math.round(bytes / 1e6 / (nanos / 1e9) * 10) / 10.0;
     }
 

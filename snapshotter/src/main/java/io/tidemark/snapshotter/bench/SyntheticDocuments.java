@@ -1,8 +1,9 @@
 package io.tidemark.snapshotter.bench;
 
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.SplittableRandom;
-import reactor.core.publisher.Flux;
 
 /**
  * A deterministic stream of raw BSON documents shaped like a head's contents — three
@@ -16,6 +17,15 @@ import reactor.core.publisher.Flux;
  * the same bytes.
  */
 public final class SyntheticDocuments {
+
+    /** The namespaces documents belong to, in stream order. */
+    public static final List<String> NAMESPACES = List.of("shop.users", "shop.orders", "logs.events");
+
+    /** Receives one document: {@code length} bytes at {@code offset} of {@code buffer}, valid during the call. */
+    @FunctionalInterface
+    public interface DocumentSink {
+        void accept(int namespace, byte[] buffer, int offset, int length);
+    }
 
     /** Offset of the ObjectId payload in a document whose first field is {@code _id}. */
     private static final int ID_OFFSET = 4 + 1 + 4;
@@ -60,20 +70,64 @@ public final class SyntheticDocuments {
     }
 
     /**
-     * {@code totalBytes} of documents (the last buffer may end a little short of it, never
-     * inside a document) in buffers of about {@code bufferSize} bytes, generated lazily
-     * on demand so memory stays at one buffer.
+     * {@code totalBytes} of documents (ending a little short of it, never inside a document),
+     * generated lazily as they are read, so memory stays at one buffer.
      */
-    public Flux<ByteBuffer> stream(long totalBytes, int bufferSize) {
-        return Flux.generate(() -> new Cursor(seed, totalBytes), (cursor, sink) -> {
-            ByteBuffer next = cursor.fill(bufferSize);
-            if (next == null) {
-                sink.complete();
-            } else {
-                sink.next(next);
+    public InputStream input(long totalBytes) {
+        return new InputStream() {
+            private final Cursor cursor = new Cursor(seed, totalBytes);
+            private ByteBuffer current = ByteBuffer.allocate(0);
+
+            @Override
+            public int read() {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
             }
-            return cursor;
-        });
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (!current.hasRemaining()) {
+                    current = cursor.fill(1 << 20);
+                    if (current == null) {
+                        current = ByteBuffer.allocate(0);
+                        return -1;
+                    }
+                }
+                int n = Math.min(len, current.remaining());
+                current.get(b, off, n);
+                return n;
+            }
+        };
+    }
+
+    /** Documents made like those of {@link #input}, one by one with the namespace each belongs to. */
+    public void documents(long totalBytes, DocumentSink sink) {
+        documents(totalBytes, 0, sink);
+    }
+
+    /**
+     * Like {@link #documents(long, DocumentSink)} with ObjectIds numbered after {@code idsBefore}:
+     * documents generated later with a higher number have newer ids, as inserts into a live
+     * collection do, and sort after the earlier ones.
+     */
+    public void documents(long totalBytes, long idsBefore, DocumentSink sink) {
+        Cursor cursor = new Cursor(seed, totalBytes);
+        cursor.counter = idsBefore;
+        while (cursor.next(sink)) {
+            // each call hands one document to the sink
+        }
+    }
+
+    /**
+     * A different document of the same namespace that keeps the {@code _id} of the one at
+     * {@code offset}: what an update that rewrites a document leaves in the head.
+     */
+    public byte[] rewrite(int namespace, byte[] doc, int offset, SplittableRandom random) {
+        byte[][] pool = pools[namespace];
+        byte[] template = pool[random.nextInt(pool.length)];
+        byte[] out = template.clone();
+        System.arraycopy(doc, offset + ID_OFFSET, out, ID_OFFSET, 12);
+        return out;
     }
 
     /** The whole stream as one array, for tests that edit it. */
@@ -101,6 +155,37 @@ public final class SyntheticDocuments {
             this.total = total;
         }
 
+        /** Emits the next document; false at the end. */
+        boolean next(DocumentSink sink) {
+            if (emitted >= total) {
+                return false;
+            }
+            int ns = namespaceAt(emitted);
+            byte[][] pool = pools[ns];
+            byte[] doc = pool[rnd.nextInt(pool.length)];
+            if (emitted + doc.length > total) {
+                emitted = total;
+                return false;
+            }
+            if (scratch.length < doc.length) {
+                scratch = new byte[doc.length];
+            }
+            System.arraycopy(doc, 0, scratch, 0, doc.length);
+            stampId(scratch, 0);
+            emitted += doc.length;
+            sink.accept(ns, scratch, 0, doc.length);
+            return true;
+        }
+
+        private byte[] scratch = new byte[0];
+
+        private void stampId(byte[] out, int pos) {
+            long n = ++counter;
+            // ObjectId: 4-byte seconds then 8 bytes that make it unique, as real ids do.
+            putBigEndian(out, pos + ID_OFFSET, 4, 1_700_000_000L + (n >>> 10));
+            putBigEndian(out, pos + ID_OFFSET + 4, 8, n * 0x9E3779B97F4A7C15L);
+        }
+
         ByteBuffer fill(int size) {
             if (emitted >= total) {
                 return null;
@@ -114,10 +199,7 @@ public final class SyntheticDocuments {
                     break;
                 }
                 System.arraycopy(doc, 0, out, pos, doc.length);
-                long n = ++counter;
-                // ObjectId: 4-byte seconds then 8 bytes that make it unique, as real ids do.
-                putBigEndian(out, pos + ID_OFFSET, 4, 1_700_000_000L + (n >>> 10));
-                putBigEndian(out, pos + ID_OFFSET + 4, 8, n * 0x9E3779B97F4A7C15L);
+                stampId(out, pos);
                 pos += doc.length;
             }
             if (pos == 0) {

@@ -1,5 +1,6 @@
 package io.tidemark.snapshotter.blocks;
 
+import io.tidemark.shared.blocks.BlockRef;
 import java.util.List;
 
 /**

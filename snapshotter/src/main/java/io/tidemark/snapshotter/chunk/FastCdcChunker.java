@@ -20,6 +20,11 @@ import java.util.function.Consumer;
  * are produced one per {@link #next} call so that a consumer applying backpressure never
  * forces the chunker to materialise more than one chunk from a large input buffer.
  *
+ * <p>{@link #findCut} is the copy-free alternative for a caller that keeps the bytes of the
+ * unfinished chunk itself (the block writer cuts chunks in place in its read buffers and
+ * hashes and compresses them from there). It yields the same boundaries. An instance is used
+ * either through {@link #next}/{@link #finish} or through {@link #findCut}/{@link #reset}.
+ *
  * <p>Not thread-safe; one instance per stream.
  */
 public final class FastCdcChunker {
@@ -46,8 +51,8 @@ public final class FastCdcChunker {
     private final long maskStrict;
     private final long maskLoose;
 
-    /** The bytes of the current, unfinished chunk. */
-    private final byte[] pending;
+    /** The bytes of the current, unfinished chunk; allocated on first use by {@link #next}. */
+    private byte[] pending;
     private int pendingLen;
     private long hash;
     private byte[] directScratch;
@@ -63,7 +68,6 @@ public final class FastCdcChunker {
         int bits = Integer.numberOfTrailingZeros(avgSize);
         this.maskStrict = highBits(bits + NORMALIZATION);
         this.maskLoose = highBits(bits - NORMALIZATION);
-        this.pending = new byte[maxSize];
     }
 
     private static long highBits(int n) {
@@ -109,6 +113,30 @@ public final class FastCdcChunker {
         return null;
     }
 
+    /**
+     * Scans {@code a[from, to)} as the continuation of the current chunk, whose earlier
+     * {@link #buffered()} bytes the caller holds.
+     *
+     * @return the index in {@code a} just past the chunk's last byte (the chunker is then
+     *     ready for the next chunk, which starts there), or -1 when the chunk does not end
+     *     inside the range; the range then counts as buffered
+     */
+    public int findCut(byte[] a, int from, int to) {
+        int cut = scan(a, from, to);
+        if (cut < 0) {
+            pendingLen += to - from;
+            return -1;
+        }
+        reset();
+        return cut;
+    }
+
+    /** Forgets the unfinished chunk: the caller took its bytes as the final chunk. */
+    public void reset() {
+        pendingLen = 0;
+        hash = 0;
+    }
+
     /** Returns the trailing partial chunk (or {@code null} if there is none) and resets. */
     public byte[] finish() {
         if (pendingLen == 0) {
@@ -134,6 +162,9 @@ public final class FastCdcChunker {
     }
 
     private void append(byte[] a, int from, int len) {
+        if (pending == null) {
+            pending = new byte[maxSize];
+        }
         System.arraycopy(a, from, pending, pendingLen, len);
         pendingLen += len;
     }

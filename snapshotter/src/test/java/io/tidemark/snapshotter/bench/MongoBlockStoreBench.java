@@ -1,11 +1,11 @@
 package io.tidemark.snapshotter.bench;
 
+import io.tidemark.shared.blocks.MongoBlockStore;
 import com.mongodb.reactivestreams.client.MongoClient;
 import com.mongodb.reactivestreams.client.MongoClients;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import io.tidemark.snapshotter.blocks.BlockWriter;
-import io.tidemark.snapshotter.blocks.MongoBlockStore;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,8 +34,8 @@ public final class MongoBlockStoreBench {
                     client.getDatabase("blockstore").getCollection("blocks", BsonDocument.class), cpu);
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("store", "mongo-java-server memory backend");
-            result.putAll(BlockPipelineBench.passes(store, cpu, BlockWriter.Options.defaults(), bytes));
-            result.put("peakRssBytes", BlockPipelineBench.peakRssBytes());
+            result.putAll(BlockPipelineBench.passes(store, cpu, cpu, BlockWriter.Options.defaults(), bytes));
+            result.put("peakRssBytes", io.tidemark.shared.util.ProcessMemory.peakRssBytes());
             System.out.println(result);
         } finally {
             server.shutdownNow();

@@ -1,5 +1,13 @@
 package io.tidemark.snapshotter.blocks;
 
+import io.tidemark.shared.blocks.BlockCodec;
+import io.tidemark.shared.blocks.BlockId;
+import io.tidemark.shared.blocks.BlockInfo;
+import io.tidemark.shared.blocks.BlockNotFoundException;
+import io.tidemark.shared.blocks.BlockReader;
+import io.tidemark.shared.blocks.BlockRef;
+import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.blocks.CorruptBlockException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tidemark.snapshotter.bench.SyntheticDocuments;
 import io.tidemark.snapshotter.chunk.ChunkingParams;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,7 +28,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -183,7 +191,7 @@ abstract class BlockStoreContract {
     void writingTheSameDataTwiceAddsNoBlocksAndReadsBack() {
         BlockStore s = store();
         byte[] data = new SyntheticDocuments(5).bytes(4 << 20);
-        BlockWriter writer = new BlockWriter(s, cpu, BlockWriter.Options.defaults().withChunking(TEST_CHUNKING));
+        BlockWriter writer = new BlockWriter(s, cpu, cpu, BlockWriter.Options.defaults().withChunking(TEST_CHUNKING));
 
         BlockWriteResult first = await(writer.write(slices(data, 100_000)));
         assertEquals(data.length, first.logicalBytes());
@@ -207,8 +215,13 @@ abstract class BlockStoreContract {
         assertArrayEquals(data, restored.toByteArray());
     }
 
-    static Flux<ByteBuffer> slices(byte[] data, int size) {
-        return Flux.fromStream(IntStream.iterate(0, i -> i < data.length, i -> i + size).boxed())
-                .map(i -> ByteBuffer.wrap(data, i, Math.min(size, data.length - i)));
+    /** {@code data} as a stream that hands out at most {@code size} bytes per read. */
+    static InputStream slices(byte[] data, int size) {
+        return new ByteArrayInputStream(data) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                return super.read(b, off, Math.min(len, size));
+            }
+        };
     }
 }

@@ -1,5 +1,8 @@
 package io.tidemark.snapshotter.blocks;
 
+import io.tidemark.shared.blocks.BlockId;
+import io.tidemark.shared.blocks.BlockRef;
+import io.tidemark.shared.blocks.FilesystemBlockStore;
 import static io.tidemark.snapshotter.blocks.BlockStoreContract.TIMEOUT;
 import static io.tidemark.snapshotter.blocks.BlockStoreContract.slices;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.tidemark.snapshotter.bench.SyntheticDocuments;
 import io.tidemark.snapshotter.chunk.ChunkingParams;
 import io.tidemark.snapshotter.chunk.FastCdcChunker;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,7 +25,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import reactor.core.publisher.Flux;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -57,7 +62,7 @@ class BlockWriterTest {
     void referencesKeepInputOrderUnderParallelism() {
         byte[] data = new SyntheticDocuments(21).bytes(8 << 20);
         InMemoryBlockStore store = new InMemoryBlockStore(Duration.ofMillis(3));
-        BlockWriter writer = new BlockWriter(store, cpu, BlockWriter.Options.defaults().withChunking(SMALL).withMaxInFlight(16));
+        BlockWriter writer = new BlockWriter(store, cpu, io, BlockWriter.Options.defaults().withChunking(SMALL).withMaxInFlight(16));
 
         BlockWriteResult result = writer.write(slices(data, 123_457)).block(TIMEOUT);
 
@@ -70,7 +75,7 @@ class BlockWriterTest {
     void aRepeatWriteNeitherCompressesNorPuts() {
         byte[] data = new SyntheticDocuments(22).bytes(4 << 20);
         InMemoryBlockStore store = new InMemoryBlockStore(Duration.ZERO);
-        BlockWriter writer = new BlockWriter(store, cpu, BlockWriter.Options.defaults().withChunking(SMALL));
+        BlockWriter writer = new BlockWriter(store, cpu, io, BlockWriter.Options.defaults().withChunking(SMALL));
         BlockWriteResult first = writer.write(slices(data, 1 << 20)).block(TIMEOUT);
         int putsAfterFirst = store.puts.get();
         assertEquals(first.refs().size(), putsAfterFirst);
@@ -84,26 +89,32 @@ class BlockWriterTest {
     @Test
     void aSlowStoreHoldsBackReadingAndBoundsChunksInFlight() {
         int maxInFlight = 4;
-        int bufferSize = 256 << 10;
         InMemoryBlockStore store = new InMemoryBlockStore(Duration.ofMillis(4));
-        BlockWriter writer = new BlockWriter(store, cpu,
-                BlockWriter.Options.defaults().withChunking(SMALL).withMaxInFlight(maxInFlight));
+        BlockWriter.Options options = BlockWriter.Options.defaults().withChunking(SMALL).withMaxInFlight(maxInFlight);
+        BlockWriter writer = new BlockWriter(store, cpu, io, options);
         AtomicLong pulled = new AtomicLong();
         AtomicLong written = new AtomicLong();
         AtomicLong worstGap = new AtomicLong();
 
-        Flux<ByteBuffer> source = new SyntheticDocuments(23).stream(24 << 20, bufferSize)
-                .doOnNext(b -> pulled.addAndGet(b.remaining()));
-        writer.writeAll(source)
+        InputStream docs = new SyntheticDocuments(23).input(24 << 20);
+        InputStream source = new FilterInputStream(docs) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                pulled.addAndGet(Math.max(0, n));
+                return n;
+            }
+        };
+        writer.writeAll(source, KnownBlocks.none())
                 .doOnNext(ref -> {
                     long gap = pulled.get() - written.addAndGet(ref.uncompressedLength());
                     worstGap.accumulateAndGet(gap, Math::max);
                 })
                 .blockLast(TIMEOUT);
 
-        // In flight between source and emitted reference: the buffer being cut and one
-        // prefetched, the chunker's unfinished chunk, and at most maxInFlight chunks.
-        long bound = 2L * bufferSize + (maxInFlight + 1L) * SMALL.maxSize();
+        // In flight between source and emitted reference: the read buffer being cut (which
+        // holds the unfinished chunk) and at most maxInFlight chunks of earlier buffers.
+        long bound = options.readBufferSize() + (maxInFlight + 1L) * SMALL.maxSize();
         assertTrue(worstGap.get() <= bound, "read ahead " + worstGap.get() + " > " + bound);
         assertTrue(writer.peakChunksInFlight() <= maxInFlight, "peak " + writer.peakChunksInFlight());
         assertTrue(store.peakConcurrentOps.get() <= maxInFlight, "store ops " + store.peakConcurrentOps.get());
@@ -119,7 +130,7 @@ class BlockWriterTest {
     void changingAboutOnePercentInOnePlaceStoresAtMostThreePercentNew(@TempDir Path dir) {
         byte[] original = new SyntheticDocuments(24).bytes(64 << 20);
         FilesystemBlockStore store = new FilesystemBlockStore(dir, io);
-        BlockWriter writer = new BlockWriter(store, cpu);
+        BlockWriter writer = new BlockWriter(store, cpu, io, BlockWriter.Options.defaults());
         long firstStored = writer.write(slices(original, 1 << 20)).block(TIMEOUT).storedBytesAdded();
         byte[] fresh = new SyntheticDocuments(25).bytes(original.length / 100);
 

@@ -1,5 +1,8 @@
 package io.tidemark.snapshotter.blocks;
 
+import io.tidemark.shared.blocks.BlockId;
+import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.blocks.FilesystemBlockStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

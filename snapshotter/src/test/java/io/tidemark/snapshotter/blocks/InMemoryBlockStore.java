@@ -1,5 +1,10 @@
 package io.tidemark.snapshotter.blocks;
 
+import io.tidemark.shared.blocks.BlockCodec;
+import io.tidemark.shared.blocks.BlockId;
+import io.tidemark.shared.blocks.BlockInfo;
+import io.tidemark.shared.blocks.BlockNotFoundException;
+import io.tidemark.shared.blocks.BlockStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;

@@ -1,5 +1,9 @@
 package io.tidemark.snapshotter.blocks;
 
+import io.tidemark.shared.blocks.BlockId;
+import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.blocks.CorruptBlockException;
+import io.tidemark.shared.blocks.MongoBlockStore;
 import static com.mongodb.client.model.Filters.eq;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

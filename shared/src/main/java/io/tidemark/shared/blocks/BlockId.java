@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -70,6 +70,15 @@ public final class BlockId implements Comparable<BlockId> {
 
     public byte[] bytes() {
         return hash.clone();
+    }
+
+    /** Bytes {@code 8 * index} to {@code 8 * index + 7} of the hash as a big-endian long (index 0–3). */
+    public long longAt(int index) {
+        long v = 0;
+        for (int i = 8 * index, end = i + 8; i < end; i++) {
+            v = v << 8 | (hash[i] & 0xff);
+        }
+        return v;
     }
 
     public String hex() {

@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 import java.time.Instant;
 import java.util.Objects;

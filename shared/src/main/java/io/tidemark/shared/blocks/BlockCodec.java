@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdCompressCtx;
@@ -11,13 +11,13 @@ import java.util.Arrays;
  * single standard zstd frame with the content size in its header, so an operator can check
  * one by hand with {@code zstd -dc <file> | sha256sum}.
  */
-final class BlockCodec {
+public final class BlockCodec {
 
     /**
      * Upper bound accepted for a block's uncompressed size. Far above any chunker maximum;
      * it only stops a corrupt size field from making a reader allocate gigabytes.
      */
-    static final int MAX_UNCOMPRESSED = 64 << 20;
+    public static final int MAX_UNCOMPRESSED = 64 << 20;
 
     // Native contexts are costly to create and not thread-safe; worker threads are few and
     // long-lived, so one context per thread is both cheap and bounded.
@@ -27,12 +27,17 @@ final class BlockCodec {
     private BlockCodec() {
     }
 
-    static byte[] compress(byte[] data, int level) {
-        return COMPRESS.get().compress(data, level);
+    public static byte[] compress(byte[] data, int level) {
+        return compress(data, 0, data.length, level);
+    }
+
+    /** Compresses {@code data[offset, offset + length)} into one frame with its content size. */
+    public static byte[] compress(byte[] data, int offset, int length, int level) {
+        return COMPRESS.get().compress(data, offset, length, level);
     }
 
     /** Rejects a frame whose header disagrees with the length the caller claims for it. */
-    static void checkFrame(BlockId id, byte[] compressed, int uncompressedLength) {
+    public static void checkFrame(BlockId id, byte[] compressed, int uncompressedLength) {
         long headerSize = frameContentSize(compressed);
         if (headerSize != uncompressedLength) {
             throw new IllegalArgumentException("block " + id.hex() + ": zstd frame holds " + headerSize
@@ -41,7 +46,7 @@ final class BlockCodec {
     }
 
     /** The uncompressed size recorded in the frame header, or -1 if absent or invalid. */
-    static long frameContentSize(byte[] compressed) {
+    public static long frameContentSize(byte[] compressed) {
         try {
             long size = Zstd.getFrameContentSize(compressed);
             return size >= 0 ? size : -1;
@@ -56,7 +61,7 @@ final class BlockCodec {
      * @param expectedLength the uncompressed length recorded beside the block, or -1 to
      *     trust the frame header
      */
-    static byte[] decodeVerified(BlockId id, byte[] compressed, long expectedLength) {
+    public static byte[] decodeVerified(BlockId id, byte[] compressed, long expectedLength) {
         long headerSize = frameContentSize(compressed);
         if (headerSize < 0) {
             throw new CorruptBlockException(id, "not a zstd frame with a content size");
@@ -93,16 +98,16 @@ final class BlockCodec {
         // the heap one chunk-sized (often humongous) temporary per block.
         private byte[] scratch = new byte[0];
 
-        byte[] compress(byte[] data, int wanted) {
+        byte[] compress(byte[] data, int offset, int length, int wanted) {
             if (wanted != level) {
                 ctx.setLevel(wanted);
                 level = wanted;
             }
-            int bound = (int) Zstd.compressBound(data.length);
+            int bound = (int) Zstd.compressBound(length);
             if (scratch.length < bound) {
                 scratch = new byte[bound];
             }
-            int n = ctx.compressByteArray(scratch, 0, scratch.length, data, 0, data.length);
+            int n = ctx.compressByteArray(scratch, 0, scratch.length, data, offset, length);
             return Arrays.copyOf(scratch, n);
         }
     }

@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

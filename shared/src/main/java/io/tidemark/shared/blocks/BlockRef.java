@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 /**
  * One block of a written stream, in stream order.

@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;

@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 import static com.mongodb.client.model.Filters.eq;
 
@@ -39,10 +39,10 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class MongoBlockStore implements BlockStore {
 
-    static final String DATA = "data";
-    static final String SIZE = "size";
-    static final String UNCOMPRESSED_SIZE = "uncompressedSize";
-    static final String CREATED_AT = "createdAt";
+    public static final String DATA = "data";
+    public static final String SIZE = "size";
+    public static final String UNCOMPRESSED_SIZE = "uncompressedSize";
+    public static final String CREATED_AT = "createdAt";
 
     private static final Bson WITHOUT_DATA = Projections.exclude(DATA);
     /** Listing returns metadata only; a modest batch keeps replies small and the cursor moving. */

@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 /** A stored block that does not decompress, or whose bytes do not hash to its id. */
 public final class CorruptBlockException extends RuntimeException {

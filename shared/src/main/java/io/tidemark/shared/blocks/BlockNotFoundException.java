@@ -1,4 +1,4 @@
-package io.tidemark.snapshotter.blocks;
+package io.tidemark.shared.blocks;
 
 /** A block a reader asked for is not in the store: a manifest references a missing block. */
 public final class BlockNotFoundException extends RuntimeException {

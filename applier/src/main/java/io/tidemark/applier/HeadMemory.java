@@ -1,0 +1,57 @@
+package io.tidemark.applier;
+
+import org.rocksdb.LRUCache;
+import org.rocksdb.WriteBufferManager;
+
+/**
+ * Memory shared by every head in a process: one block cache and one budget for memtables. Heads
+ * come and go with jobs, so a fixed total (rather than a fixed amount per head) keeps the daemon's
+ * memory bounded whatever the number of jobs, and lets a busy head use what idle ones do not.
+ */
+public final class HeadMemory implements AutoCloseable {
+
+    static {
+        // The budget may be created before any head, so it loads RocksDB's native library itself.
+        org.rocksdb.RocksDB.loadLibrary();
+    }
+
+    private final LRUCache blockCache;
+    private final WriteBufferManager writeBuffers;
+    private final boolean owned;
+
+    /** A budget of {@code blockCacheBytes} of cached blocks and {@code memtableBytes} of memtables, in total. */
+    public HeadMemory(long blockCacheBytes, long memtableBytes) {
+        this(blockCacheBytes, memtableBytes, false);
+    }
+
+    private HeadMemory(long blockCacheBytes, long memtableBytes, boolean owned) {
+        this.blockCache = new LRUCache(blockCacheBytes);
+        // Memtable memory is charged to the block cache, so the two together stay within the cache's size.
+        this.writeBuffers = new WriteBufferManager(memtableBytes, blockCache);
+        this.owned = owned;
+    }
+
+    /** A private budget for a head opened on its own (tests, benchmarks, tools). */
+    static HeadMemory privateTo(long blockCacheBytes, long memtableBytes) {
+        return new HeadMemory(blockCacheBytes, memtableBytes, true);
+    }
+
+    LRUCache blockCache() {
+        return blockCache;
+    }
+
+    WriteBufferManager writeBuffers() {
+        return writeBuffers;
+    }
+
+    /** Whether the head that uses this budget also closes it. */
+    boolean ownedByHead() {
+        return owned;
+    }
+
+    @Override
+    public void close() {
+        writeBuffers.close();
+        blockCache.close();
+    }
+}

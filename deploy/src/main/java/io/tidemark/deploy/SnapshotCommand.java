@@ -1,0 +1,85 @@
+package io.tidemark.deploy;
+
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+
+@Command(name = "snapshot", description = "Take a snapshot of a job's head.",
+        subcommands = {SnapshotCommand.Create.class})
+final class SnapshotCommand {
+
+    /** Between polls of a running snapshot: cheap for the API, and a snapshot takes seconds at least. */
+    private static final long POLL_MILLIS = 1000;
+
+    @Command(name = "create", description = "Snapshot the job's head now (nothing new is taken if the head has not moved).")
+    static final class Create implements Runnable {
+        @Mixin
+        AdminOptions admin = new AdminOptions();
+
+        @Option(names = "--job", required = true, description = "Job id or deployment name.")
+        String job;
+
+        @Option(names = "--wait", description = "Wait until the snapshot is complete and print its totals.")
+        boolean wait;
+
+        @Override
+        public void run() {
+            String jobPath = "/jobs/" + URLEncoder.encode(job, StandardCharsets.UTF_8) + "/snapshots";
+            try (AdminClient client = admin.client()) {
+                JsonObject started = client.post(jobPath, new JsonObject());
+                String id = started.getString("snapshotId");
+                JsonObject result = started;
+                if (wait && "running".equals(started.getString("status"))) {
+                    result = awaitCompletion(client, jobPath + "/" + URLEncoder.encode(id, StandardCharsets.UTF_8), id);
+                }
+                if (admin.json) {
+                    System.out.println(result.encodePrettily());
+                } else {
+                    System.out.println(describe(started.getString("status"), id, result));
+                }
+            }
+        }
+
+        private JsonObject awaitCompletion(AdminClient client, String path, String id) {
+            long start = System.nanoTime();
+            while (true) {
+                JsonObject entry = client.get(path);
+                if (entry.getBoolean("complete", false)) {
+                    if (!admin.json) {
+                        System.err.println();
+                    }
+                    return entry.put("status", "complete");
+                }
+                if (entry.getBoolean("failed", false)) {
+                    throw new CliException("snapshot " + id + " failed: " + entry.getString("error"));
+                }
+                if (!admin.json) {
+                    System.err.printf("\rsnapshot %s running for %ds", id, (System.nanoTime() - start) / 1_000_000_000L);
+                }
+                try {
+                    Thread.sleep(POLL_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliException("interrupted while waiting for snapshot " + id);
+                }
+            }
+        }
+
+        private String describe(String startStatus, String id, JsonObject r) {
+            if ("unchanged".equals(startStatus)) {
+                return "the head has not moved since snapshot " + id + " (" + JobsCommand.ts(r.getJsonObject("ts"))
+                        + "); no new snapshot taken";
+            }
+            if ("running".equals(r.getString("status"))) {
+                return "snapshot " + id + " started; follow it with: tidemark snapshots list --job " + job;
+            }
+            return String.format("snapshot %s complete at %s: %,d documents, %s logical, %s new stored",
+                    id, JobsCommand.ts(r.getJsonObject("ts")), r.getLong("documents", 0L),
+                    SnapshotsCommand.bytes(r.getLong("logicalBytes")), SnapshotsCommand.bytes(r.getLong("storedBytes")));
+        }
+    }
+}

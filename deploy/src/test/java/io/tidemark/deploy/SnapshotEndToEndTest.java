@@ -1,0 +1,90 @@
+package io.tidemark.deploy;
+
+import io.tidemark.agent.Agent;
+import io.tidemark.deploy.demo.DemoDataset;
+import io.tidemark.deploy.demo.DemoWorkload;
+import io.tidemark.deploy.demo.MongoShapedSource;
+import io.tidemark.shared.oplog.OpTime;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static io.tidemark.deploy.CaptureHarness.await;
+import static io.tidemark.deploy.CaptureHarness.job;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Snapshots through the running server and the CLI: consistent, deduplicated, listed. */
+class SnapshotEndToEndTest {
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void snapshotsOfALiveHeadAreConsistentDeduplicatedAndListed() {
+        try (MongoShapedSource source = new MongoShapedSource();
+             // Small chunks, so that a small head still has enough of them to show deduplication.
+             TidemarkServer server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of(
+                     "TIDEMARK_SNAPSHOTS_CHUNKMINBYTES", "2048", "TIDEMARK_SNAPSHOTS_CHUNKAVGBYTES", "8192",
+                     "TIDEMARK_SNAPSHOTS_CHUNKMAXBYTES", "32768")))) {
+            DemoDataset data = new DemoDataset();
+            data.load(source, 500, 100, 3_000, 1_000);
+            DemoWorkload load = new DemoWorkload(source, data, 500, 100);
+            Agent agent = CaptureHarness.startAgent(server, source.uri(), "snap-shop");
+            OpTime loaded = source.latestTs();
+            await("the head to apply everything", Duration.ofSeconds(60), () -> {
+                JsonObject j = job(server, "snap-shop");
+                return loaded.equals(OpTime.fromJson(j.getJsonObject("appliedTs")));
+            });
+
+            JsonObject first = new JsonObject(cli("snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
+            assertEquals("complete", first.getString("status"));
+            assertEquals(loaded.toJson(), first.getJsonObject("ts"), "cut at the head's applied position");
+            assertTrue(first.getLong("documents") >= 4_600, first.encode());
+            assertTrue(first.getLong("storedBytes") > 0 && first.getLong("logicalBytes") > first.getLong("storedBytes"), first.encode());
+
+            JsonObject unchanged = new JsonObject(cli("snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
+            assertEquals("unchanged", unchanged.getString("status"), "the head has not moved: " + unchanged.encode());
+
+            for (int i = 0; i < 10; i++) {
+                load.one().block();
+            }
+            OpTime moved = source.latestTs();
+            await("the head to apply the new writes", Duration.ofSeconds(60),
+                    () -> moved.equals(OpTime.fromJson(job(server, "snap-shop").getJsonObject("appliedTs"))));
+            JsonObject second = new JsonObject(cli("snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
+            assertEquals(moved.toJson(), second.getJsonObject("ts"));
+            assertTrue(second.getLong("storedBytes") < first.getLong("storedBytes") / 4,
+                    "a few changes add few new bytes: " + second.getLong("storedBytes") + " vs " + first.getLong("storedBytes"));
+
+            JsonArray listed = new JsonArray(cli("snapshots", "list", "--job", "snap-shop", "--json"));
+            assertEquals(2, listed.size());
+            assertTrue(listed.stream().map(o -> (JsonObject) o).allMatch(s -> s.getBoolean("complete")));
+            agent.stop();
+            load.close();
+        }
+    }
+
+    private String cli(String... args) {
+        String[] withDir = java.util.Arrays.copyOf(args, args.length + 2);
+        withDir[args.length] = "--data-dir";
+        withDir[args.length + 1] = dataDir.toString();
+        PrintStream out = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, TidemarkCli.run(withDir), String.join(" ", args));
+        } finally {
+            System.setOut(out);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,208 @@
+package io.tidemark.shared.snapshots;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.lt;
+
+import com.mongodb.client.model.ReplaceOptions;
+import com.mongodb.client.model.Sorts;
+import com.mongodb.reactivestreams.client.MongoCollection;
+import com.mongodb.reactivestreams.client.MongoDatabase;
+import io.tidemark.shared.blocks.BlockId;
+import io.tidemark.shared.blocks.BlockRef;
+import io.tidemark.shared.oplog.OpTime;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.bson.BsonArray;
+import org.bson.BsonBinary;
+import org.bson.BsonDateTime;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonInt64;
+import org.bson.BsonString;
+import org.bson.BsonTimestamp;
+import org.bson.BsonValue;
+import org.bson.UuidRepresentation;
+import org.bson.conversions.Bson;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Manifests in the blockstore DB: a header document per snapshot in {@code manifests} and its
+ * block references in {@code manifest_pages}, {@value #PAGE_REFS} references a page.
+ *
+ * <p>Pages keep every document far below MongoDB's 16 MB limit whatever the head size (a page
+ * is about 400 KB) and let references be written while the snapshot runs and read back as a
+ * stream, so neither side holds a namespace's references in memory. A page packs each
+ * reference as 32 bytes of block id, the uncompressed length and the stored length (int32
+ * little-endian each): raw binary, because millions of references as sub-documents would
+ * cost ten times the space and the decoding time.
+ *
+ * <p>Page ids are {@code <snapshot>/<namespace index, 5 digits>/<page, 8 digits>}, so the pages
+ * of a namespace, and of a whole snapshot, are one ordered range of the {@code _id} index.
+ *
+ * <p>Writers must write the pages before the header: a header is the promise that all pages
+ * it counts are there. Visibility to users is the catalog's job ({@link SnapshotCatalog}).
+ */
+public final class ManifestStore {
+
+    public static final String MANIFESTS = "manifests";
+    public static final String PAGES = "manifest_pages";
+    public static final int PAGE_REFS = 10_000;
+
+    static final int REF_BYTES = BlockId.LENGTH + 4 + 4;
+    /** Pages per reply: a few MB, well under the 48 MB a driver accepts in one reply. */
+    private static final int PAGE_BATCH = 8;
+
+    private final MongoCollection<BsonDocument> manifests;
+    private final MongoCollection<BsonDocument> pages;
+
+    public ManifestStore(MongoDatabase blockstoreDb) {
+        Objects.requireNonNull(blockstoreDb, "blockstoreDb");
+        this.manifests = blockstoreDb.getCollection(MANIFESTS, BsonDocument.class);
+        this.pages = blockstoreDb.getCollection(PAGES, BsonDocument.class);
+    }
+
+    /**
+     * Writes the references of one namespace as pages, in order, as they arrive; completes with
+     * the number of pages written. Pages are written one at a time, so a slow database holds
+     * back the producer instead of filling memory.
+     */
+    public Mono<Integer> writeRefs(String snapshotId, int nsIndex, Flux<BlockRef> refs) {
+        return refs.buffer(PAGE_REFS)
+                .index()
+                .concatMap(page -> Mono.from(pages.insertOne(pageDocument(snapshotId, nsIndex,
+                        page.getT1().intValue(), page.getT2()))), 1)
+                .count()
+                .map(Long::intValue);
+    }
+
+    /** Writes (or rewrites) the header. Call only after every page it counts is written. */
+    public Mono<Void> writeHeader(Manifest manifest) {
+        return Mono.from(manifests.replaceOne(eq("_id", manifest.snapshotId()), header(manifest),
+                new ReplaceOptions().upsert(true))).then();
+    }
+
+    /** The header, or empty when the snapshot has none (never written, or deleted). */
+    public Mono<Manifest> read(String snapshotId) {
+        return Mono.from(manifests.find(eq("_id", snapshotId)).first()).map(ManifestStore::fromHeader);
+    }
+
+    /** The block references of one namespace in stream order, read a few pages ahead. */
+    public Flux<BlockRef> refs(String snapshotId, int nsIndex) {
+        String prefix = nsPrefix(snapshotId, nsIndex);
+        return Flux.from(pages.find(range(prefix)).sort(Sorts.ascending("_id")).batchSize(PAGE_BATCH))
+                .flatMapIterable(ManifestStore::decodePage);
+    }
+
+    /** Every block reference of the snapshot, namespace after namespace. */
+    public Flux<BlockRef> allRefs(String snapshotId) {
+        return Flux.from(pages.find(range(snapshotId + "/")).sort(Sorts.ascending("_id")).batchSize(PAGE_BATCH))
+                .flatMapIterable(ManifestStore::decodePage);
+    }
+
+    /**
+     * Removes the header first, then the pages: an interrupted delete leaves pages without a
+     * header (garbage a later delete finds by id), never a header that promises missing pages.
+     */
+    public Mono<Void> delete(String snapshotId) {
+        return Mono.from(manifests.deleteOne(eq("_id", snapshotId)))
+                .then(Mono.from(pages.deleteMany(range(snapshotId + "/"))))
+                .then();
+    }
+
+    private static Bson range(String prefix) {
+        // '/' + 1 is '0': every id that starts with the prefix sorts between the two bounds.
+        String upper = prefix.substring(0, prefix.length() - 1) + (char) (prefix.charAt(prefix.length() - 1) + 1);
+        return and(gte("_id", prefix), lt("_id", upper));
+    }
+
+    private static String nsPrefix(String snapshotId, int nsIndex) {
+        return snapshotId + "/" + String.format("%05d", nsIndex) + "/";
+    }
+
+    static BsonDocument pageDocument(String snapshotId, int nsIndex, int pageNo, List<BlockRef> refs) {
+        ByteBuffer packed = ByteBuffer.allocate(refs.size() * REF_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (BlockRef r : refs) {
+            packed.put(r.id().bytes()).putInt(r.uncompressedLength()).putInt(Math.toIntExact(r.storedLength()));
+        }
+        return new BsonDocument("_id", new BsonString(nsPrefix(snapshotId, nsIndex) + String.format("%08d", pageNo)))
+                .append("snapshot", new BsonString(snapshotId))
+                .append("ns", new BsonInt32(nsIndex))
+                .append("page", new BsonInt32(pageNo))
+                .append("count", new BsonInt32(refs.size()))
+                .append("refs", new BsonBinary(packed.array()));
+    }
+
+    static List<BlockRef> decodePage(BsonDocument page) {
+        BsonValue raw = page.get("refs");
+        BsonValue count = page.get("count");
+        if (raw == null || !raw.isBinary() || count == null || !count.isInt32()
+                || raw.asBinary().getData().length != count.asInt32().getValue() * REF_BYTES) {
+            throw new IllegalStateException("manifest page " + page.get("_id") + " is corrupt");
+        }
+        ByteBuffer in = ByteBuffer.wrap(raw.asBinary().getData()).order(ByteOrder.LITTLE_ENDIAN);
+        List<BlockRef> refs = new ArrayList<>(count.asInt32().getValue());
+        byte[] id = new byte[BlockId.LENGTH];
+        while (in.hasRemaining()) {
+            in.get(id);
+            refs.add(new BlockRef(BlockId.fromBytes(id), in.getInt(), in.getInt(), false));
+        }
+        return refs;
+    }
+
+    static BsonDocument header(Manifest m) {
+        BsonArray namespaces = new BsonArray();
+        for (Manifest.Namespace n : m.namespaces()) {
+            BsonDocument d = new BsonDocument("index", new BsonInt32(n.index()))
+                    .append("db", new BsonString(n.db()))
+                    .append("coll", new BsonString(n.collection()))
+                    .append("type", new BsonString(n.type()));
+            if (n.uuid() != null) {
+                d.append("uuid", new BsonBinary(n.uuid(), UuidRepresentation.STANDARD));
+            }
+            d.append("options", n.options())
+                    .append("indexes", new BsonArray(new ArrayList<>(n.indexes())))
+                    .append("documents", new BsonInt64(n.documents()))
+                    .append("logicalBytes", new BsonInt64(n.logicalBytes()))
+                    .append("storedBytes", new BsonInt64(n.storedBytes()))
+                    .append("blocks", new BsonInt64(n.blocks()))
+                    .append("pages", new BsonInt32(n.pages()));
+            namespaces.add(d);
+        }
+        return new BsonDocument("_id", new BsonString(m.snapshotId()))
+                .append("job", new BsonString(m.job()))
+                .append("ts", m.ts().toBson())
+                .append("createdAt", new BsonDateTime(m.createdAt().toEpochMilli()))
+                .append("namespaces", namespaces)
+                .append("documents", new BsonInt64(m.documents()))
+                .append("logicalBytes", new BsonInt64(m.logicalBytes()))
+                .append("storedBytes", new BsonInt64(m.storedBytes()))
+                .append("blocks", new BsonInt64(m.blocks()));
+    }
+
+    static Manifest fromHeader(BsonDocument d) {
+        List<Manifest.Namespace> namespaces = new ArrayList<>();
+        for (BsonValue v : d.getArray("namespaces")) {
+            BsonDocument n = v.asDocument();
+            List<BsonDocument> indexes = new ArrayList<>();
+            for (BsonValue spec : n.getArray("indexes")) {
+                indexes.add(spec.asDocument());
+            }
+            namespaces.add(new Manifest.Namespace(n.getInt32("index").getValue(), n.getString("db").getValue(),
+                    n.getString("coll").getValue(), n.getString("type").getValue(),
+                    n.containsKey("uuid") ? n.getBinary("uuid").asUuid(UuidRepresentation.STANDARD) : null,
+                    n.getDocument("options"), indexes, n.getNumber("documents").longValue(),
+                    n.getNumber("logicalBytes").longValue(), n.getNumber("storedBytes").longValue(),
+                    n.getNumber("blocks").longValue(), n.getNumber("pages").intValue()));
+        }
+        BsonTimestamp ts = d.getTimestamp("ts");
+        return new Manifest(d.getString("_id").getValue(), d.getString("job").getValue(), OpTime.of(ts),
+                Instant.ofEpochMilli(d.getDateTime("createdAt").getValue()), namespaces);
+    }
+}

@@ -1,0 +1,128 @@
+package io.tidemark.shared.snapshots;
+
+import io.tidemark.shared.oplog.OpTime;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.IndexOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The snapshot catalog in the metadata DB ({@code snapshots}): what users list and restore from.
+ *
+ * <p>An entry is inserted with {@code complete: false} when a snapshot starts, naming the
+ * snapshot it deduplicates against ({@code base}) so that a garbage collector treats the base's
+ * blocks as referenced by an in-flight snapshot. It is flipped to {@code complete: true} only
+ * after every block, every manifest page and the manifest header are durable; that flip is the
+ * single moment the snapshot becomes visible, so a crash at any earlier point leaves nothing a
+ * user can see, and the next attempt starts afresh under a new id.
+ */
+public final class SnapshotCatalog {
+
+    public static final String COLLECTION = "snapshots";
+
+    private final MongoClient db;
+
+    public SnapshotCatalog(MongoClient metadataDb) {
+        this.db = metadataDb;
+    }
+
+    public Future<Void> createIndexes() {
+        return db.createIndexWithOptions(COLLECTION, new JsonObject().put("job", 1).put("createdAt", -1), new IndexOptions())
+                .mapEmpty();
+    }
+
+    /** Records a snapshot that has started; invisible to {@link #list(String, boolean)} by default. */
+    public Future<Void> begin(String snapshotId, String job, OpTime ts, Instant createdAt, String baseSnapshotId) {
+        JsonObject doc = new JsonObject()
+                .put("_id", snapshotId)
+                .put("job", job)
+                .put("ts", ts.toJson())
+                .put("createdAt", createdAt.toEpochMilli())
+                .put("complete", false)
+                .put("base", baseSnapshotId);
+        return db.insert(COLLECTION, doc).mapEmpty();
+    }
+
+    /** Makes the snapshot visible with its totals. Call only once its manifest is durable. */
+    public Future<Void> markComplete(String snapshotId, Manifest manifest) {
+        JsonArray namespaces = new JsonArray();
+        for (Manifest.Namespace n : manifest.namespaces()) {
+            namespaces.add(new JsonObject().put("ns", n.ns()).put("type", n.type()).put("documents", n.documents())
+                    .put("logicalBytes", n.logicalBytes()).put("storedBytes", n.storedBytes()));
+        }
+        JsonObject set = new JsonObject()
+                .put("documents", manifest.documents())
+                .put("logicalBytes", manifest.logicalBytes())
+                .put("storedBytes", manifest.storedBytes())
+                .put("blocks", manifest.blocks())
+                .put("namespaces", namespaces)
+                .put("completedAt", System.currentTimeMillis())
+                .put("complete", true);
+        return db.updateCollection(COLLECTION, new JsonObject().put("_id", snapshotId).put("complete", false),
+                        new JsonObject().put("$set", set))
+                .map(r -> {
+                    if (r == null || r.getDocMatched() != 1) {
+                        throw new IllegalStateException("snapshot " + snapshotId + " is not an in-flight catalog entry");
+                    }
+                    return null;
+                });
+    }
+
+    /** Notes why an attempt failed; the entry stays invisible. */
+    public Future<Void> markFailed(String snapshotId, String error) {
+        return db.updateCollection(COLLECTION, new JsonObject().put("_id", snapshotId).put("complete", false),
+                new JsonObject().put("$set", new JsonObject().put("failed", true).put("error", error)
+                        .put("failedAt", System.currentTimeMillis()))).mapEmpty();
+    }
+
+    /** The job's snapshots, newest first; complete ones only unless asked otherwise. */
+    public Future<List<JsonObject>> list(String job, boolean includeIncomplete) {
+        JsonObject query = new JsonObject().put("job", job);
+        if (!includeIncomplete) {
+            query.put("complete", true);
+        }
+        return db.findWithOptions(COLLECTION, query,
+                new FindOptions().setSort(new JsonObject().put("createdAt", -1).put("_id", -1)));
+    }
+
+    /** The entry, or null. */
+    public Future<JsonObject> find(String snapshotId) {
+        return db.findOne(COLLECTION, new JsonObject().put("_id", snapshotId), null);
+    }
+
+    /** The job's newest complete snapshot, or null. */
+    public Future<JsonObject> latestComplete(String job) {
+        return db.findWithOptions(COLLECTION, new JsonObject().put("job", job).put("complete", true),
+                        new FindOptions().setSort(new JsonObject().put("createdAt", -1).put("_id", -1)).setLimit(1))
+                .map(found -> found.isEmpty() ? null : found.get(0));
+    }
+
+    /** A catalog entry as the API and CLI show it. */
+    public static JsonObject view(JsonObject entry) {
+        JsonObject out = new JsonObject()
+                .put("id", entry.getString("_id"))
+                .put("job", entry.getString("job"))
+                .put("ts", entry.getJsonObject("ts"))
+                .put("createdAt", Instant.ofEpochMilli(entry.getLong("createdAt")).toString())
+                .put("documents", entry.getLong("documents"))
+                .put("logicalBytes", entry.getLong("logicalBytes"))
+                .put("storedBytes", entry.getLong("storedBytes"))
+                .put("complete", entry.getBoolean("complete", false));
+        if (entry.getBoolean("failed", false)) {
+            out.put("failed", true).put("error", entry.getString("error"));
+        }
+        if (entry.getJsonArray("namespaces") != null) {
+            out.put("namespaces", entry.getJsonArray("namespaces"));
+        }
+        return out;
+    }
+
+    /** The position a catalog entry was cut at. */
+    public static OpTime ts(JsonObject entry) {
+        return OpTime.fromJson(entry.getJsonObject("ts"));
+    }
+}

@@ -1,0 +1,97 @@
+package io.tidemark.snapshotter;
+
+import io.tidemark.applier.HeadView;
+import io.tidemark.applier.NamespaceEntry;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * One namespace of a head view as a byte stream: its documents' raw BSON, concatenated in key
+ * order, which is what the chunker cuts and what a restore reads back document by document.
+ *
+ * <p>Every cursor step happens under the view's monitor, the one {@link HeadView#close()}
+ * takes, so a view closed from another thread (a cancelled snapshot, the applier closing the
+ * head) can never free the native iterator in the middle of a read. A view closed before the
+ * end is reported as an error, not as a short namespace.
+ */
+final class NamespaceInput extends InputStream {
+
+    private final HeadView view;
+    private final NamespaceEntry namespace;
+    private HeadView.DocumentCursor cursor;
+    private byte[] doc;
+    private int docPos;
+    private long documents;
+    private boolean ended;
+
+    NamespaceInput(HeadView view, NamespaceEntry namespace) {
+        this.view = view;
+        this.namespace = namespace;
+    }
+
+    /** Documents read so far; all of them once the stream has ended. */
+    long documents() {
+        return documents;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        synchronized (view) {
+            int n = 0;
+            while (n < len) {
+                if (doc == null || docPos == doc.length) {
+                    if (!advance()) {
+                        break;
+                    }
+                }
+                int k = Math.min(len - n, doc.length - docPos);
+                System.arraycopy(doc, docPos, b, off + n, k);
+                docPos += k;
+                n += k;
+            }
+            return n == 0 ? -1 : n;
+        }
+    }
+
+    private boolean advance() throws IOException {
+        if (ended) {
+            return false;
+        }
+        try {
+            if (cursor == null) {
+                cursor = view.documents(namespace);
+            }
+            if (cursor.hasNext()) {
+                doc = cursor.nextBytes();
+                docPos = 0;
+                documents++;
+                return true;
+            }
+            // A closed view's cursor also reports no more documents; opening a cursor fails
+            // on a closed view, which tells the two apart.
+            view.documents(namespace).close();
+        } catch (IllegalStateException e) {
+            throw new IOException("the head view of " + namespace.ns() + " was closed during the snapshot", e);
+        }
+        ended = true;
+        return false;
+    }
+
+    @Override
+    public void close() {
+        synchronized (view) {
+            if (cursor != null) {
+                cursor.close();
+            }
+        }
+    }
+}

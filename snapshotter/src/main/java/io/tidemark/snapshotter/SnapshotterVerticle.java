@@ -1,0 +1,235 @@
+package io.tidemark.snapshotter;
+
+import io.tidemark.applier.Head;
+import io.tidemark.applier.HeadRegistry;
+import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.bus.Addresses;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.jobs.UnknownJobException;
+import io.tidemark.shared.metrics.Metrics;
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.snapshots.ManifestStore;
+import io.tidemark.shared.snapshots.SnapshotCatalog;
+import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.Futures;
+import io.tidemark.snapshotter.blocks.BlockWriter;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import reactor.core.Disposable;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * Takes snapshots of the heads this process holds: every {@code snapshots.intervalMinutes} of
+ * each head whose position moved since its last complete snapshot, and on request through
+ * {@value Addresses#SNAPSHOT_REQUEST}. At most one snapshot per job runs at a time; a request
+ * for a job that is being snapshotted joins the running snapshot.
+ *
+ * <p>Everything here runs on the verticle's event loop except the snapshot itself, which
+ * runs on this verticle's own schedulers: a parallel one sized to the cores for hashing and
+ * compression and a bounded elastic one for RocksDB and file I/O.
+ *
+ * <p>Request {@code {"job": id, "wait": bool}}; the reply is {@code {"snapshotId", "status"}}
+ * with status {@code running} (immediately), {@code complete} (with {@code wait}, with the
+ * totals) or {@code unchanged} (the head has not moved since snapshot {@code snapshotId}).
+ * Failures reply with code 404 (unknown job), 409 (no head yet) or 500.
+ */
+public final class SnapshotterVerticle extends VerticleBase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotterVerticle.class);
+
+    private final TidemarkConfig config;
+    private final Stores stores;
+    private final HeadRegistry heads;
+    private final BlockStore blocks;
+    private final SnapshotCatalog catalog;
+    private final SnapshotMetrics metrics = new SnapshotMetrics(Metrics.registry());
+    /** Per job, the snapshot under way; touched only on this verticle's event loop. */
+    private final Map<String, Running> running = new HashMap<>();
+
+    private Scheduler cpu;
+    private Scheduler io;
+    private SnapshotTaker taker;
+    private MessageConsumer<JsonObject> consumer;
+    private long timer = -1;
+    private boolean scheduledPassUnderWay;
+
+    private record Running(String snapshotId, Future<Void> begun, Future<SnapshotSummary> done, Disposable subscription) {
+    }
+
+    public SnapshotterVerticle(TidemarkConfig config, Stores stores, HeadRegistry heads, BlockStore blocks) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.stores = Objects.requireNonNull(stores, "stores");
+        this.heads = Objects.requireNonNull(heads, "heads");
+        this.blocks = Objects.requireNonNull(blocks, "blocks");
+        this.catalog = new SnapshotCatalog(stores.metadata());
+    }
+
+    @Override
+    public Future<?> start() {
+        int cores = Runtime.getRuntime().availableProcessors();
+        cpu = Schedulers.newParallel("tidemark-snapshot-cpu", cores, true);
+        io = Schedulers.newBoundedElastic(4 * cores, 10_000, "tidemark-snapshot-io", 60, true);
+        taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()), catalog, cpu, io,
+                BlockWriter.Options.of(config.snapshots()));
+        consumer = vertx.eventBus().consumer(Addresses.SNAPSHOT_REQUEST, this::onRequest);
+        long intervalMs = Math.max(1, config.snapshots().intervalMinutes()) * 60_000L;
+        timer = vertx.setPeriodic(intervalMs, id -> scheduledPass());
+        return catalog.createIndexes().compose(v -> consumer.completion());
+    }
+
+    @Override
+    public Future<?> stop() {
+        vertx.cancelTimer(timer);
+        // A cancelled snapshot stays incomplete and invisible, as after a crash.
+        running.values().forEach(r -> r.subscription().dispose());
+        running.clear();
+        return consumer.unregister().onComplete(ar -> {
+            cpu.dispose();
+            io.dispose();
+        });
+    }
+
+    private void onRequest(Message<JsonObject> msg) {
+        JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
+        String job = body.getString("job");
+        boolean wait = body.getBoolean("wait", false);
+        if (job == null || job.isBlank()) {
+            msg.fail(400, "'job' is required");
+            return;
+        }
+        request(job, wait).onSuccess(msg::reply).onFailure(e -> {
+            int code = e instanceof UnknownJobException ? 404 : e instanceof NoHeadException ? 409 : 500;
+            msg.fail(code, String.valueOf(e.getMessage()));
+        });
+    }
+
+    /** Starts (or joins) a snapshot of {@code job} (an id or a deployment name). */
+    Future<JsonObject> request(String jobIdOrName, boolean wait) {
+        return stores.jobs().resolve(jobIdOrName).compose(jobDoc -> {
+            String job = jobDoc.getString("_id");
+            Running current = running.get(job);
+            if (current != null) {
+                return reply(current, wait);
+            }
+            return headOf(job).compose(head -> {
+                if (head.isEmpty()) {
+                    throw new NoHeadException(job);
+                }
+                return catalog.latestComplete(job).compose(latest -> {
+                    Running again = running.get(job);
+                    if (again != null) {
+                        return reply(again, wait);
+                    }
+                    if (latest != null && SnapshotCatalog.ts(latest).equals(position(head.get()))) {
+                        return Future.succeededFuture(SnapshotCatalog.view(latest)
+                                .put("snapshotId", latest.getString("_id")).put("status", "unchanged"));
+                    }
+                    return reply(start(job, head.get()), wait);
+                });
+            });
+        });
+    }
+
+    private Future<JsonObject> reply(Running r, boolean wait) {
+        if (!wait) {
+            // Announced only once its catalog entry exists, so a lookup by the id never misses it.
+            return r.begun().map(v -> new JsonObject().put("snapshotId", r.snapshotId()).put("status", "running"));
+        }
+        return r.done().map(s -> s.toJson().put("status", "complete"));
+    }
+
+    private Running start(String job, Head head) {
+        String snapshotId = SnapshotTaker.newSnapshotId();
+        Promise<SnapshotSummary> promise = Promise.promise();
+        Promise<Void> begun = Promise.promise();
+        LOG.info("job {}: snapshot {} started at {}", job, snapshotId, position(head));
+        Disposable subscription = taker.take(job, head, snapshotId, () -> context.runOnContext(v -> begun.tryComplete()))
+                .subscribe(s -> context.runOnContext(v -> promise.tryComplete(s)),
+                        e -> context.runOnContext(v -> {
+                            begun.tryFail(e);
+                            promise.tryFail(e);
+                        }));
+        Running r = new Running(snapshotId, begun.future(), promise.future(), subscription);
+        running.put(job, r);
+        promise.future().onComplete(ar -> {
+            running.remove(job, r);
+            if (ar.succeeded()) {
+                SnapshotSummary s = ar.result();
+                metrics.completed(job, s);
+                LOG.info("job {}: snapshot {} complete at {}: {} documents, {} logical bytes, {} new stored bytes in {}s",
+                        job, snapshotId, s.ts(), s.documents(), s.logicalBytes(), s.storedBytes(),
+                        s.duration().toMillis() / 1000.0);
+                vertx.eventBus().publish(Addresses.SNAPSHOT_COMPLETED, s.toJson());
+            } else {
+                metrics.failed(job);
+                LOG.warn("job {}: snapshot {} failed: {}", job, snapshotId, ar.cause().toString());
+                vertx.eventBus().publish(Addresses.SNAPSHOT_FAILED, new JsonObject().put("job", job)
+                        .put("snapshotId", snapshotId).put("error", String.valueOf(ar.cause().getMessage())));
+            }
+        });
+        return r;
+    }
+
+    /**
+     * One pass over the jobs: snapshots, one after another, those whose head moved since their
+     * last complete snapshot. One at a time so that a schedule firing for many jobs does not
+     * make them compete for the same cores.
+     */
+    private void scheduledPass() {
+        if (scheduledPassUnderWay) {
+            return;
+        }
+        scheduledPassUnderWay = true;
+        stores.jobs().list()
+                .compose(jobs -> {
+                    Future<Void> chain = Future.succeededFuture();
+                    for (JsonObject j : jobs) {
+                        String job = j.getString("_id");
+                        chain = chain.compose(v -> snapshotIfMoved(job).otherwiseEmpty());
+                    }
+                    return chain;
+                })
+                .onComplete(ar -> {
+                    scheduledPassUnderWay = false;
+                    if (ar.failed()) {
+                        LOG.warn("scheduled snapshot pass failed: {}", ar.cause().toString());
+                    }
+                });
+    }
+
+    private Future<Void> snapshotIfMoved(String job) {
+        if (running.containsKey(job)) {
+            return Future.succeededFuture();
+        }
+        return headOf(job).compose(head -> head.isEmpty() ? Future.succeededFuture()
+                : request(job, true).onFailure(e -> LOG.warn("job {}: scheduled snapshot: {}", job, e.getMessage()))
+                        .mapEmpty());
+    }
+
+    /** The registry touches RocksDB-backed state, so it is asked on a worker thread. */
+    private Future<Optional<Head>> headOf(String job) {
+        return Futures.of(reactor.core.publisher.Mono.fromCallable(() -> heads.head(job)).subscribeOn(io), context);
+    }
+
+    private static OpTime position(Head head) {
+        return OpTime.of(head.appliedPosition().ts());
+    }
+
+    /** The job exists but its head is not built yet (initial sync still loading). */
+    static final class NoHeadException extends RuntimeException {
+        NoHeadException(String job) {
+            super("job " + job + " has no head yet (its initial sync has not finished)");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.tidemark.snapshotter.bench;
+
+import io.tidemark.applier.Head;
+import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.blocks.BlockStores;
+import io.tidemark.shared.blocks.FilesystemBlockStore;
+import io.tidemark.shared.config.ConfigLoader;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.snapshots.ManifestStore;
+import io.tidemark.shared.snapshots.SnapshotCatalog;
+import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.ProcessMemory;
+import io.tidemark.snapshotter.SnapshotSummary;
+import io.tidemark.snapshotter.SnapshotTaker;
+import io.tidemark.snapshotter.blocks.BlockWriter;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * {@code tidemark bench snapshot}: snapshots of a synthetic head through the real stack — a
+ * RocksDB head, the server's embedded store (H2-backed mongo-java-server) for manifests and
+ * the catalog, and the configured block store — with the server's default chunking and
+ * compression.
+ *
+ * <p>Sequence: build a head of {@code logicalBytes} of synthetic documents (not timed), warm
+ * the JIT on 64 MB that is thrown away (a server is long-lived; a cold JIT is not what an
+ * operator's snapshots see), a full snapshot, an unchanged re-snapshot, then 1% of the
+ * documents touched — 0.5% rewritten in place (a run of recent ones, where updates gather)
+ * and 0.5% appended — and a third snapshot. Throughput is logical (uncompressed BSON) bytes
+ * per wall-clock second.
+ */
+public final class SnapshotBench {
+
+    private static final long WARMUP_BYTES = 64L << 20;
+    private static final double REWRITE_SHARE = 0.005;
+    private static final double APPEND_SHARE = 0.005;
+
+    private SnapshotBench() {
+    }
+
+    public static Map<String, Object> run(Path workDir, long logicalBytes) {
+        return run(workDir, logicalBytes, "filesystem");
+    }
+
+    /** @param store {@code filesystem} or {@code mongodb} (the blocks collection of the embedded store) */
+    public static Map<String, Object> run(Path workDir, long logicalBytes, String store) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        Scheduler cpu = Schedulers.newParallel("bench-snapshot-cpu", cores, true);
+        Scheduler io = Schedulers.newBoundedElastic(4 * cores, 10_000, "bench-snapshot-io", 60, true);
+        Vertx vertx = Vertx.vertx();
+        Path root;
+        try {
+            root = Files.createTempDirectory(Files.createDirectories(workDir), "snapshot-bench-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        TidemarkConfig config = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", root.toString(),
+                "TIDEMARK_BLOCKSTORE_TYPE", store));
+        Stores stores = await(vertx, Stores.open(vertx, config));
+        try (Head head = Head.open(root.resolve("head"))) {
+            BlockWriter.Options options = BlockWriter.Options.of(config.snapshots());
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("store", config.blockstoreType());
+            result.put("cores", cores);
+            result.put("chunking", options.chunking().toString());
+            result.put("compressionLevel", options.compressionLevel());
+
+            long t0 = System.nanoTime();
+            long documents = SyntheticHead.load(head, new SyntheticDocuments(20240917L), logicalBytes);
+            result.put("headDocuments", documents);
+            result.put("headBuildSeconds", seconds(System.nanoTime() - t0));
+
+            warmUp(root.resolve("warmup"), cpu, io, options);
+
+            BlockStore blocks = BlockStores.open(config, stores, io);
+            SnapshotTaker taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()),
+                    new SnapshotCatalog(stores.metadata()), cpu, io, options);
+            String job = "bench";
+
+            long c0 = BlockPipelineBench.processCpuNanos();
+            SnapshotSummary full = taker.take(job, head).block(Duration.ofHours(2));
+            long c1 = BlockPipelineBench.processCpuNanos();
+            result.put("logicalBytes", full.logicalBytes());
+            result.put("fullMBps", mbps(full));
+            // The machine may be shared: logical MB per CPU-second of this process shows the
+            // pipeline's own cost when other processes take cores away from the wall clock.
+            result.put("fullMBpsPerCpuSecond", BlockPipelineBench.mbps(full.logicalBytes(), c1 - c0));
+            result.put("fullStoredBytes", full.storedBytes());
+            result.put("fullSeconds", seconds(full.duration().toNanos()));
+            result.put("compressionRatio", Math.round(100.0 * full.logicalBytes() / full.storedBytes()) / 100.0);
+
+            SnapshotSummary unchanged = taker.take(job, head).block(Duration.ofHours(2));
+            long c2 = BlockPipelineBench.processCpuNanos();
+            result.put("unchangedMBps", mbps(unchanged));
+            result.put("unchangedMBpsPerCpuSecond", BlockPipelineBench.mbps(unchanged.logicalBytes(), c2 - c1));
+            result.put("unchangedStoredBytes", unchanged.storedBytes());
+
+            Map<String, Long> changes = SyntheticHead.change(head, new SyntheticDocuments(20240918L), REWRITE_SHARE,
+                    (long) (logicalBytes * APPEND_SHARE), documents, 7);
+            result.put("changedDocuments", changes.get("rewritten"));
+            result.put("appendedDocuments", changes.get("appended"));
+            long c3 = BlockPipelineBench.processCpuNanos();
+            SnapshotSummary second = taker.take(job, head).block(Duration.ofHours(2));
+            long c4 = BlockPipelineBench.processCpuNanos();
+            result.put("secondMBps", mbps(second));
+            result.put("secondMBpsPerCpuSecond", BlockPipelineBench.mbps(second.logicalBytes(), c4 - c3));
+            result.put("secondStoredBytes", second.storedBytes());
+            result.put("secondStoredShareOfFull", Math.round(10000.0 * second.storedBytes() / full.storedBytes()) / 10000.0);
+            result.put("peakRssBytes", ProcessMemory.peakRssBytes());
+            return result;
+        } finally {
+            stores.close();
+            await(vertx, vertx.close());
+            cpu.dispose();
+            io.dispose();
+            deleteTree(root);
+        }
+    }
+
+    /** Compiles the hot loops (cutting, hashing, compression, file writes) before the clock starts. */
+    private static void warmUp(Path dir, Scheduler cpu, Scheduler io, BlockWriter.Options options) {
+        BlockWriter writer = new BlockWriter(new FilesystemBlockStore(dir, io), cpu, io, options);
+        SyntheticDocuments docs = new SyntheticDocuments(1);
+        writer.write(docs.input(WARMUP_BYTES)).block(Duration.ofMinutes(10));
+        writer.write(docs.input(WARMUP_BYTES)).block(Duration.ofMinutes(10));
+        deleteTree(dir);
+    }
+
+    private static double mbps(SnapshotSummary s) {
+        return Math.round(s.logicalBytes() / 1e6 / (s.duration().toNanos() / 1e9) * 10) / 10.0;
+    }
+
+    private static double seconds(long nanos) {
+        return Math.round(nanos / 1e7) / 100.0;
+    }
+
+    private static <T> T await(Vertx vertx, io.vertx.core.Future<T> f) {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(root)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code SnapshotBench [workDir] [logicalBytes, e.g. 1g] [filesystem|mongodb]}; prints the result map. */
+    public static void main(String[] args) {
+        Path dir = Path.of(args.length > 0 ? args[0] : "target/bench");
+        long bytes = BlockPipelineBench.parseSize(args.length > 1 ? args[1] : "1g");
+        System.out.println(run(dir, bytes, args.length > 2 ? args[2] : "filesystem"));
+    }
+}
