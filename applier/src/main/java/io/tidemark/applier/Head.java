@@ -60,6 +60,9 @@ public final class Head implements AutoCloseable {
     private static final byte[] POSITION_KEY = Bson.utf8("position");
     private static final byte[] NEXT_NS_ID_KEY = Bson.utf8("nextNsId");
     private static final byte[] COUNT_PREFIX = Bson.utf8("count/");
+    /** Per namespace, the position of the last change to it: lets snapshots skip what did not change. */
+    private static final byte[] MODIFIED_PREFIX = Bson.utf8("modified/");
+    private static final byte[] INCARNATION_KEY = Bson.utf8("incarnation");
     private static final long BULK_BATCH_BYTES = 8L << 20;
     /** A head opened on its own (tests, tools) gets this much; the server shares one {@link HeadMemory}. */
     private static final long PRIVATE_CACHE_BYTES = 256L << 20;
@@ -97,6 +100,11 @@ public final class Head implements AutoCloseable {
     private PendingTransactions pending;
     private int nextNsId;
     private volatile boolean closed;
+    /**
+     * Identifies this head's lifetime: a head rebuilt from a new sync in the same directory gets a
+     * new one, so a snapshot never reuses references from a head that was replaced.
+     */
+    private String incarnation;
 
     private Head(Path dir, HeadMemory memory) throws RocksDBException {
         this.dir = dir;
@@ -192,6 +200,12 @@ public final class Head implements AutoCloseable {
         catalog = HeadCatalog.of(entries);
         byte[] pos = db.get(meta, POSITION_KEY);
         position = pos == null ? OplogPosition.ORIGIN : decodePosition(pos);
+        byte[] incarnationBytes = db.get(meta, INCARNATION_KEY);
+        if (incarnationBytes == null) {
+            incarnationBytes = Bson.utf8(java.util.UUID.randomUUID().toString());
+            db.put(meta, INCARNATION_KEY, incarnationBytes);
+        }
+        incarnation = new String(incarnationBytes, java.nio.charset.StandardCharsets.UTF_8);
         byte[] next = db.get(meta, NEXT_NS_ID_KEY);
         nextNsId = next == null ? 1 : ByteBuffer.wrap(next).getInt();
         try (RocksIterator it = db.newIterator(meta)) {
@@ -235,6 +249,14 @@ public final class Head implements AutoCloseable {
         return out;
     }
 
+    static byte[] modifiedKey(int nsId) {
+        return ByteBuffer.allocate(MODIFIED_PREFIX.length + 4).put(MODIFIED_PREFIX).putInt(nsId).array();
+    }
+
+    static byte[] incarnationKey() {
+        return INCARNATION_KEY;
+    }
+
     static byte[] countKey(int nsId) {
         return ByteBuffer.allocate(COUNT_PREFIX.length + 4).put(COUNT_PREFIX).putInt(nsId).array();
     }
@@ -244,6 +266,10 @@ public final class Head implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- public reads
+
+    public String incarnation() {
+        return incarnation;
+    }
 
     public Path directory() {
         return dir;
@@ -419,6 +445,7 @@ public final class Head implements AutoCloseable {
             try {
                 long newCount = documentCount(nsId) + freshInBatch;
                 batch.put(meta, countKey(nsId), ByteBuffer.allocate(8).putLong(newCount).array());
+                batch.put(meta, modifiedKey(nsId), encodePosition(position));
                 db.write(sync ? syncWrite : bulkWrite, batch);
                 counts.put(nsId, newCount);
                 fresh += freshInBatch;

@@ -59,6 +59,26 @@ public final class HeadView implements AutoCloseable {
         }
     }
 
+    /**
+     * The position of the last change to a namespace (its documents or its catalog entry), if the
+     * head has recorded one: a namespace unchanged since a snapshot of the same head incarnation
+     * holds exactly what that snapshot holds.
+     */
+    public Optional<OplogPosition> lastModified(int nsId) {
+        checkOpen();
+        try {
+            byte[] p = db.get(head.metaCf(), readOptions, Head.modifiedKey(nsId));
+            return p == null ? Optional.empty() : Optional.of(Head.decodePosition(p));
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot read the last change of namespace " + nsId, e);
+        }
+    }
+
+    /** The incarnation of the head this view was taken from. */
+    public String incarnation() {
+        return head.incarnation();
+    }
+
     /** The oplog position this view reflects. */
     public OplogPosition position() {
         return position;

@@ -29,6 +29,8 @@ final class StagedBatch implements AutoCloseable {
     /** Namespaces whose documents were all removed in this batch (drop, emptycapped). */
     private final Set<Integer> cleared = new HashSet<>();
     private final HashMap<Integer, Long> counts = new HashMap<>();
+    /** Namespaces this batch changes: their last-modified position moves with the commit. */
+    private final java.util.Set<Integer> touched = new java.util.HashSet<>();
     private HeadCatalog.Edit catalog;
     private PendingTransactions pending;
     private int nextNsId;
@@ -92,6 +94,7 @@ final class StagedBatch implements AutoCloseable {
             throw new HeadException("staging failed", e);
         }
         docs.put(new ByteKey(key), value);
+        touched.add(nsId);
         stagedBytes += key.length + value.length;
         if (isNew) {
             counts.put(nsId, count(nsId) + 1);
@@ -105,6 +108,7 @@ final class StagedBatch implements AutoCloseable {
             throw new HeadException("staging failed", e);
         }
         docs.put(new ByteKey(key), DELETED);
+        touched.add(nsId);
         stagedBytes += key.length;
         counts.put(nsId, count(nsId) - 1);
     }
@@ -118,6 +122,7 @@ final class StagedBatch implements AutoCloseable {
         }
         docs.keySet().removeIf(k -> DocumentKeys.nsId(k.bytes) == nsId);
         cleared.add(nsId);
+        touched.add(nsId);
         counts.put(nsId, 0L);
     }
 
@@ -154,6 +159,7 @@ final class StagedBatch implements AutoCloseable {
     /** Adds or replaces (same id) a namespace. */
     void putNamespace(NamespaceEntry n) {
         catalogEdit().put(n);
+        touched.add(n.id());
         try {
             wb.put(head.catalogCf(), Head.catalogKey(n.id()), bytes(n.toBson()));
         } catch (RocksDBException e) {
@@ -234,7 +240,11 @@ final class StagedBatch implements AutoCloseable {
             if (nextNsId != head.peekNextNsId()) {
                 wb.put(head.metaCf(), Bson.utf8("nextNsId"), ByteBuffer.allocate(4).putInt(nextNsId).array());
             }
-            wb.put(head.metaCf(), Bson.utf8("position"), Head.encodePosition(position));
+            byte[] encoded = Head.encodePosition(position);
+            for (int nsId : touched) {
+                wb.put(head.metaCf(), Head.modifiedKey(nsId), encoded);
+            }
+            wb.put(head.metaCf(), Bson.utf8("position"), encoded);
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }

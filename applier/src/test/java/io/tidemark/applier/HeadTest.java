@@ -1,6 +1,7 @@
 package io.tidemark.applier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -124,6 +125,32 @@ class HeadTest {
             assertEquals(9_000, r.applied());
             assertEquals(9_000, head.documentCount("db.c"));
             assertEquals(new BsonTimestamp(1_700_000_000, 9_000), head.appliedTs());
+        }
+    }
+
+    @Test
+    void namespacesRecordTheirLastChangeAndARebuiltHeadIsANewIncarnation() {
+        UUID uuid = UUID.randomUUID();
+        String first;
+        try (Head head = Head.open(dir)) {
+            first = head.incarnation();
+            NamespaceEntry c = head.createNamespace("db", "c", uuid, NamespaceType.COLLECTION, null, List.of());
+            NamespaceEntry other = head.createNamespace("db", "other", UUID.randomUUID(), NamespaceType.COLLECTION, null, List.of());
+            head.bulkLoad(other.id(), List.of(doc(1, "a")).iterator());
+            new OplogApplier(head).apply(List.of(insert(5, uuid, doc(1, "x"))), OplogApplier.Mode.STEADY);
+            try (HeadView view = head.openView()) {
+                assertEquals(new BsonTimestamp(1_700_000_000, 5), view.lastModified(c.id()).orElseThrow().ts());
+                assertTrue(view.lastModified(other.id()).orElseThrow().compareTo(view.position()) < 0,
+                        "an untouched namespace keeps its older position");
+                assertEquals(first, view.incarnation());
+            }
+        }
+        try (Head reopened = Head.open(dir)) {
+            assertEquals(first, reopened.incarnation(), "reopening is the same head");
+        }
+        Path rebuilt = dir.resolveSibling(dir.getFileName() + "-rebuilt");
+        try (Head other = Head.open(rebuilt)) {
+            assertNotEquals(first, other.incarnation());
         }
     }
 }
