@@ -18,7 +18,13 @@ final class CommonOptions {
     Path dataDir;
 
     TidemarkConfig load() {
-        Map<String, String> env = new HashMap<>(System.getenv());
+        return load(Map.of());
+    }
+
+    /** Loads with {@code defaults} as the command's own defaults, which the environment still overrides. */
+    TidemarkConfig load(Map<String, String> defaults) {
+        Map<String, String> env = new HashMap<>(defaults);
+        env.putAll(System.getenv());
         if (dataDir != null) {
             env.put("TIDEMARK_DATADIR", dataDir.toString());
         }

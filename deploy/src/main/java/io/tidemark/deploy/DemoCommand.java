@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 @Command(name = "demo", description = "Everything in one process: the server on its embedded store, a demo replica set "
@@ -28,10 +29,15 @@ final class DemoCommand implements Runnable {
     @Option(names = "--ops-per-second", defaultValue = "50", description = "Write load on the demo source.")
     int opsPerSecond;
 
+    @Option(names = "--snapshot-minutes", defaultValue = "1",
+            description = "Snapshot interval for the demo (a server's default is 6 hours).")
+    int snapshotMinutes;
+
     @Override
     public void run() {
-        TidemarkConfig config = common.load();
-        say("starting the Tidemark server (data dir " + config.dataPath() + ")");
+        TidemarkConfig config = common.load(Map.of("TIDEMARK_SNAPSHOTS_INTERVALMINUTES", String.valueOf(snapshotMinutes)));
+        say("starting the Tidemark server (data dir " + config.dataPath() + "; a snapshot every " + snapshotMinutes
+                + " min)");
         TidemarkServer server = TidemarkServer.start(config);
         MongoShapedSource source = new MongoShapedSource();
         Agent agent = null;
@@ -64,8 +70,12 @@ final class DemoCommand implements Runnable {
                 Thread.sleep(Math.min(5_000, Math.max(1, stopAt - System.currentTimeMillis())));
                 for (JsonObject job : server.stores().jobs().list().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)) {
                     JsonObject v = JobsApi.view(job);
-                    say(String.format("job %s: %s, stored oplog up to %s, %d source writes so far", v.getString("name"),
-                            v.getString("state"), JobsCommand.ts(v.getJsonObject("storedTs")), load.operations()));
+                    long snapshots = server.stores().metadata().count("snapshots",
+                                    new JsonObject().put("job", v.getString("id")).put("complete", true))
+                            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                    say(String.format("job %s: %s, oplog stored to %s, head applied to %s, %d snapshots, %d source writes",
+                            v.getString("name"), v.getString("state"), JobsCommand.ts(v.getJsonObject("storedTs")),
+                            JobsCommand.ts(v.getJsonObject("appliedTs")), snapshots, load.operations()));
                 }
             }
         } catch (InterruptedException e) {
