@@ -223,11 +223,7 @@ final class CommandApplier {
     }
 
     private void convertToCapped(OplogEntry op, String db) {
-        String coll = stringArg(op, "convertToCapped");
-        if (InternalNamespaces.isSkipped(db, coll)) {
-            return;
-        }
-        NamespaceEntry n = target(op, db + "." + coll);
+        NamespaceEntry n = commandTarget(op, db, "convertToCapped");
         if (n == null) {
             return;
         }
@@ -255,11 +251,7 @@ final class CommandApplier {
     // ---------------------------------------------------------------- collMod
 
     private void collMod(OplogEntry op, String db) {
-        String coll = stringArg(op, "collMod");
-        if (InternalNamespaces.isSkipped(db, coll)) {
-            return;
-        }
-        NamespaceEntry n = target(op, db + "." + coll);
+        NamespaceEntry n = commandTarget(op, db, "collMod");
         if (n == null) {
             return;
         }
@@ -370,16 +362,24 @@ final class CommandApplier {
     }
 
     private void createIndexes(OplogEntry op, String db) {
-        String coll = stringArg(op, "createIndexes");
-        if (InternalNamespaces.isSkipped(db, coll)) {
-            return;
-        }
-        NamespaceEntry n = target(op, db + "." + coll);
+        NamespaceEntry n = commandTarget(op, db, "createIndexes");
         if (n == null) {
             return;
         }
         RawBsonDocument spec = ViewDefinitions.withoutFields(op.buf, op.o, "createIndexes");
         batch.putNamespace(n.withIndexes(withIndex(n, n.indexes(), spec)));
+    }
+
+    /**
+     * The collection a collection-level command ({@code createIndexes}, {@code collMod}, ...)
+     * names in its {@code command} field; null when it is internal or lenient mode skips it.
+     */
+    private NamespaceEntry commandTarget(OplogEntry op, String db, String command) {
+        String coll = stringArg(op, command);
+        if (InternalNamespaces.isSkipped(db, coll)) {
+            return null;
+        }
+        return target(op, db + "." + coll);
     }
 
     private static UUID buildUuid(OplogEntry op) {
@@ -407,11 +407,7 @@ final class CommandApplier {
     }
 
     private void startIndexBuild(OplogEntry op, String db) {
-        String coll = stringArg(op, "startIndexBuild");
-        if (InternalNamespaces.isSkipped(db, coll)) {
-            return;
-        }
-        NamespaceEntry n = target(op, db + "." + coll);
+        NamespaceEntry n = commandTarget(op, db, "startIndexBuild");
         if (n == null) {
             return;
         }
@@ -421,11 +417,7 @@ final class CommandApplier {
     }
 
     private void commitIndexBuild(OplogEntry op, String db) {
-        String coll = stringArg(op, "commitIndexBuild");
-        if (InternalNamespaces.isSkipped(db, coll)) {
-            return;
-        }
-        NamespaceEntry n = target(op, db + "." + coll);
+        NamespaceEntry n = commandTarget(op, db, "commitIndexBuild");
         if (n == null) {
             return;
         }
@@ -441,11 +433,7 @@ final class CommandApplier {
     }
 
     private void abortIndexBuild(OplogEntry op, String db) {
-        String coll = stringArg(op, "abortIndexBuild");
-        if (InternalNamespaces.isSkipped(db, coll)) {
-            return;
-        }
-        NamespaceEntry n = target(op, db + "." + coll);
+        NamespaceEntry n = commandTarget(op, db, "abortIndexBuild");
         if (n == null) {
             return;
         }
