@@ -60,8 +60,13 @@ public final class Head implements AutoCloseable {
     private static final byte[] POSITION_KEY = Bson.utf8("position");
     private static final byte[] NEXT_NS_ID_KEY = Bson.utf8("nextNsId");
     private static final byte[] COUNT_PREFIX = Bson.utf8("count/");
-    /** Per namespace, the position of the last change to it: lets snapshots skip what did not change. */
+    /**
+     * Per namespace, the modification sequence number of its last change, and the head's latest
+     * one: lets snapshots skip namespaces that did not change. A sequence, not an oplog position,
+     * because bulk loads change namespaces without moving the position.
+     */
     private static final byte[] MODIFIED_PREFIX = Bson.utf8("modified/");
+    private static final byte[] MOD_SEQ_KEY = Bson.utf8("modSeq");
     private static final byte[] INCARNATION_KEY = Bson.utf8("incarnation");
     private static final long BULK_BATCH_BYTES = 8L << 20;
     /** A head opened on its own (tests, tools) gets this much; the server shares one {@link HeadMemory}. */
@@ -105,6 +110,7 @@ public final class Head implements AutoCloseable {
      * new one, so a snapshot never reuses references from a head that was replaced.
      */
     private String incarnation;
+    private long modSeq;
 
     private Head(Path dir, HeadMemory memory) throws RocksDBException {
         this.dir = dir;
@@ -206,6 +212,8 @@ public final class Head implements AutoCloseable {
             db.put(meta, INCARNATION_KEY, incarnationBytes);
         }
         incarnation = new String(incarnationBytes, java.nio.charset.StandardCharsets.UTF_8);
+        byte[] seq = db.get(meta, MOD_SEQ_KEY);
+        modSeq = seq == null ? 0 : ByteBuffer.wrap(seq).getLong();
         byte[] next = db.get(meta, NEXT_NS_ID_KEY);
         nextNsId = next == null ? 1 : ByteBuffer.wrap(next).getInt();
         try (RocksIterator it = db.newIterator(meta)) {
@@ -253,8 +261,18 @@ public final class Head implements AutoCloseable {
         return ByteBuffer.allocate(MODIFIED_PREFIX.length + 4).put(MODIFIED_PREFIX).putInt(nsId).array();
     }
 
-    static byte[] incarnationKey() {
-        return INCARNATION_KEY;
+    static byte[] modSeqKey() {
+        return MOD_SEQ_KEY;
+    }
+
+    /** Stamps {@code nsIds} with the next modification sequence number in {@code wb}; one writer thread. */
+    void recordModifications(WriteBatch wb, java.util.Set<Integer> nsIds) throws RocksDBException {
+        long seq = ++modSeq;
+        byte[] encoded = ByteBuffer.allocate(8).putLong(seq).array();
+        for (int nsId : nsIds) {
+            wb.put(meta, modifiedKey(nsId), encoded);
+        }
+        wb.put(meta, MOD_SEQ_KEY, encoded);
     }
 
     static byte[] countKey(int nsId) {
@@ -445,7 +463,7 @@ public final class Head implements AutoCloseable {
             try {
                 long newCount = documentCount(nsId) + freshInBatch;
                 batch.put(meta, countKey(nsId), ByteBuffer.allocate(8).putLong(newCount).array());
-                batch.put(meta, modifiedKey(nsId), encodePosition(position));
+                recordModifications(batch, java.util.Set.of(nsId));
                 db.write(sync ? syncWrite : bulkWrite, batch);
                 counts.put(nsId, newCount);
                 fresh += freshInBatch;

@@ -60,17 +60,29 @@ public final class HeadView implements AutoCloseable {
     }
 
     /**
-     * The position of the last change to a namespace (its documents or its catalog entry), if the
-     * head has recorded one: a namespace unchanged since a snapshot of the same head incarnation
-     * holds exactly what that snapshot holds.
+     * The modification sequence number of the last change to a namespace (its documents or its
+     * catalog entry), if the head has recorded one: a namespace whose last change is not after a
+     * snapshot's {@link #modificationSeq()}, in the same head incarnation, holds exactly what that
+     * snapshot holds.
      */
-    public Optional<OplogPosition> lastModified(int nsId) {
+    public Optional<Long> lastModified(int nsId) {
         checkOpen();
         try {
             byte[] p = db.get(head.metaCf(), readOptions, Head.modifiedKey(nsId));
-            return p == null ? Optional.empty() : Optional.of(Head.decodePosition(p));
+            return p == null ? Optional.empty() : Optional.of(ByteBuffer.wrap(p).getLong());
         } catch (RocksDBException e) {
             throw new HeadException("cannot read the last change of namespace " + nsId, e);
+        }
+    }
+
+    /** The head's modification sequence number as of this view. */
+    public long modificationSeq() {
+        checkOpen();
+        try {
+            byte[] p = db.get(head.metaCf(), readOptions, Head.modSeqKey());
+            return p == null ? 0 : ByteBuffer.wrap(p).getLong();
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot read the head's modification sequence", e);
         }
     }
 

@@ -240,11 +240,10 @@ final class StagedBatch implements AutoCloseable {
             if (nextNsId != head.peekNextNsId()) {
                 wb.put(head.metaCf(), Bson.utf8("nextNsId"), ByteBuffer.allocate(4).putInt(nextNsId).array());
             }
-            byte[] encoded = Head.encodePosition(position);
-            for (int nsId : touched) {
-                wb.put(head.metaCf(), Head.modifiedKey(nsId), encoded);
+            if (!touched.isEmpty()) {
+                head.recordModifications(wb, touched);
             }
-            wb.put(head.metaCf(), Bson.utf8("position"), encoded);
+            wb.put(head.metaCf(), Bson.utf8("position"), Head.encodePosition(position));
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }

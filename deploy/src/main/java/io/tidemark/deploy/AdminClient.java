@@ -84,6 +84,68 @@ final class AdminClient implements AutoCloseable {
         }
     }
 
+    /** What a download brought: the bytes written and the response's headers. */
+    record Download(long bytes, io.vertx.core.MultiMap headers) {
+    }
+
+    /**
+     * Streams {@code GET <base URL><path>} (a restore's {@code /download/<token>}) into
+     * {@code file} with the same trust as the API calls, at the pace the disk takes it. No admin
+     * token is sent: the link is its own credential. {@code progress} sees the byte count after
+     * every buffer, on a Vert.x thread. Fails with the server's JSON error for a 4xx, and when the
+     * transfer breaks off before its end (a restore that failed mid-stream resets it).
+     */
+    Download download(String path, Path file, java.util.function.LongConsumer progress) {
+        RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url + path)
+                // the body may take hours; only a stalled transfer counts as a timeout
+                .setIdleTimeout(120_000);
+        try {
+            return http.request(req).compose(r -> r.send()).compose(resp -> {
+                if (resp.statusCode() >= 400) {
+                    return resp.body().map(b -> {
+                        String error;
+                        try {
+                            error = b.toJsonObject().getString("error", "HTTP " + resp.statusCode());
+                        } catch (RuntimeException notJson) {
+                            error = "HTTP " + resp.statusCode();
+                        }
+                        throw new CliException(error);
+                    });
+                }
+                resp.pause(); // until the file is open: nothing may arrive without a handler
+                return vertx.fileSystem().open(file.toString(), new io.vertx.core.file.OpenOptions()
+                        .setWrite(true).setCreate(true).setTruncateExisting(true)).compose(out -> {
+                    io.vertx.core.Promise<Download> done = io.vertx.core.Promise.promise();
+                    long[] bytes = new long[1];
+                    resp.handler(buf -> {
+                        bytes[0] += buf.length();
+                        out.write(buf);
+                        progress.accept(bytes[0]);
+                        if (out.writeQueueFull()) {
+                            resp.pause();
+                            out.drainHandler(v -> resp.resume());
+                        }
+                    });
+                    resp.exceptionHandler(e -> out.close().onComplete(v -> done.tryFail(
+                            new CliException("the download broke off after " + bytes[0] + " bytes: " + e.getMessage()))));
+                    resp.endHandler(v -> out.flush().compose(f -> out.close())
+                            .onSuccess(x -> done.tryComplete(new Download(bytes[0], resp.headers())))
+                            .onFailure(e -> done.tryFail(new CliException("cannot write " + file + ": " + e.getMessage()))));
+                    resp.resume();
+                    return done.future();
+                });
+            }).toCompletionStage().toCompletableFuture().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof CliException c) {
+                throw c;
+            }
+            throw new CliException("download from " + url + " failed: " + e.getCause().getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted while downloading");
+        }
+    }
+
     private static String stripSlash(String s) {
         return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }

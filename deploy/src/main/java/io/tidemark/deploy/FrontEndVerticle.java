@@ -2,6 +2,7 @@ package io.tidemark.deploy;
 
 import io.tidemark.applier.ApplierVerticle;
 import io.tidemark.applier.HeadsApi;
+import io.tidemark.groomer.GroomApi;
 import io.tidemark.ingest.JobsApi;
 import io.tidemark.snapshotter.SnapshotsApi;
 import io.tidemark.shared.config.TidemarkConfig;
@@ -60,6 +61,7 @@ final class FrontEndVerticle extends VerticleBase {
         api.route("/*").subRouter(KeysApi.router(vertx, stores));
         api.route("/*").subRouter(HeadsApi.router(vertx, stores, applier));
         api.route("/*").subRouter(SnapshotsApi.router(vertx, stores));
+        api.route("/*").subRouter(GroomApi.router(vertx, stores));
         api.route().failureHandler(ErrorResponses::handle);
         router.route("/api/v1/*").subRouter(api);
         router.route().failureHandler(ErrorResponses::handle);

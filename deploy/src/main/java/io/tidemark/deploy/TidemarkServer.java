@@ -1,6 +1,8 @@
 package io.tidemark.deploy;
 
 import io.tidemark.applier.ApplierVerticle;
+import io.tidemark.groomer.FencedBlockStore;
+import io.tidemark.groomer.GroomerVerticle;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.BlockStores;
 import io.tidemark.snapshotter.SnapshotterVerticle;
@@ -18,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.time.Clock;
 
 /**
  * One Tidemark server process: opens the stores, makes sure credentials and TLS material exist,
@@ -73,8 +76,12 @@ public final class TidemarkServer implements AutoCloseable {
             // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
             return vertx.deployVerticle(applier).map(id -> ingest);
         }).compose(ingest -> {
-            blocks = BlockStores.open(config, stores, Schedulers.boundedElastic());
-            return vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks)).map(id -> ingest);
+            // Snapshots and grooms share one fenced store: a sweep never deletes a block that a
+            // running snapshot has just found and is about to reference.
+            blocks = FencedBlockStore.wrap(BlockStores.open(config, stores, Schedulers.boundedElastic()));
+            return vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
+                    .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
+                    .map(id -> ingest);
         }).compose(ingest -> {
             apiTls = config.api().tls().enabled();
             SelfSignedTls.Material tls = apiTls ? tlsFor(config.api().tls().files(), dataDir) : null;

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.BsonDocument;
@@ -98,11 +99,11 @@ public final class SnapshotTaker {
                             view -> {
                                 OpTime ts = OpTime.of(view.position().ts());
                                 List<NamespaceEntry> namespaces = new ArrayList<>(view.namespaces());
-                                return mono(() -> catalog.begin(snapshotId, job, ts, createdAt, base.snapshotId()))
+                                return mono(() -> catalog.begin(snapshotId, job, ts, createdAt, base.snapshotId(), view.incarnation(), view.modificationSeq()))
                                         .doOnSuccess(v -> begun.run())
                                         .thenMany(Flux.range(0, namespaces.size())
-                                                .flatMapSequential(i -> writeNamespace(snapshotId, i, namespaces.get(i),
-                                                        view, base.known(), blocksAdded, addedLogical), NAMESPACES_IN_FLIGHT, 1))
+                                                .flatMapSequential(i -> reuseOrWrite(snapshotId, i, namespaces.get(i),
+                                                        view, base, blocksAdded, addedLogical), NAMESPACES_IN_FLIGHT, 1))
                                         .collectList()
                                         .map(ns -> new Manifest(snapshotId, job, ts, createdAt, ns));
                             },
@@ -120,18 +121,56 @@ public final class SnapshotTaker {
         });
     }
 
-    private record Base(String snapshotId, KnownBlocks known) {
-        static final Base NONE = new Base(null, KnownBlocks.none());
+    /**
+     * The previous complete snapshot: its blocks are known to exist, and its namespaces can be
+     * reused whole when the head has not changed them since.
+     */
+    private record Base(String snapshotId, KnownBlocks known, Manifest manifest, String headIncarnation, long headSeq) {
+        static final Base NONE = new Base(null, KnownBlocks.none(), null, null, -1);
+
+        /**
+         * The base's copy of {@code ns} when it is still exactly right: cut from the same head
+         * incarnation (a rebuilt head starts over), the namespace's last change no later than the
+         * base's view, and its catalog entry the same.
+         */
+        Manifest.Namespace reusable(NamespaceEntry ns, String incarnation, Optional<Long> lastModified) {
+            if (manifest == null || headIncarnation == null || headSeq < 0 || !headIncarnation.equals(incarnation)
+                    || lastModified.isEmpty() || lastModified.get() > headSeq) {
+                return null;
+            }
+            for (Manifest.Namespace old : manifest.namespaces()) {
+                if (old.db().equals(ns.db()) && old.collection().equals(ns.collection())
+                        && old.type().equals(ns.type().wireName()) && java.util.Objects.equals(old.uuid(), ns.uuid())
+                        && old.options().equals(ns.options()) && old.indexes().equals(new ArrayList<BsonDocument>(ns.indexes()))) {
+                    return old;
+                }
+            }
+            return null;
+        }
     }
 
     /** The newest complete snapshot and its blocks; none for a job's first snapshot. */
     private Mono<Base> base(String job) {
         return mono(() -> catalog.latestComplete(job))
-                .flatMap(entry -> manifests.read(entry.getString("_id")))
-                .flatMap(manifest -> manifests.allRefs(manifest.snapshotId())
-                        .reduce(KnownBlocks.builder(manifest.blocks()), KnownBlocks.Builder::add)
-                        .map(b -> new Base(manifest.snapshotId(), b.build())))
+                .flatMap(entry -> manifests.read(entry.getString("_id"))
+                        .flatMap(manifest -> manifests.allRefs(manifest.snapshotId())
+                                .reduce(KnownBlocks.builder(manifest.blocks()), KnownBlocks.Builder::add)
+                                .map(b -> new Base(manifest.snapshotId(), b.build(), manifest,
+                                        entry.getString("headIncarnation"), entry.getLong("headModificationSeq", -1L)))))
                 .defaultIfEmpty(Base.NONE);
+    }
+
+    /** Copies the base's references for a namespace that did not change; reads and writes it otherwise. */
+    private Mono<Manifest.Namespace> reuseOrWrite(String snapshotId, int index, NamespaceEntry ns, HeadView view, Base base,
+            AtomicLong blocksAdded, AtomicLong addedLogical) {
+        return Mono.fromCallable(() -> Optional.ofNullable(base.reusable(ns, view.incarnation(), view.lastModified(ns.id()))))
+                .subscribeOn(io)
+                .flatMap(old -> old.isPresent()
+                        ? manifests.writeRefs(snapshotId, index, manifests.refs(base.snapshotId(), old.get().index()))
+                                .map(pages -> new Manifest.Namespace(index, ns.db(), ns.collection(), ns.type().wireName(),
+                                        ns.uuid(), ns.options(), new ArrayList<BsonDocument>(ns.indexes()), old.get().documents(),
+                                        old.get().logicalBytes(), 0, old.get().blocks(), pages))
+                        : writeNamespace(snapshotId, index, ns, view, base.known(), blocksAdded, addedLogical));
     }
 
     private Mono<Manifest.Namespace> writeNamespace(String snapshotId, int index, NamespaceEntry ns, HeadView view,

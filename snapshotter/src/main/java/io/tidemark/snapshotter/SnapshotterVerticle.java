@@ -9,6 +9,7 @@ import io.tidemark.shared.jobs.UnknownJobException;
 import io.tidemark.shared.metrics.Metrics;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.snapshots.ManifestStore;
+import io.tidemark.shared.snapshots.RetentionPolicies;
 import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Futures;
@@ -30,8 +31,10 @@ import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
 /**
- * Takes snapshots of the heads this process holds: every {@code snapshots.intervalMinutes} of
- * each head whose position moved since its last complete snapshot, and on request through
+ * Takes snapshots of the heads this process holds: on each job's schedule (its retention
+ * policy's {@code snapshotIntervalHours} when it has a policy of its own, else
+ * {@code snapshots.intervalMinutes}) of each head whose position moved since its last complete
+ * snapshot, and on request through
  * {@value Addresses#SNAPSHOT_REQUEST}. At most one snapshot per job runs at a time; a request
  * for a job that is being snapshotted joins the running snapshot.
  *
@@ -53,6 +56,7 @@ public final class SnapshotterVerticle extends VerticleBase {
     private final HeadRegistry heads;
     private final BlockStore blocks;
     private final SnapshotCatalog catalog;
+    private final RetentionPolicies policies;
     private final SnapshotMetrics metrics = new SnapshotMetrics(Metrics.registry());
     /** Per job, the snapshot under way; touched only on this verticle's event loop. */
     private final Map<String, Running> running = new HashMap<>();
@@ -73,6 +77,7 @@ public final class SnapshotterVerticle extends VerticleBase {
         this.heads = Objects.requireNonNull(heads, "heads");
         this.blocks = Objects.requireNonNull(blocks, "blocks");
         this.catalog = new SnapshotCatalog(stores.metadata());
+        this.policies = new RetentionPolicies(stores.metadata());
     }
 
     @Override
@@ -83,8 +88,7 @@ public final class SnapshotterVerticle extends VerticleBase {
         taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()), catalog, cpu, io,
                 BlockWriter.Options.of(config.snapshots()));
         consumer = vertx.eventBus().consumer(Addresses.SNAPSHOT_REQUEST, this::onRequest);
-        long intervalMs = Math.max(1, config.snapshots().intervalMinutes()) * 60_000L;
-        timer = vertx.setPeriodic(intervalMs, id -> scheduledPass());
+        timer = vertx.setPeriodic(tickMillis(), id -> scheduledPass());
         return catalog.createIndexes().compose(v -> consumer.completion());
     }
 
@@ -182,9 +186,17 @@ public final class SnapshotterVerticle extends VerticleBase {
     }
 
     /**
-     * One pass over the jobs: snapshots, one after another, those whose head moved since their
-     * last complete snapshot. One at a time so that a schedule firing for many jobs does not
-     * make them compete for the same cores.
+     * How often the schedule is looked at: the configured interval, but at least every five
+     * minutes, because a job's policy may ask for another interval than the configuration.
+     */
+    private long tickMillis() {
+        return Math.min(Math.max(1, config.snapshots().intervalMinutes()), 5) * 60_000L;
+    }
+
+    /**
+     * One pass over the jobs: snapshots, one after another, those that are due (see
+     * {@link #snapshotIfDue}) and whose head moved since their last complete snapshot. One at a
+     * time so that a schedule firing for many jobs does not make them compete for the same cores.
      */
     private void scheduledPass() {
         if (scheduledPassUnderWay) {
@@ -196,7 +208,7 @@ public final class SnapshotterVerticle extends VerticleBase {
                     Future<Void> chain = Future.succeededFuture();
                     for (JsonObject j : jobs) {
                         String job = j.getString("_id");
-                        chain = chain.compose(v -> snapshotIfMoved(job).otherwiseEmpty());
+                        chain = chain.compose(v -> snapshotIfDue(job).otherwiseEmpty());
                     }
                     return chain;
                 })
@@ -206,6 +218,24 @@ public final class SnapshotterVerticle extends VerticleBase {
                         LOG.warn("scheduled snapshot pass failed: {}", ar.cause().toString());
                     }
                 });
+    }
+
+    /**
+     * A job is due when its newest complete snapshot is at least one interval old (its policy's,
+     * or the configured one), less half a tick so that a schedule does not slip a whole tick
+     * each time; a job without a snapshot is due at once.
+     */
+    private Future<Void> snapshotIfDue(String job) {
+        if (running.containsKey(job)) {
+            return Future.succeededFuture();
+        }
+        return policies.stored(job).compose(policy -> catalog.latestComplete(job).compose(latest -> {
+            long intervalMs = policy != null ? policy.snapshotIntervalHours() * 3_600_000L
+                    : Math.max(1, config.snapshots().intervalMinutes()) * 60_000L;
+            boolean due = latest == null
+                    || System.currentTimeMillis() - latest.getLong("createdAt") >= intervalMs - tickMillis() / 2;
+            return due ? snapshotIfMoved(job) : Future.succeededFuture();
+        }));
     }
 
     private Future<Void> snapshotIfMoved(String job) {

@@ -31,6 +31,7 @@ import org.bson.BsonDocument;
 import org.bson.BsonString;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -265,6 +266,36 @@ class SnapshotTakerTest {
         @Override
         public Mono<Long> storedBytes() {
             return delegate.storedBytes();
+        }
+    }
+
+    @Test
+    void namespacesUnchangedSinceTheLastSnapshotAreReusedWithoutBeingRead() {
+        BlockStore store = fx.blockStore("filesystem", dir);
+        SnapshotTaker taker = fx.taker(store);
+        String job = job();
+        try (Head head = newHead(dir)) {
+            SnapshotSummary first = taker.take(job, head).block(TIMEOUT);
+            io.tidemark.applier.NamespaceEntry changed = head.catalog().namespaces().iterator().next();
+            head.bulkLoad(changed.id(), java.util.List.of(new org.bson.RawBsonDocument(
+                    new org.bson.BsonDocument("_id", new org.bson.BsonString("added-after-the-first-snapshot")),
+                    new org.bson.codecs.BsonDocumentCodec())).iterator());
+            SnapshotSummary second = taker.take(job, head).block(TIMEOUT);
+
+            Manifest before = fx.manifests.read(first.snapshotId()).block(TIMEOUT);
+            Manifest after = fx.manifests.read(second.snapshotId()).block(TIMEOUT);
+            for (Manifest.Namespace ns : after.namespaces()) {
+                Manifest.Namespace old = before.namespaces().stream().filter(o -> o.ns().equals(ns.ns())).findFirst().orElseThrow();
+                if (ns.ns().equals(changed.ns())) {
+                    assertEquals(old.documents() + 1, ns.documents(), "the changed namespace was read again");
+                } else {
+                    assertEquals(0, ns.storedBytes(), ns.ns() + " reused");
+                    assertEquals(fx.manifests.refs(first.snapshotId(), old.index()).collectList().block(TIMEOUT),
+                            fx.manifests.refs(second.snapshotId(), ns.index()).collectList().block(TIMEOUT),
+                            ns.ns() + " has the base's references");
+                }
+            }
+            fx.assertRestoresExactly(after, store, head);
         }
     }
 }

@@ -31,9 +31,9 @@ import org.bson.json.JsonParseException;
  * things mongorestore lets through but mongodump never writes (marked "stricter" below): that
  * keeps Tidemark's output inside what the real tools produce.
  */
-final class StrictArchiveReader {
+public final class StrictArchiveReader {
 
-    static final class ArchiveFormatException extends RuntimeException {
+    public static final class ArchiveFormatException extends RuntimeException {
         ArchiveFormatException(String message) {
             super(message);
         }
@@ -43,38 +43,38 @@ final class StrictArchiveReader {
         }
     }
 
-    record Header(int concurrentCollections, String version, String serverVersion, String toolVersion) {}
+    public record Header(int concurrentCollections, String version, String serverVersion, String toolVersion) {}
 
     /** One prelude entry; {@code type} is null for archives from tools older than 100.x. */
-    record PreludeEntry(String db, String collection, String metadata, long size, String type,
+    public record PreludeEntry(String db, String collection, String metadata, long size, String type,
                         BsonDocument parsedMetadata) {
-        String namespace() {
+        public String namespace() {
             return db + "." + collection;
         }
     }
 
     /** What arrived for one data namespace ({@code db.system.buckets.x} for old time-series). */
-    static final class NamespaceData {
-        final String db;
-        final String collection;
-        final List<byte[]> documents = new ArrayList<>();
-        int segments;
-        long crc;
-        boolean ended;
+    public static final class NamespaceData {
+        public final String db;
+        public final String collection;
+        public final List<byte[]> documents = new ArrayList<>();
+        public int segments;
+        public long crc;
+        public boolean ended;
 
         NamespaceData(String db, String collection) {
             this.db = db;
             this.collection = collection;
         }
 
-        String namespace() {
+        public String namespace() {
             return db + "." + collection;
         }
     }
 
-    record Archive(Header header, List<PreludeEntry> prelude, Map<String, NamespaceData> namespaces,
+    public record Archive(Header header, List<PreludeEntry> prelude, Map<String, NamespaceData> namespaces,
                    List<String> namespaceOrder) {
-        NamespaceData data(String namespace) {
+        public NamespaceData data(String namespace) {
             NamespaceData d = namespaces.get(namespace);
             if (d == null) {
                 throw new AssertionError("no data for " + namespace + "; have " + namespaces.keySet());
@@ -105,11 +105,11 @@ final class StrictArchiveReader {
         this.in = in;
     }
 
-    static Archive read(byte[] archive) {
+    public static Archive read(byte[] archive) {
         return read(new ByteArrayInputStream(archive));
     }
 
-    static Archive readGzip(byte[] gzipped) {
+    public static Archive readGzip(byte[] gzipped) {
         try {
             return read(new GZIPInputStream(new ByteArrayInputStream(gzipped)));
         } catch (IOException e) {
@@ -117,7 +117,7 @@ final class StrictArchiveReader {
         }
     }
 
-    static Archive read(InputStream in) {
+    public static Archive read(InputStream in) {
         try {
             return new StrictArchiveReader(in).parse();
         } catch (EOFException e) {

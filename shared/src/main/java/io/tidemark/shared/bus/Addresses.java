@@ -21,6 +21,19 @@ public final class Addresses {
     /** A snapshot attempt failed and left nothing visible: {"job", "snapshotId", "error"}. */
     public static final String SNAPSHOT_FAILED = "tidemark.snapshot.failed";
 
+    /**
+     * Groom a job now: request {"job", "dryRun"?}; reply with the groom report (expired snapshots,
+     * trimmed oplog batches, blocks deleted, reclaimed bytes). One groom runs at a time per process.
+     */
+    public static final String GROOM_REQUEST = "tidemark.groom.request";
+    /**
+     * Check a job's live snapshots: request {"job", "readData"?}; reply {"ok", "problems": [...], ...}.
+     * Served by the groomer, in turn with grooms, so a check never sees a snapshot half expired.
+     */
+    public static final String GROOM_CHECK = "tidemark.groom.check";
+    /** A groom finished: {"job", "expired", "blocksDeleted", "reclaimedBytes", "oplogBatchesTrimmed", "dryRun"}. */
+    public static final String GROOM_COMPLETED = "tidemark.groom.completed";
+
     private Addresses() {
     }
 }

@@ -4,7 +4,8 @@ import java.nio.file.Path;
 
 /** The server's and agent's configuration, bound from tidemark-defaults.yaml, a file and the environment. */
 public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api api, Agent agent,
-                             Heads heads, Snapshots snapshots, Blockstore blockstore) {
+                             Heads heads, Snapshots snapshots, Blockstore blockstore,
+                             Restore restore, Groom groom) {
 
     public record Mongodb(String metadataUri, String blockstoreUri, int embeddedPort) {
         public boolean embedded() {
@@ -44,6 +45,38 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
     public record Blockstore(String type, String path) {
     }
 
+    /**
+     * Grooming: retention, oplog-window trimming and block garbage collection (see
+     * docs/operations.md, "Retention and grooming").
+     *
+     * @param intervalMinutes how often retention and oplog trimming run for every job
+     * @param unreferencedShareThreshold a block sweep runs when the estimated share of stored bytes
+     *     no live snapshot references reaches this (0–1)
+     * @param blockGraceMinutes blocks younger than this are never swept
+     */
+    public record Groom(int intervalMinutes, double unreferencedShareThreshold, int blockGraceMinutes) {
+        public Groom {
+            if (intervalMinutes < 1) {
+                throw new ConfigException("groom.intervalMinutes must be at least 1, not " + intervalMinutes);
+            }
+            if (!(unreferencedShareThreshold > 0 && unreferencedShareThreshold <= 1)) {
+                throw new ConfigException("groom.unreferencedShareThreshold must be in (0, 1], not " + unreferencedShareThreshold);
+            }
+            if (blockGraceMinutes < 0) {
+                throw new ConfigException("groom.blockGraceMinutes must not be negative, not " + blockGraceMinutes);
+            }
+        }
+    }
+
+    /** @param linkTtlMinutes how long a restore's single-use download link stays valid */
+    public record Restore(int pitWindowHours, String tempDir, int linkTtlMinutes) {
+        public Restore {
+            if (linkTtlMinutes < 1) {
+                throw new ConfigException("restore.linkTtlMinutes must be at least 1, not " + linkTtlMinutes);
+            }
+        }
+    }
+
     /** Where heads live. */
     public Path headsPath() {
         return heads.root().isBlank() ? dataPath().resolve("heads") : Path.of(heads.root()).toAbsolutePath().normalize();
@@ -64,6 +97,11 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
     /** Root of the filesystem block store. */
     public Path blocksPath() {
         return blockstore.path().isBlank() ? dataPath().resolve("blocks") : Path.of(blockstore.path()).toAbsolutePath().normalize();
+    }
+
+    /** Where point-in-time restores build their temporary heads. */
+    public Path restoreTempPath() {
+        return restore.tempDir().isBlank() ? dataPath().resolve("restore-tmp") : Path.of(restore.tempDir()).toAbsolutePath().normalize();
     }
 
     public Path dataPath() {

@@ -37,13 +37,24 @@ public final class SnapshotCatalog {
 
     /** Records a snapshot that has started; invisible to {@link #list(String, boolean)} by default. */
     public Future<Void> begin(String snapshotId, String job, OpTime ts, Instant createdAt, String baseSnapshotId) {
+        return begin(snapshotId, job, ts, createdAt, baseSnapshotId, null, -1);
+    }
+
+    /**
+     * The same, recording the incarnation of the head the snapshot is cut from: a later snapshot
+     * of the same incarnation may reuse this one's references for namespaces that did not change.
+     */
+    public Future<Void> begin(String snapshotId, String job, OpTime ts, Instant createdAt, String baseSnapshotId,
+                              String headIncarnation, long headModificationSeq) {
         JsonObject doc = new JsonObject()
                 .put("_id", snapshotId)
                 .put("job", job)
                 .put("ts", ts.toJson())
                 .put("createdAt", createdAt.toEpochMilli())
                 .put("complete", false)
-                .put("base", baseSnapshotId);
+                .put("base", baseSnapshotId)
+                .put("headIncarnation", headIncarnation)
+                .put("headModificationSeq", headModificationSeq);
         return db.insert(COLLECTION, doc).mapEmpty();
     }
 

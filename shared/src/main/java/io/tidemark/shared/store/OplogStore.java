@@ -153,6 +153,58 @@ public final class OplogStore {
                 .map(r -> r.getDeletedCount());
     }
 
+    /** What a trim removed (or, for a dry run, would remove). */
+    public record TrimResult(long batches, long storedBytes) {
+    }
+
+    /**
+     * The batches {@link #trimThrough} would remove: those of the job ending at or before
+     * {@code through}, except the job's newest batch, which ingest chains the next batch onto.
+     */
+    public Mono<TrimResult> trimmable(String job, OpTime through) {
+        return latest(job).flatMap(newest -> Flux.from(rawBatches.find(trimFilter(job, through, newest.last()))
+                        .projection(Projections.include("storedBytes")))
+                        .reduce(new TrimResult(0, 0), (acc, d) -> new TrimResult(acc.batches() + 1,
+                                acc.storedBytes() + (d.containsKey("storedBytes") ? d.getInt32("storedBytes").getValue() : 0))))
+                .defaultIfEmpty(new TrimResult(0, 0));
+    }
+
+    /**
+     * Removes the job's batches whose last entry is at or before {@code through}: a batch that
+     * holds any entry after it stays whole. The newest batch always stays (ingest chains the
+     * next batch onto it, and a chain walk needs its predecessor's position), so a trim never
+     * empties a job's oplog.
+     *
+     * <p>Batches go before their payload parts: an interrupted trim leaves orphan parts, never a
+     * batch whose payload is missing. The parts are then removed by owner position: every part
+     * whose batch follows a position before the oldest remaining batch's {@code prev} belongs to a
+     * trimmed batch (the chain is ordered), which also catches the orphans of an earlier,
+     * interrupted trim.
+     */
+    public Mono<TrimResult> trimThrough(String job, OpTime through) {
+        return latest(job).flatMap(newest -> Flux.from(rawBatches.find(trimFilter(job, through, newest.last()))
+                        .projection(Projections.include("storedBytes")).sort(Sorts.ascending("last")))
+                        .concatMap(d -> Mono.from(batches.deleteOne(Filters.eq("_id", d.get("_id")))).thenReturn(d), 1)
+                        .reduce(new TrimResult(0, 0), (acc, d) -> new TrimResult(acc.batches() + 1,
+                                acc.storedBytes() + (d.containsKey("storedBytes") ? d.getInt32("storedBytes").getValue() : 0))))
+                .flatMap(result -> oldestPrev(job)
+                        .flatMap(prev -> Mono.from(parts.deleteMany(Filters.and(Filters.eq("_id.of.job", job),
+                                Filters.lt("_id.of.prev", prev.toBson())))))
+                        .thenReturn(result))
+                .defaultIfEmpty(new TrimResult(0, 0));
+    }
+
+    private Mono<OpTime> oldestPrev(String job) {
+        return Mono.from(rawBatches.find(Filters.eq("job", job)).projection(Projections.include("prev"))
+                        .sort(Sorts.ascending("last")).limit(1).first())
+                .map(d -> OpTime.of(d.getTimestamp("prev")));
+    }
+
+    private static org.bson.conversions.Bson trimFilter(String job, OpTime through, OpTime newestLast) {
+        return Filters.and(Filters.eq("job", job), Filters.lte("last", through.toBson()),
+                Filters.lt("last", newestLast.toBson()));
+    }
+
     static boolean isDuplicateKey(Throwable e) {
         return e instanceof MongoWriteException w && w.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
     }

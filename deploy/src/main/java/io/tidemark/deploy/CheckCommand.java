@@ -1,0 +1,48 @@
+package io.tidemark.deploy;
+
+import io.vertx.core.json.JsonObject;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "check", description = "Verify that every live snapshot of a job references existing blocks "
+        + "(with --read-data, that every block also reads back and matches its hash). Exits 1 on any problem.")
+final class CheckCommand implements Callable<Integer> {
+
+    private static final int TIMEOUT_SECONDS = 6 * 60 * 60;
+
+    @Mixin
+    AdminOptions admin = new AdminOptions();
+
+    @Option(names = "--job", required = true, description = "Job id or deployment name.")
+    String job;
+
+    @Option(names = "--read-data", description = "Read, decompress and hash every referenced block.")
+    boolean readData;
+
+    @Override
+    public Integer call() {
+        try (AdminClient client = admin.client()) {
+            JsonObject r = client.get("/jobs/" + URLEncoder.encode(job, StandardCharsets.UTF_8) + "/check"
+                    + (readData ? "?readData=true" : ""), TIMEOUT_SECONDS);
+            if (admin.json) {
+                System.out.println(r.encodePrettily());
+            } else {
+                System.out.printf("job %s: %d snapshot(s), %,d references to %,d blocks%s: %s%n", r.getString("job"),
+                        r.getInteger("snapshots"), r.getLong("references"), r.getLong("blocks"),
+                        readData ? ", " + SnapshotsCommand.bytes(r.getLong("bytesRead")) + " read and verified" : "",
+                        r.getBoolean("ok") ? "OK" : r.getLong("problemCount") + " problem(s)");
+                for (Object o : r.getJsonArray("problems")) {
+                    JsonObject p = (JsonObject) o;
+                    System.out.printf("  snapshot %s%s%s: %s%n", p.getString("snapshot"),
+                            p.getString("namespace") == null ? "" : " " + p.getString("namespace"),
+                            p.getString("block") == null ? "" : " block " + p.getString("block"), p.getString("problem"));
+                }
+            }
+            return r.getBoolean("ok") ? 0 : 1;
+        }
+    }
+}
