@@ -53,6 +53,11 @@ final class AdminClient implements AutoCloseable {
         return call(HttpMethod.POST, path, body, 60);
     }
 
+    /** A request that may take a while on the server (a groom, a snapshot with wait). */
+    JsonObject post(String path, JsonObject body, int timeoutSeconds) {
+        return call(HttpMethod.POST, path, body, timeoutSeconds);
+    }
+
     JsonObject delete(String path) {
         return call(HttpMethod.DELETE, path, null, 60);
     }

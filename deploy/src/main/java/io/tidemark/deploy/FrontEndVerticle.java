@@ -4,6 +4,9 @@ import io.tidemark.applier.ApplierVerticle;
 import io.tidemark.applier.HeadsApi;
 import io.tidemark.groomer.GroomApi;
 import io.tidemark.ingest.JobsApi;
+import io.tidemark.restore.DownloadApi;
+import io.tidemark.restore.RestoreService;
+import io.tidemark.restore.RestoresApi;
 import io.tidemark.snapshotter.SnapshotsApi;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.http.ErrorResponses;
@@ -34,13 +37,16 @@ final class FrontEndVerticle extends VerticleBase {
     private final Stores stores;
     private final SelfSignedTls.Material tls;
     private final ApplierVerticle applier;
+    private final RestoreService restores;
     private HttpServer server;
 
-    FrontEndVerticle(TidemarkConfig config, Stores stores, SelfSignedTls.Material tls, ApplierVerticle applier) {
+    FrontEndVerticle(TidemarkConfig config, Stores stores, SelfSignedTls.Material tls, ApplierVerticle applier,
+                     RestoreService restores) {
         this.config = config;
         this.stores = stores;
         this.tls = tls;
         this.applier = applier;
+        this.restores = restores;
     }
 
     @Override
@@ -62,8 +68,11 @@ final class FrontEndVerticle extends VerticleBase {
         api.route("/*").subRouter(HeadsApi.router(vertx, stores, applier));
         api.route("/*").subRouter(SnapshotsApi.router(vertx, stores));
         api.route("/*").subRouter(GroomApi.router(vertx, stores));
+        api.route("/*").subRouter(RestoresApi.router(vertx, restores));
         api.route().failureHandler(ErrorResponses::handle);
         router.route("/api/v1/*").subRouter(api);
+        // Downloads are not behind the admin token: the single-use link is the credential.
+        router.route("/*").subRouter(DownloadApi.router(vertx, restores));
         router.route().failureHandler(ErrorResponses::handle);
         router.route().last().handler(ctx -> ctx.fail(404));
 
@@ -73,7 +82,10 @@ final class FrontEndVerticle extends VerticleBase {
             options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
                     .setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()));
         }
-        return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+        return vertx.createHttpServer(options).requestHandler(router).listen()
+                .recover(e -> Future.failedFuture(new IllegalStateException("the REST API cannot listen on "
+                        + options.getHost() + ":" + options.getPort() + " (api.port): " + e.getMessage(), e)))
+                .onSuccess(s -> server = s);
     }
 
     int port() {

@@ -17,6 +17,9 @@ final class GroomCommand implements Runnable {
     @Option(names = "--job", required = true, description = "Job id or deployment name.")
     String job;
 
+    /** A sweep walks every live snapshot's references and lists the block store: minutes on a large one. */
+    private static final int GROOM_TIMEOUT_SECONDS = 3600;
+
     @Option(names = "--dry-run", description = "Report what would go, and change nothing.")
     boolean dryRun;
 
@@ -24,7 +27,7 @@ final class GroomCommand implements Runnable {
     public void run() {
         try (AdminClient client = admin.client()) {
             JsonObject r = client.post("/jobs/" + URLEncoder.encode(job, StandardCharsets.UTF_8) + "/groom",
-                    new JsonObject().put("dryRun", dryRun));
+                    new JsonObject().put("dryRun", dryRun), GROOM_TIMEOUT_SECONDS);
             if (admin.json) {
                 System.out.println(r.encodePrettily());
                 return;

@@ -8,6 +8,8 @@ import io.tidemark.shared.blocks.BlockStores;
 import io.tidemark.snapshotter.SnapshotterVerticle;
 import reactor.core.scheduler.Schedulers;
 import io.tidemark.ingest.IngestVerticle;
+import io.tidemark.restore.RestoreService;
+import io.tidemark.restore.pit.PointInTimeRestores;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.security.SelfSignedTls;
@@ -35,6 +37,7 @@ public final class TidemarkServer implements AutoCloseable {
     private Stores stores;
     private ApplierVerticle applier;
     private BlockStore blocks;
+    private RestoreService restores;
     private SelfSignedTls.Material ingestTls;
     private int ingestPort;
     private int apiPort;
@@ -79,13 +82,15 @@ public final class TidemarkServer implements AutoCloseable {
             // Snapshots and grooms share one fenced store: a sweep never deletes a block that a
             // running snapshot has just found and is about to reference.
             blocks = FencedBlockStore.wrap(BlockStores.open(config, stores, Schedulers.boundedElastic()));
+            restores = RestoreService.create(config, stores, blocks, new PointInTimeRestores(config, stores, blocks));
             return vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
                     .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
+                    .compose(id -> restores.createIndexes())
                     .map(id -> ingest);
         }).compose(ingest -> {
             apiTls = config.api().tls().enabled();
             SelfSignedTls.Material tls = apiTls ? tlsFor(config.api().tls().files(), dataDir) : null;
-            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, applier);
+            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, applier, restores);
             return vertx.deployVerticle(front).map(id -> front);
         }).compose(front -> {
             apiPort = front.port();

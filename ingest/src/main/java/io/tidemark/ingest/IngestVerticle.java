@@ -113,7 +113,10 @@ public final class IngestVerticle extends VerticleBase {
                 .setSsl(true)
                 .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()))
                 .setCompressionSupported(false);
-        return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+        return vertx.createHttpServer(options).requestHandler(router).listen()
+                .recover(e -> Future.failedFuture(new IllegalStateException("the Backup HTTP service cannot listen on "
+                        + options.getHost() + ":" + options.getPort() + " (ingest.port): " + e.getMessage(), e)))
+                .onSuccess(s -> server = s);
     }
 
     /** The port actually bound (differs from the configured one when that is 0). */

@@ -248,12 +248,33 @@ public final class FilesystemBlockStore implements BlockStore {
         }
     }
 
-    private Stream<Path> walkBlockFiles() throws IOException {
+    private Stream<Path> walkBlockFiles() {
         if (!Files.isDirectory(root)) {
             return Stream.empty();
         }
-        // Depth 3 = root/ab/cd/file; temporary files start with '.' and fail the hex check.
-        return Files.walk(root, 3).filter(p -> BlockId.isHex(p.getFileName().toString()));
+        // root/ab/cd/file, read lazily level by level without reading attributes: writers create
+        // and remove temporary files (named with a leading '.', which fails the hex check) while a
+        // listing runs, and a file that vanishes mid-walk must not fail the listing.
+        return children(root).flatMap(FilesystemBlockStore::children).flatMap(FilesystemBlockStore::children)
+                .filter(p -> BlockId.isHex(p.getFileName().toString()));
+    }
+
+    /** A directory's entries, lazily; none for a directory that vanished or an entry that is a file. */
+    private static Stream<Path> children(Path dir) {
+        try {
+            java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir);
+            return java.util.stream.StreamSupport.stream(entries.spliterator(), false).onClose(() -> {
+                try {
+                    entries.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (java.nio.file.NoSuchFileException | java.nio.file.NotDirectoryException e) {
+            return Stream.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir, e);
+        }
     }
 
     private Optional<BlockInfo> infoOf(Path file) {
