@@ -52,26 +52,26 @@ class AdminCliTest {
 
     @Test
     void jobsListPrintsJsonWithPositionsAsTAndI() {
-        String out = run("jobs", "list", "--json", "--data-dir", dataDir.toString());
+        String out = CliRun.ok("jobs", "list", "--json", "--data-dir", dataDir.toString());
         JsonArray jobs = new JsonArray(out);
         JsonObject job = jobs.getJsonObject(0);
         assertEquals("cli-shop", job.getString("name"));
         assertEquals("INITIAL_SYNC", job.getString("state"));
         assertTrue(job.containsKey("storedTs") && job.containsKey("appliedTs"));
-        String table = run("jobs", "list", "--data-dir", dataDir.toString());
+        String table = CliRun.ok("jobs", "list", "--data-dir", dataDir.toString());
         assertTrue(table.contains("cli-shop") && table.contains("INITIAL_SYNC"), table);
     }
 
     @Test
     void keysCanBeCreatedListedAndRevoked() {
-        JsonObject created = new JsonObject(run("keys", "create", "--kind", "agent", "--name", "cli-test", "--json",
+        JsonObject created = new JsonObject(CliRun.ok("keys", "create", "--kind", "agent", "--name", "cli-test", "--json",
                 "--data-dir", dataDir.toString()));
         assertTrue(created.getString("token").startsWith("tmg_"));
         String id = created.getString("id");
-        JsonArray keys = new JsonArray(run("keys", "list", "--json", "--data-dir", dataDir.toString()));
+        JsonArray keys = new JsonArray(CliRun.ok("keys", "list", "--json", "--data-dir", dataDir.toString()));
         assertTrue(keys.stream().map(k -> (JsonObject) k).anyMatch(k -> id.equals(k.getString("id")) && !k.containsKey("hash")));
-        assertTrue(run("keys", "revoke", id, "--data-dir", dataDir.toString()).contains("revoked"));
-        JsonObject revoked = new JsonArray(run("keys", "list", "--json", "--data-dir", dataDir.toString())).stream()
+        assertTrue(CliRun.ok("keys", "revoke", id, "--data-dir", dataDir.toString()).contains("revoked"));
+        JsonObject revoked = new JsonArray(CliRun.ok("keys", "list", "--json", "--data-dir", dataDir.toString())).stream()
                 .map(k -> (JsonObject) k).filter(k -> id.equals(k.getString("id"))).findFirst().orElseThrow();
         assertTrue(revoked.containsKey("revokedAt"));
     }
@@ -92,17 +92,5 @@ class AdminCliTest {
         assertTrue(text.contains("no job with id or name 'nope'"), text);
         assertTrue(text.contains("'kind' must be 'agent' or 'admin'"), text);
         assertTrue(text.contains("credentials.json"), text);
-    }
-
-    private static String run(String... args) {
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            assertEquals(0, TidemarkCli.run(args), String.join(" ", args));
-        } finally {
-            System.setOut(out);
-        }
-        return captured.toString(StandardCharsets.UTF_8);
     }
 }

@@ -74,7 +74,7 @@ class PointInTimeRestoreTest {
             Agent agent = CaptureHarness.startAgent(server, source.uri(), "pit-shop");
             OpTime loaded = source.latestTs();
             await("the head to apply the seed", WAIT, () -> loaded.equals(OpTime.fromJson(job(server, "pit-shop").getJsonObject("appliedTs"))));
-            JsonObject snapshot = new JsonObject(cli("snapshot", "create", "--job", "pit-shop", "--wait", "--json"));
+            JsonObject snapshot = new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", "pit-shop", "--wait", "--json"));
             assertEquals("complete", snapshot.getString("status"), snapshot.encode());
             OpTime snapshotTs = OpTime.fromJson(snapshot.getJsonObject("ts"));
 
@@ -179,20 +179,5 @@ class PointInTimeRestoreTest {
             out.put(n.ns(), hash.result());
         }
         return out;
-    }
-
-    private String cli(String... args) {
-        String[] withDir = java.util.Arrays.copyOf(args, args.length + 2);
-        withDir[args.length] = "--data-dir";
-        withDir[args.length + 1] = dataDir.toString();
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            assertEquals(0, TidemarkCli.run(withDir), String.join(" ", args));
-        } finally {
-            System.setOut(out);
-        }
-        return captured.toString(StandardCharsets.UTF_8);
     }
 }

@@ -524,23 +524,11 @@ class RestoreEndToEndTest {
 
     /** Runs the CLI against the test front end (or the server's own API for non-restore commands) and returns stdout. */
     private static String cli(String unused, String... args) {
-        boolean restore = args[0].equals("restore");
-        List<String> all = new ArrayList<>(Arrays.asList(args).subList(restore ? 1 : 0, args.length));
-        if (restore) {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        if (args[0].equals("restore")) {
             all.addAll(List.of("--url", frontUrl, "--token", "unused", "--pin", tls.sha256(), "--data-dir", dataDir.toString()));
         }
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            // the restore command runs on its own: wiring it into TidemarkCli is the lead's
-            int exit = restore ? new picocli.CommandLine(new RestoreCommand()).execute(all.toArray(String[]::new))
-                    : TidemarkCli.run(all.toArray(String[]::new));
-            assertEquals(0, exit, String.join(" ", all));
-        } finally {
-            System.setOut(out);
-        }
-        return captured.toString(StandardCharsets.UTF_8);
+        return CliRun.ok(all.toArray(String[]::new));
     }
 
     /** Runs a restore that must fail; returns what it printed on stderr. */

@@ -45,13 +45,13 @@ class SnapshotEndToEndTest {
                 return loaded.equals(OpTime.fromJson(j.getJsonObject("appliedTs")));
             });
 
-            JsonObject first = new JsonObject(cli("snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
+            JsonObject first = new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
             assertEquals("complete", first.getString("status"));
             assertEquals(loaded.toJson(), first.getJsonObject("ts"), "cut at the head's applied position");
             assertTrue(first.getLong("documents") >= 4_600, first.encode());
             assertTrue(first.getLong("storedBytes") > 0 && first.getLong("logicalBytes") > first.getLong("storedBytes"), first.encode());
 
-            JsonObject unchanged = new JsonObject(cli("snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
+            JsonObject unchanged = new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
             assertEquals("unchanged", unchanged.getString("status"), "the head has not moved: " + unchanged.encode());
 
             for (int i = 0; i < 10; i++) {
@@ -60,31 +60,16 @@ class SnapshotEndToEndTest {
             OpTime moved = source.latestTs();
             await("the head to apply the new writes", Duration.ofSeconds(60),
                     () -> moved.equals(OpTime.fromJson(job(server, "snap-shop").getJsonObject("appliedTs"))));
-            JsonObject second = new JsonObject(cli("snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
+            JsonObject second = new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
             assertEquals(moved.toJson(), second.getJsonObject("ts"));
             assertTrue(second.getLong("storedBytes") < first.getLong("storedBytes") / 4,
                     "a few changes add few new bytes: " + second.getLong("storedBytes") + " vs " + first.getLong("storedBytes"));
 
-            JsonArray listed = new JsonArray(cli("snapshots", "list", "--job", "snap-shop", "--json"));
+            JsonArray listed = new JsonArray(CliRun.okIn(dataDir, "snapshots", "list", "--job", "snap-shop", "--json"));
             assertEquals(2, listed.size());
             assertTrue(listed.stream().map(o -> (JsonObject) o).allMatch(s -> s.getBoolean("complete")));
             agent.stop();
             load.close();
         }
-    }
-
-    private String cli(String... args) {
-        String[] withDir = java.util.Arrays.copyOf(args, args.length + 2);
-        withDir[args.length] = "--data-dir";
-        withDir[args.length + 1] = dataDir.toString();
-        PrintStream out = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            assertEquals(0, TidemarkCli.run(withDir), String.join(" ", args));
-        } finally {
-            System.setOut(out);
-        }
-        return captured.toString(StandardCharsets.UTF_8);
     }
 }
