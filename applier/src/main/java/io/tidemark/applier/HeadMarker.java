@@ -47,15 +47,6 @@ final class HeadMarker {
     }
 
     static void deleteHead(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
-                Files.delete(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the head in " + dir, e);
-        }
+        io.tidemark.shared.util.Directories.deleteTree(dir);
     }
 }

@@ -194,11 +194,7 @@ public final class ApplyBench {
     private static void deleteHeads(Path work) {
         try (var s = Files.list(work)) {
             for (Path p : s.filter(x -> x.getFileName().toString().startsWith("head-")).toList()) {
-                try (var w = Files.walk(p)) {
-                    for (Path f : w.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.delete(f);
-                    }
-                }
+                io.tidemark.shared.util.Directories.deleteTree(p);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -103,10 +103,6 @@ public final class IngestBench {
     }
 
     static void deleteTree(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temp dir left behind is not worth failing a benchmark for
-        }
+        io.tidemark.shared.util.Directories.deleteTreeQuietly(dir);
     }
 }
