@@ -157,6 +157,10 @@ public final class HeadView implements AutoCloseable {
         private final ReadOptions options;
         private final RocksIterator it;
         private boolean open = true;
+        /** The document {@link #readBytes} could not fit whole, and how much of it is read. */
+        private byte[] split;
+        private int splitPos;
+        private long documentsRead;
 
         private DocumentCursor(int nsId) {
             upper = new Slice(DocumentKeys.upperBound(nsId));
@@ -194,6 +198,51 @@ public final class HeadView implements AutoCloseable {
             byte[] v = it.value();
             it.next();
             return v;
+        }
+
+        /**
+         * Copies the raw bytes of as many next documents as fit into {@code b[off, off + len)},
+         * concatenated, and returns how many bytes it wrote, or -1 when there are no more
+         * documents. A document that does not fit whole is split: its first part ends this
+         * read and the rest starts the next one, so {@code len} may be smaller than a document.
+         *
+         * <p>This is the bulk path for reading a namespace as one byte stream (what a snapshot
+         * does): one JNI call copies a value straight into the caller's array, where
+         * {@link #nextBytes()} allocates an array per document that the caller then copies
+         * again, a gigabyte of short-lived garbage per gigabyte read.
+         */
+        public int readBytes(byte[] b, int off, int len) {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            int n = 0;
+            if (split != null) {
+                int k = Math.min(len, split.length - splitPos);
+                System.arraycopy(split, splitPos, b, off, k);
+                splitPos += k;
+                n = k;
+                if (splitPos == split.length) {
+                    split = null;
+                }
+            }
+            while (n < len && hasNext()) {
+                int room = len - n;
+                int size = it.value(b, off + n, room);
+                if (size > room) {
+                    // Rare (once per caller buffer at most): keep the whole value for the rest.
+                    split = it.value();
+                    splitPos = room;
+                    n = len;
+                } else {
+                    n += size;
+                }
+                it.next();
+                documentsRead++;
+            }
+            return n == 0 && len > 0 ? -1 : n;
+        }
+
+        /** Documents started by {@link #readBytes} so far (a split one counts when its first part is read). */
+        public long documentsRead() {
+            return documentsRead;
         }
 
         @Override

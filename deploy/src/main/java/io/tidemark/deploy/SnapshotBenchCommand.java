@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.Locale;
 
-@Command(name = "snapshot", description = "Full, unchanged and 1%-changed snapshots of a synthetic head (default 1 GB).")
+@Command(name = "snapshot", description = "Full, unchanged and 1%%-changed snapshots of a synthetic head (default 1 GB).")
 final class SnapshotBenchCommand implements Runnable {
 
     @Option(names = "--bytes", defaultValue = "1g", description = "Logical size of the synthetic head, e.g. 1g, 512m.")

@@ -134,6 +134,32 @@ class AgentProtocolTest {
     }
 
     @Test
+    void aConnectionThatCarriedAnOversizedBodyKeepsAnswering() {
+        // One pooled connection, so the requests after the refused body must travel on it.
+        HttpClient http = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(false).setKeepAlive(true)
+                        .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(creds.getString("certificateSha256")))),
+                new io.vertx.core.http.PoolOptions().setHttp1MaxSize(1));
+        try {
+            OpTime tip = storedTip();
+            Buffer big = bytes(doc(entry(next(tip, 1)).append("pad", new BsonString("x".repeat(MAX_BODY * 2)))));
+            assertEquals(413, status(http, HttpMethod.POST, "/agent/v1/jobs/" + job + "/oplog?prev=" + tip, big, "application/bson"));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(200, status(http, HttpMethod.POST, "/agent/v1/jobs/" + job + "/heartbeat",
+                        new JsonObject().toBuffer(), "application/json"));
+            }
+        } finally {
+            http.close();
+        }
+    }
+
+    private static int status(HttpClient http, HttpMethod method, String path, Buffer body, String type) {
+        RequestOptions req = new RequestOptions().setMethod(method).setAbsoluteURI(server.ingestUrl() + path)
+                .putHeader("Content-Type", type).putHeader("Authorization", "Bearer " + creds.getString("agentKey"))
+                .setTimeout(10_000);
+        return get(http.request(req).compose(r -> r.send(body)).compose(resp -> resp.body().map(b -> resp.statusCode())));
+    }
+
+    @Test
     void anUnknownJobIs404AndUnknownKeysAre400() {
         IngestRejection unknown = rejected(agent.sendOplog("no-such-job", START, entries(next(START, 1))));
         assertEquals(404, unknown.status());

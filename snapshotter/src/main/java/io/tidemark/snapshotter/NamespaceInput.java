@@ -19,8 +19,6 @@ final class NamespaceInput extends InputStream {
     private final HeadView view;
     private final NamespaceEntry namespace;
     private HeadView.DocumentCursor cursor;
-    private byte[] doc;
-    private int docPos;
     private long documents;
     private boolean ended;
 
@@ -46,44 +44,29 @@ final class NamespaceInput extends InputStream {
             return 0;
         }
         synchronized (view) {
-            int n = 0;
-            while (n < len) {
-                if (doc == null || docPos == doc.length) {
-                    if (!advance()) {
-                        break;
-                    }
+            if (ended) {
+                return -1;
+            }
+            try {
+                if (cursor == null) {
+                    cursor = view.documents(namespace);
                 }
-                int k = Math.min(len - n, doc.length - docPos);
-                System.arraycopy(doc, docPos, b, off + n, k);
-                docPos += k;
-                n += k;
+                // Whole documents straight into the caller's buffer (the block writer's read
+                // buffer): no array per document and no second copy.
+                int n = cursor.readBytes(b, off, len);
+                documents = cursor.documentsRead();
+                if (n >= 0) {
+                    return n;
+                }
+                // A closed view's cursor also reports no more documents; opening a cursor fails
+                // on a closed view, which tells the two apart.
+                view.documents(namespace).close();
+            } catch (IllegalStateException e) {
+                throw new IOException("the head view of " + namespace.ns() + " was closed during the snapshot", e);
             }
-            return n == 0 ? -1 : n;
+            ended = true;
+            return -1;
         }
-    }
-
-    private boolean advance() throws IOException {
-        if (ended) {
-            return false;
-        }
-        try {
-            if (cursor == null) {
-                cursor = view.documents(namespace);
-            }
-            if (cursor.hasNext()) {
-                doc = cursor.nextBytes();
-                docPos = 0;
-                documents++;
-                return true;
-            }
-            // A closed view's cursor also reports no more documents; opening a cursor fails
-            // on a closed view, which tells the two apart.
-            view.documents(namespace).close();
-        } catch (IllegalStateException e) {
-            throw new IOException("the head view of " + namespace.ns() + " was closed during the snapshot", e);
-        }
-        ended = true;
-        return false;
     }
 
     @Override

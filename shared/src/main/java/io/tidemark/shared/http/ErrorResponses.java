@@ -48,7 +48,14 @@ public final class ErrorResponses {
             body = new JsonObject().put("error", "internal error: " + (failure == null ? "unknown" : failure.getMessage()));
         }
         if (!ctx.response().ended() && !ctx.response().closed()) {
-            ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+            ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");
+            if (status == 413 && !ctx.request().isEnded()) {
+                // The body handler paused the request it refused: read and discard the rest of it,
+                // or the connection jams and the client's next request on it never gets an answer.
+                // (Closing instead would race the client still writing, and lose this reply.)
+                ctx.request().handler(ignored -> { }).resume();
+            }
+            ctx.response().end(body.encode());
         }
     }
 }

@@ -134,7 +134,15 @@ public final class BlockWriter {
                         mine.incrementAndGet();
                         peakInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
                     })
-                    .flatMapSequential(chunk -> store(chunk, known), options.maxInFlight(), 1)
+                    .flatMapSequential(chunk -> store(chunk, known)
+                            // Only once the chunk's work has finished may its buffer be refilled. A
+                            // cancelled chunk may still be hashed or compressed on another thread, so
+                            // its buffer is left to the garbage collector instead.
+                            .doFinally(s -> {
+                                if (s != reactor.core.publisher.SignalType.CANCEL) {
+                                    chunk.source().release();
+                                }
+                            }), options.maxInFlight(), 1)
                     .doOnNext(r -> {
                         mine.decrementAndGet();
                         inFlight.decrementAndGet();
@@ -154,7 +162,38 @@ public final class BlockWriter {
     }
 
     /** A chunk: a range of a read buffer that nothing writes to any more. */
-    private record Chunk(byte[] buffer, int offset, int length) {
+    private record Chunk(ReadBuffer source, int offset, int length) {
+        byte[] buffer() {
+            return source.bytes;
+        }
+    }
+
+    /**
+     * A read buffer and the number of holders (the cutter while it fills and cuts it, and each
+     * chunk cut from it that is still being hashed, compressed or stored). When the last holder
+     * lets go the buffer goes back to its cutter's pool for the next refill: allocating a fresh
+     * one per refill cost a gigabyte of zeroed humongous arrays per gigabyte snapshotted.
+     */
+    private static final class ReadBuffer {
+        final byte[] bytes;
+        private final AtomicInteger holders = new AtomicInteger(1);
+        private final java.util.Queue<ReadBuffer> pool;
+
+        ReadBuffer(byte[] bytes, java.util.Queue<ReadBuffer> pool) {
+            this.bytes = bytes;
+            this.pool = pool;
+        }
+
+        void hold() {
+            holders.incrementAndGet();
+        }
+
+        void release() {
+            if (holders.decrementAndGet() == 0) {
+                holders.set(1);
+                pool.offer(this);
+            }
+        }
     }
 
     private Flux<Chunk> chunks(InputStream data) {
@@ -198,14 +237,16 @@ public final class BlockWriter {
     }
 
     /**
-     * Reads the input into buffers and cuts chunks in place. A new buffer is allocated for
-     * every refill rather than reused, because chunks of the previous one may still be
-     * hashed or compressed; the unfinished chunk is carried over to its start.
+     * Reads the input into buffers and cuts chunks in place. Every refill takes a buffer no
+     * chunk refers to any more (from the pool, or a new one while all are held: at most one per
+     * chunk in flight plus the one being cut) and carries the unfinished chunk to its start.
      */
     private static final class Cutter {
         private final InputStream in;
         private final FastCdcChunker chunker;
         private final int bufferSize;
+        private final java.util.Queue<ReadBuffer> pool = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private ReadBuffer current;
         private byte[] buf = new byte[0];
         private int start;
         private int scan;
@@ -223,7 +264,8 @@ public final class BlockWriter {
                 if (scan < limit) {
                     int cut = chunker.findCut(buf, scan, limit);
                     if (cut >= 0) {
-                        Chunk c = new Chunk(buf, start, cut - start);
+                        current.hold();
+                        Chunk c = new Chunk(current, start, cut - start);
                         start = cut;
                         scan = cut;
                         return c;
@@ -232,7 +274,8 @@ public final class BlockWriter {
                 }
                 if (eof) {
                     if (start < limit) {
-                        Chunk last = new Chunk(buf, start, limit - start);
+                        current.hold();
+                        Chunk last = new Chunk(current, start, limit - start);
                         start = limit;
                         chunker.reset();
                         return last;
@@ -245,9 +288,16 @@ public final class BlockWriter {
 
         private void refill() throws IOException {
             int carry = limit - start;
-            byte[] next = new byte[bufferSize];
-            System.arraycopy(buf, start, next, 0, carry);
-            buf = next;
+            ReadBuffer next = pool.poll();
+            if (next == null) {
+                next = new ReadBuffer(new byte[bufferSize], pool);
+            }
+            System.arraycopy(buf, start, next.bytes, 0, carry);
+            if (current != null) {
+                current.release();
+            }
+            current = next;
+            buf = next.bytes;
             start = 0;
             scan = carry;
             limit = carry;
