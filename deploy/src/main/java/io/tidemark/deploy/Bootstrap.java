@@ -4,6 +4,7 @@ import io.tidemark.shared.security.ApiKeys;
 import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,28 +22,34 @@ final class Bootstrap {
     private Bootstrap() {
     }
 
-    static Future<Void> ensureCredentials(Stores stores, Path dataDir) {
+    private static void writeOnce(Path dataDir, String adminToken, String agentKey) {
+        Path file = CredentialsFile.path(dataDir);
+        try {
+            if (Files.exists(file)) {
+                Path old = dataDir.resolve(CredentialsFile.NAME + ".replaced-" + System.currentTimeMillis());
+                Files.move(file, old);
+                LOG.warn("the store holds no admin key but {} existed; kept it as {}", file, old);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        CredentialsFile.writeSecrets(dataDir, adminToken, agentKey);
+        LOG.info("created the first admin token and agent key; written once to {} (mode 0600)", file);
+    }
+
+    static Future<Void> ensureCredentials(Vertx vertx, Stores stores, Path dataDir) {
         ApiKeys keys = stores.keys();
         return keys.anyActive(ApiKeys.Kind.ADMIN).compose(any -> {
             if (any) {
                 return Future.succeededFuture();
             }
             return keys.create(ApiKeys.Kind.ADMIN, "initial admin token")
-                    .compose(admin -> keys.create(ApiKeys.Kind.AGENT, "initial agent key").map(agent -> {
-                        Path file = CredentialsFile.path(dataDir);
-                        try {
-                            if (Files.exists(file)) {
-                                Path old = dataDir.resolve(CredentialsFile.NAME + ".replaced-" + System.currentTimeMillis());
-                                Files.move(file, old);
-                                LOG.warn("the store holds no admin key but {} existed; kept it as {}", file, old);
-                            }
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                        CredentialsFile.writeSecrets(dataDir, admin.token(), agent.token());
-                        LOG.info("created the first admin token and agent key; written once to {} (mode 0600)", file);
-                        return null;
-                    }));
+                    .compose(admin -> keys.create(ApiKeys.Kind.AGENT, "initial agent key")
+                            // File I/O: on a worker, never on the event loop.
+                            .compose(agent -> vertx.executeBlocking(() -> {
+                                writeOnce(dataDir, admin.token(), agent.token());
+                                return null;
+                            })));
         });
     }
 }

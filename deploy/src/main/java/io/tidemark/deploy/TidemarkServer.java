@@ -70,7 +70,7 @@ public final class TidemarkServer implements AutoCloseable {
                 ingestTls = tlsFor(config.ingest().tls(), dataDir);
                 return null;
             });
-        }).compose(v -> Bootstrap.ensureCredentials(stores, dataDir)).compose(v -> {
+        }).compose(v -> Bootstrap.ensureCredentials(vertx, stores, dataDir)).compose(v -> {
             IngestVerticle ingest = new IngestVerticle(config, stores, ingestTls);
             return vertx.deployVerticle(ingest).map(id -> ingest);
         }).compose(ingest -> {
@@ -89,7 +89,9 @@ public final class TidemarkServer implements AutoCloseable {
                     .map(id -> ingest);
         }).compose(ingest -> {
             apiTls = config.api().tls().enabled();
-            SelfSignedTls.Material tls = apiTls ? tlsFor(config.api().tls().files(), dataDir) : null;
+            // Reading (or on first start generating) certificates is file I/O: on a worker.
+            return vertx.executeBlocking(() -> apiTls ? tlsFor(config.api().tls().files(), dataDir) : null);
+        }).compose(tls -> {
             FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, applier, restores);
             return vertx.deployVerticle(front).map(id -> front);
         }).compose(front -> {

@@ -56,9 +56,20 @@ class AgentProtocolTest {
         server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of("TIDEMARK_INGEST_MAXBODYBYTES", String.valueOf(MAX_BODY))));
         vertx = Vertx.vertx();
         creds = CredentialsFile.read(server.config().dataPath());
-        agent = new IngestClient(vertx, server.ingestUrl(), creds.getString("agentKey"), creds.getString("certificateSha256"), null);
+        newAgent();
         job = get(agent.register("protocol-test", "host")).getString("job");
         get(agent.beginSync(job, START, START));
+    }
+
+    /** Each test gets fresh connections: these tests send refused and malformed requests on purpose. */
+    @org.junit.jupiter.api.BeforeEach
+    void freshAgent() {
+        agent.close();
+        newAgent();
+    }
+
+    private static void newAgent() {
+        agent = new IngestClient(vertx, server.ingestUrl(), creds.getString("agentKey"), creds.getString("certificateSha256"), null);
     }
 
     @AfterAll
