@@ -5,7 +5,6 @@ import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.jobs.JobStore;
 import io.tidemark.shared.oplog.OpTime;
-import io.tidemark.shared.store.OplogStore;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Futures;
 import io.tidemark.shared.util.LatestValueWriter;
@@ -128,9 +127,5 @@ final class OplogIntake {
     static OpTime syncFetchStart(JsonObject job) {
         JsonObject sync = job.getJsonObject("sync");
         return sync == null ? null : OpTime.fromJson(sync.getJsonObject("fetchStartTs"));
-    }
-
-    OplogStore store() {
-        return stores.oplog();
     }
 }

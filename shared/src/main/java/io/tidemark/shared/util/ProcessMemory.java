@@ -15,11 +15,6 @@ public final class ProcessMemory {
         return statusField("VmHWM:");
     }
 
-    /** Current resident set size (VmRSS) in bytes, or -1. */
-    public static long rssBytes() {
-        return statusField("VmRSS:");
-    }
-
     private static long statusField(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
