@@ -1,5 +1,6 @@
 package io.tidemark.agent;
 
+import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.security.PinnedCertificateTrust;
 import io.vertx.core.Future;
@@ -38,7 +39,7 @@ public final class IngestClient implements AutoCloseable {
             throw new IllegalArgumentException("the Backup HTTP service is reached over https, not " + serverUrl);
         }
         this.apiKey = apiKey;
-        HttpClientOptions options = new HttpClientOptions().setSsl(true).setKeepAlive(true)
+        HttpClientOptions options = new HttpClientOptions().setSsl(true).setSslEngineOptions(TlsEngines.preferred()).setKeepAlive(true)
                 .setConnectTimeout(10_000).setIdleTimeout(120);
         if (pinSha256 != null && !pinSha256.isBlank()) {
             options.setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(pinSha256))).setVerifyHost(false);

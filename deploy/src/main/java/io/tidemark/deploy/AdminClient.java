@@ -1,5 +1,6 @@
 package io.tidemark.deploy;
 
+import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.security.PinnedCertificateTrust;
 import io.vertx.core.Vertx;
@@ -32,7 +33,7 @@ final class AdminClient implements AutoCloseable {
         String pin = pinFlag != null ? pinFlag : creds.getString("certificateSha256");
         HttpClientOptions options = new HttpClientOptions().setConnectTimeout(5000);
         if (url.startsWith("https")) {
-            options.setSsl(true);
+            options.setSsl(true).setSslEngineOptions(TlsEngines.preferred());
             if (pin != null) {
                 options.setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(pin))).setVerifyHost(false);
             }

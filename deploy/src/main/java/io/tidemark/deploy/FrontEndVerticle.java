@@ -1,5 +1,6 @@
 package io.tidemark.deploy;
 
+import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.applier.ApplierVerticle;
 import io.tidemark.applier.HeadsApi;
 import io.tidemark.groomer.GroomApi;
@@ -79,7 +80,7 @@ final class FrontEndVerticle extends VerticleBase {
         HttpServerOptions options = new HttpServerOptions().setHost(config.api().host()).setPort(config.api().port())
                 .setCompressionSupported(true);
         if (tls != null) {
-            options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+            options.setSsl(true).setSslEngineOptions(TlsEngines.preferred()).setKeyCertOptions(new PemKeyCertOptions()
                     .setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()));
         }
         return vertx.createHttpServer(options).requestHandler(router).listen()

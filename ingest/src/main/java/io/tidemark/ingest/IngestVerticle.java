@@ -1,5 +1,6 @@
 package io.tidemark.ingest;
 
+import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.http.ErrorResponses;
@@ -111,6 +112,7 @@ public final class IngestVerticle extends VerticleBase {
                 .setHost(config.ingest().host())
                 .setPort(config.ingest().port())
                 .setSsl(true)
+                .setSslEngineOptions(TlsEngines.preferred())
                 .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()))
                 .setCompressionSupported(false);
         return vertx.createHttpServer(options).requestHandler(router).listen()
