@@ -17,12 +17,16 @@ final class SnapshotBenchCommand implements Runnable {
     @Option(names = "--dir", defaultValue = "./tidemark-bench", description = "Work directory (head, block store); removed afterwards.")
     Path dir;
 
-    @Option(names = "--store", defaultValue = "filesystem", description = "Block store: filesystem or mongodb (the embedded store).")
+    @Option(names = "--store", defaultValue = "packed",
+            description = "Block store: packed (pack files), filesystem (a file per block) or mongodb (the embedded store).")
     String store;
+
+    @Option(names = "--runs", defaultValue = "3", description = "Full snapshots, each into an empty store; the median is reported.")
+    int runs;
 
     @Override
     public void run() {
-        System.out.println(new JsonObject(SnapshotBench.run(dir, parseSize(bytes), store)).encodePrettily());
+        System.out.println(new JsonObject(SnapshotBench.run(dir, parseSize(bytes), store, runs)).encodePrettily());
     }
 
     static long parseSize(String s) {

@@ -5,6 +5,7 @@ import io.tidemark.groomer.FencedBlockStore;
 import io.tidemark.groomer.GroomerVerticle;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.BlockStores;
+import io.tidemark.shared.blocks.PackBlockStore;
 import io.tidemark.snapshotter.SnapshotterVerticle;
 import reactor.core.scheduler.Schedulers;
 import io.tidemark.ingest.IngestVerticle;
@@ -13,6 +14,7 @@ import io.tidemark.restore.pit.PointInTimeRestores;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.security.SelfSignedTls;
+import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -106,8 +108,9 @@ public final class TidemarkServer implements AutoCloseable {
                 return null;
             });
         }).map(v -> {
-            LOG.info("Tidemark server up: REST API {}://127.0.0.1:{}/api/v1, Backup HTTP service https://127.0.0.1:{}, data dir {}{}",
-                    apiTls ? "https" : "http", apiPort, ingestPort, dataDir, stores.embedded() ? " (embedded store)" : "");
+            LOG.info("Tidemark server up: REST API {}://127.0.0.1:{}/api/v1, Backup HTTP service https://127.0.0.1:{}, data dir {}{}; TLS by {}",
+                    apiTls ? "https" : "http", apiPort, ingestPort, dataDir, stores.embedded() ? " (embedded store)" : "",
+                    TlsEngines.description());
             return null;
         });
     }
@@ -168,6 +171,10 @@ public final class TidemarkServer implements AutoCloseable {
             vertx.close().toCompletionStage().toCompletableFuture().get();
         } catch (Exception e) {
             LOG.warn("closing the server: {}", e.getMessage());
+        }
+        // After the verticles are gone, so no snapshot is writing; a restart in this JVM reopens the packs.
+        if (blocks instanceof FencedBlockStore fenced && fenced.delegate() instanceof PackBlockStore packed) {
+            packed.close();
         }
         if (stores != null) {
             stores.close();

@@ -5,6 +5,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import io.tidemark.agent.Agent;
 import io.tidemark.deploy.demo.MongoShapedSource;
+import io.tidemark.groomer.FencedBlockStore;
 import io.tidemark.restore.DownloadApi;
 import io.tidemark.restore.PointInTimeSources;
 import io.tidemark.restore.RestoreService;
@@ -12,7 +13,7 @@ import io.tidemark.restore.RestoresApi;
 import io.tidemark.restore.archive.StrictArchiveReader;
 import io.tidemark.restore.pit.PointInTimeRestores;
 import io.tidemark.shared.blocks.BlockRef;
-import io.tidemark.shared.blocks.FilesystemBlockStore;
+import io.tidemark.shared.blocks.PackBlockStore;
 import io.tidemark.shared.http.ErrorResponses;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.security.PinnedCertificateTrust;
@@ -347,14 +348,12 @@ class RestoreEndToEndTest {
         List<BlockRef> refs = manifests.allRefs(snapshotId).collectList().block(Duration.ofSeconds(10));
         assertTrue(refs.size() > 10, "enough blocks: " + refs.size());
         BlockRef victim = refs.get(refs.size() / 2);
-        // the server's store may be wrapped; the files are where the configuration says
-        Path file = new FilesystemBlockStore(server.config().blocksPath(), Schedulers.boundedElastic()).pathOf(victim.id());
-        assertTrue(Files.exists(file), file.toString());
-        byte[] original = Files.readAllBytes(file);
-        byte[] corrupt = original.clone();
-        corrupt[corrupt.length / 2] ^= 0x40;
-        corrupt[corrupt.length - 3] ^= 0x11;
-        Files.write(file, corrupt);
+        // The embedded server's default store keeps blocks in packs; flip bits in the victim's record.
+        PackBlockStore.Location at = ((PackBlockStore) ((FencedBlockStore) server.blocks()).delegate())
+                .locate(victim.id()).block(Duration.ofSeconds(10));
+        // In place, as the server may append to the same pack meanwhile.
+        long[] positions = {at.dataOffset() + at.storedLength() / 2, at.dataOffset() + at.storedLength() - 3};
+        flipBits(at.pack(), positions, new byte[] {0x40, 0x11});
         try {
             JsonObject created = createRestore(new JsonObject().put("snapshot", snapshotId));
             Download broken = download(created.getString("downloadUrl"));
@@ -372,7 +371,19 @@ class RestoreEndToEndTest {
             assertFalse(Files.exists(out));
             assertFalse(Files.exists(dataDir.resolve("broken.archive.part")));
         } finally {
-            Files.write(file, original);
+            flipBits(at.pack(), positions, new byte[] {0x40, 0x11});
+        }
+    }
+
+    private static void flipBits(Path file, long[] positions, byte[] masks) throws java.io.IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            for (int i = 0; i < positions.length; i++) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+                ch.read(b, positions[i]);
+                b.put(0, (byte) (b.get(0) ^ masks[i]));
+                ch.write(b.flip(), positions[i]);
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import io.tidemark.applier.Head;
 import io.tidemark.shared.blocks.BlockId;
 import io.tidemark.shared.blocks.BlockRef;
 import io.tidemark.shared.blocks.FilesystemBlockStore;
+import io.tidemark.shared.blocks.PackBlockStore;
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.snapshots.RetentionPolicies;
@@ -128,6 +129,39 @@ class CheckAndDryRunTest {
         assertEquals(blocksBefore - real.blocksDeleted(), store.list().count().block(TIMEOUT));
         assertEquals(2, await(fx.catalog.list(job, false)).size());
         assertTrue(fx.checker(store).check(job, true).ok());
+    }
+
+    @Test
+    void onThePackedStoreASweepReclaimsPacksAndTheKeptSnapshotsStillReadInFull() {
+        // Packs of about eight of the test heads' blocks, so expiring snapshots empties whole packs.
+        Path root = dir.resolve("packed");
+        PackBlockStore packs = new PackBlockStore(root, fx.io, 64 << 10);
+        try {
+            FencedBlockStore store = new FencedBlockStore(packs, new BlockFence(20, 0));
+            String job = jobWithSnapshots(store, 4);
+            await(new RetentionPolicies(fx.stores.metadata()).put(job, new RetentionPolicy(24, 1, 0, 0, 1)));
+            fx.clock.set(Instant.now().plus(Duration.ofHours(36)));
+            long blocksBefore = store.list().count().block(TIMEOUT);
+            long bytesBefore = store.storedBytes().block(TIMEOUT);
+            int packsBefore = packs.packCount();
+
+            GroomReport report = fx.groomer(store).groom(job, false, Groomer.Sweep.ALWAYS);
+            assertEquals(2, report.expired().size(), report.toJson().encodePrettily());
+            assertTrue(report.blocksDeleted() > 0, report.toJson().encodePrettily());
+            assertEquals(blocksBefore - report.blocksDeleted(), store.list().count().block(TIMEOUT));
+            assertEquals(bytesBefore - report.reclaimedBytes(), store.storedBytes().block(TIMEOUT));
+            assertTrue(packs.packCount() < packsBefore, packs.packCount() + " packs, " + packsBefore + " before");
+            assertTrue(fx.checker(store).check(job, true).ok());
+
+            // What was deleted and reclaimed stays so for the next process.
+            packs.close();
+            packs = new PackBlockStore(root, fx.io, 64 << 10);
+            FencedBlockStore reopened = new FencedBlockStore(packs, new BlockFence(20, 0));
+            assertEquals(blocksBefore - report.blocksDeleted(), reopened.list().count().block(TIMEOUT));
+            assertTrue(fx.checker(reopened).check(job, true).ok());
+        } finally {
+            packs.close();
+        }
     }
 
     @Test

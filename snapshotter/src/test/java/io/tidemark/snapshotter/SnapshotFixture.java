@@ -13,6 +13,7 @@ import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.BlockStores;
 import io.tidemark.shared.blocks.FilesystemBlockStore;
 import io.tidemark.shared.blocks.MongoBlockStore;
+import io.tidemark.shared.blocks.PackBlockStore;
 import io.tidemark.shared.config.ConfigLoader;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.snapshots.Manifest;
@@ -27,6 +28,7 @@ import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +38,7 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * One in-process MongoDB (metadata and blockstore DB), the stores over it, schedulers and
- * the two block stores, shared by the snapshot tests of a class.
+ * the block stores, shared by the snapshot tests of a class.
  */
 final class SnapshotFixture implements AutoCloseable {
 
@@ -54,6 +56,7 @@ final class SnapshotFixture implements AutoCloseable {
     final ManifestStore manifests;
     final SnapshotCatalog catalog;
     private final Map<MongoBlockStore, MongoCollection<BsonDocument>> mongoBlocks = new ConcurrentHashMap<>();
+    private final List<PackBlockStore> packedStores = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     SnapshotFixture(Path dataDir) {
         config = ConfigLoader.load(null, Map.of(
@@ -68,8 +71,13 @@ final class SnapshotFixture implements AutoCloseable {
         catalog = new SnapshotCatalog(stores.metadata());
     }
 
-    /** A fresh block store of the given kind ("filesystem" or "mongodb"), empty. */
+    /** A fresh block store of the given kind ("packed", "filesystem" or "mongodb"), empty. */
     BlockStore blockStore(String kind, Path dir) {
+        if (kind.equals("packed")) {
+            PackBlockStore store = new PackBlockStore(dir.resolve("packs-" + System.nanoTime()), io);
+            packedStores.add(store);
+            return store;
+        }
         if (kind.equals("filesystem")) {
             return new FilesystemBlockStore(dir.resolve("blocks-" + System.nanoTime()), io);
         }
@@ -128,6 +136,7 @@ final class SnapshotFixture implements AutoCloseable {
 
     @Override
     public void close() {
+        packedStores.forEach(PackBlockStore::close);
         stores.close();
         await(vertx.close());
         cpu.dispose();

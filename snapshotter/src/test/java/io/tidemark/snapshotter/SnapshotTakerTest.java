@@ -17,6 +17,7 @@ import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.CorruptBlockException;
 import io.tidemark.shared.blocks.FilesystemBlockStore;
 import io.tidemark.shared.blocks.MongoBlockStore;
+import io.tidemark.shared.blocks.PackBlockStore;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.snapshots.Manifest;
 import io.tidemark.snapshotter.bench.SyntheticDocuments;
@@ -73,7 +74,7 @@ class SnapshotTakerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"filesystem", "mongodb"})
+    @ValueSource(strings = {"packed", "filesystem", "mongodb"})
     void aSecondSnapshotOfAnUnchangedHeadAddsNoBlocksAndBothRestoreExactly(String kind) {
         BlockStore store = fx.blockStore(kind, dir);
         SnapshotTaker taker = fx.taker(store);
@@ -113,7 +114,7 @@ class SnapshotTakerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"filesystem", "mongodb"})
+    @ValueSource(strings = {"packed", "filesystem", "mongodb"})
     void afterAppendingOnePercentTheNextSnapshotStoresAtMostThreePercent(String kind) {
         BlockStore store = fx.blockStore(kind, dir);
         SnapshotTaker taker = fx.taker(store);
@@ -133,7 +134,7 @@ class SnapshotTakerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"filesystem", "mongodb"})
+    @ValueSource(strings = {"packed", "filesystem", "mongodb"})
     void aCorruptedStoredBlockIsDetectedOnReadAndNamed(String kind) throws Exception {
         BlockStore store = fx.blockStore(kind, dir);
         String job = job();
@@ -151,6 +152,17 @@ class SnapshotTakerTest {
     }
 
     private static void corrupt(BlockStore store, BlockId id) throws Exception {
+        if (store instanceof PackBlockStore packed) {
+            PackBlockStore.Location at = packed.locate(id).block(TIMEOUT);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(at.pack(),
+                    java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+                long middle = at.dataOffset() + at.storedLength() / 2;
+                ch.read(b, middle);
+                ch.write(b.put(0, (byte) (b.get(0) ^ 0x20)).rewind(), middle);
+            }
+            return;
+        }
         if (store instanceof FilesystemBlockStore fs) {
             Path file = fs.pathOf(id);
             byte[] bytes = Files.readAllBytes(file);
@@ -167,7 +179,7 @@ class SnapshotTakerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"filesystem", "mongodb"})
+    @ValueSource(strings = {"packed", "filesystem", "mongodb"})
     void aSnapshotThatFailsMidwayIsInvisibleAndTheRetryCompletes(String kind) {
         BlockStore real = fx.blockStore(kind, dir);
         String job = job();
@@ -192,7 +204,7 @@ class SnapshotTakerTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"filesystem", "mongodb"})
+    @ValueSource(strings = {"packed", "filesystem", "mongodb"})
     void aSnapshotCutOffByACrashIsInvisibleAndTheRetryCompletes(String kind) throws Exception {
         BlockStore real = fx.blockStore(kind, dir);
         String job = job();

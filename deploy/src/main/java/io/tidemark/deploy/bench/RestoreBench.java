@@ -6,11 +6,13 @@ import io.tidemark.restore.RestoreService;
 import io.tidemark.restore.RestoresApi;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.BlockStores;
+import io.tidemark.shared.blocks.PackBlockStore;
 import io.tidemark.shared.config.ConfigLoader;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.http.ErrorResponses;
 import io.tidemark.shared.security.PinnedCertificateTrust;
 import io.tidemark.shared.security.SelfSignedTls;
+import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.snapshots.ManifestStore;
 import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
@@ -58,8 +60,8 @@ import java.util.stream.Stream;
  * the bytes; with and without gzip.
  *
  * <p>Setup (not timed): a synthetic head of {@code logicalBytes} (the snapshot benchmark's
- * documents), snapshotted with the server's default chunking and compression into a filesystem
- * block store, the manifest and catalog in the embedded store; then one untimed restore warms
+ * documents), snapshotted with the server's default chunking and compression into the packed
+ * block store (the embedded server's default), the manifest and catalog in the embedded store; then one untimed restore warms
  * the JIT. Each timed run creates a restore and downloads its link from request to last byte.
  * MB/s are logical (uncompressed BSON) bytes per second, as for snapshots; {@code wireMBps}
  * counts the bytes that crossed the socket.
@@ -78,15 +80,16 @@ public final class RestoreBench {
             throw new UncheckedIOException(e);
         }
         TidemarkConfig config = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", root.toString(),
-                "TIDEMARK_BLOCKSTORE_TYPE", "filesystem"));
+                "TIDEMARK_BLOCKSTORE_TYPE", "packed"));
         Vertx server = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
         Vertx client = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
         Scheduler cpu = Schedulers.newParallel("bench-restore-cpu", cores, true);
         Scheduler io = Schedulers.newBoundedElastic(4 * cores, 10_000, "bench-restore-io", 60, true);
         Stores stores = await(Stores.open(server, config));
+        BlockStore blocks = null;
         try {
-            JsonObject result = new JsonObject().put("cores", cores).put("store", "filesystem");
-            BlockStore blocks = BlockStores.open(config, stores, io);
+            JsonObject result = new JsonObject().put("cores", cores).put("store", config.blockstoreType());
+            blocks = BlockStores.open(config, stores, io);
             String job = await(stores.jobs().register("bench-restore")).getString("_id");
             SnapshotSummary snapshot = snapshot(root, config, stores, blocks, job, logicalBytes, cpu, io, result);
 
@@ -94,10 +97,10 @@ public final class RestoreBench {
             await(restores.createIndexes());
             SelfSignedTls.Material tls = SelfSignedTls.ensure(root.resolve("tls"));
             HttpServer front = await(server.createHttpServer(new HttpServerOptions().setHost("127.0.0.1").setPort(0)
-                            .setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                            .setSsl(true).setSslEngineOptions(TlsEngines.preferred()).setKeyCertOptions(new PemKeyCertOptions()
                                     .setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString())))
                     .requestHandler(router(server, restores)).listen());
-            HttpClient http = client.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(false)
+            HttpClient http = client.createHttpClient(new HttpClientOptions().setSsl(true).setSslEngineOptions(TlsEngines.preferred()).setVerifyHost(false)
                     .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(tls.sha256()))));
             String base = "https://127.0.0.1:" + front.actualPort();
 
@@ -123,6 +126,9 @@ public final class RestoreBench {
             result.put("peakRssBytes", ProcessMemory.peakRssBytes());
             return result;
         } finally {
+            if (blocks instanceof PackBlockStore packed) {
+                packed.close();
+            }
             stores.close();
             await(client.close());
             await(server.close());

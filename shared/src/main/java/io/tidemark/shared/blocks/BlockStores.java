@@ -15,11 +15,12 @@ public final class BlockStores {
     }
 
     /**
-     * @param blockingIo where file I/O runs for the filesystem store, and where the MongoDB store
+     * @param blockingIo where file I/O runs for the packed and filesystem stores, and where the MongoDB store
      *     decompresses and verifies what it reads; never an event loop
      */
     public static BlockStore open(TidemarkConfig config, Stores stores, Scheduler blockingIo) {
         return switch (config.blockstoreType()) {
+            case "packed" -> new PackBlockStore(config.blocksPath(), blockingIo);
             case "filesystem" -> new FilesystemBlockStore(config.blocksPath(), blockingIo);
             case "mongodb" -> new MongoBlockStore(
                     stores.blockstore().database().getCollection(BLOCKS_COLLECTION, BsonDocument.class), blockingIo);

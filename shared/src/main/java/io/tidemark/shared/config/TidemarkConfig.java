@@ -82,19 +82,23 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
         return heads.root().isBlank() ? dataPath().resolve("heads") : Path.of(heads.root()).toAbsolutePath().normalize();
     }
 
-    /** Which block store to use: the filesystem one by default on the embedded store (see docs/configuration.md). */
+    /**
+     * Which block store to use: without a blockstore URI the packed one, since the embedded store
+     * is too slow for block data and a file per block costs more than the rest of a snapshot
+     * (see docs/configuration.md).
+     */
     public String blockstoreType() {
         String type = blockstore.type();
         if ("auto".equals(type)) {
-            return mongodb.blockstoreUri().isBlank() ? "filesystem" : "mongodb";
+            return mongodb.blockstoreUri().isBlank() ? "packed" : "mongodb";
         }
-        if (!type.equals("filesystem") && !type.equals("mongodb")) {
-            throw new ConfigException("blockstore.type must be auto, filesystem or mongodb, not '" + type + "'");
+        if (!type.equals("packed") && !type.equals("filesystem") && !type.equals("mongodb")) {
+            throw new ConfigException("blockstore.type must be auto, packed, filesystem or mongodb, not '" + type + "'");
         }
         return type;
     }
 
-    /** Root of the filesystem block store. */
+    /** Root of the packed or filesystem block store. */
     public Path blocksPath() {
         return blockstore.path().isBlank() ? dataPath().resolve("blocks") : Path.of(blockstore.path()).toAbsolutePath().normalize();
     }

@@ -2,6 +2,7 @@ package io.tidemark.snapshotter.bench;
 
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.FilesystemBlockStore;
+import io.tidemark.shared.blocks.PackBlockStore;
 import io.tidemark.shared.util.ProcessMemory;
 import io.tidemark.snapshotter.blocks.BlockWriteResult;
 import io.tidemark.snapshotter.blocks.BlockWriter;
@@ -20,14 +21,15 @@ import reactor.core.scheduler.Schedulers;
 
 /**
  * Measures the block pipeline end to end: synthetic head data through {@link BlockWriter}
- * into a {@link FilesystemBlockStore}, once into an empty store (chunk, hash, compress,
- * durable write) and once more with identical data (chunk, hash, stat: the cost of a
- * snapshot of an unchanged head).
+ * into a {@link PackBlockStore} (or a {@link FilesystemBlockStore}), once into an empty store
+ * (chunk, hash, compress, durable write) and once more with identical data (chunk, hash,
+ * stat: the cost of a snapshot of an unchanged head).
  *
  * <p>Run: {@code java -Xmx1g -cp <classpath> io.tidemark.snapshotter.bench.BlockPipelineBench
- * <workDir> [logicalBytes, e.g. 2g] [--chunker]}; it prints the result map. Put the work
- * directory on the disk the store will use in production: file creation cost dominates
- * the first pass and differs a lot between file systems.
+ * <workDir> [logicalBytes, e.g. 2g] [--chunker] [--store packed|filesystem]}; it prints the
+ * result map. Put the work directory on the disk the store will use in production: fsync
+ * cost (and for the filesystem store, file creation) dominates the first pass's storage
+ * share and differs a lot between file systems.
  */
 public final class BlockPipelineBench {
 
@@ -37,27 +39,46 @@ public final class BlockPipelineBench {
     }
 
     public static Map<String, Object> run(Path workDir, long logicalBytes) {
+        return run(workDir, logicalBytes, "packed");
+    }
+
+    /** @param store {@code packed} or {@code filesystem} */
+    public static Map<String, Object> run(Path workDir, long logicalBytes, String store) {
         int cores = Runtime.getRuntime().availableProcessors();
         Scheduler cpu = Schedulers.newParallel("bench-cpu", cores);
         Scheduler io = Schedulers.newBoundedElastic(4 * cores, 10_000, "bench-io");
+        BlockStore blocks = null;
         try {
             Path root = Files.createTempDirectory(Files.createDirectories(workDir), "blocks-");
+            blocks = switch (store) {
+                case "packed" -> new PackBlockStore(root, io);
+                case "filesystem" -> new FilesystemBlockStore(root, io);
+                default -> throw new IllegalArgumentException("store must be packed or filesystem, not " + store);
+            };
             BlockWriter.Options options = BlockWriter.Options.defaults();
             Map<String, Object> result = new LinkedHashMap<>();
-            result.put("store", "filesystem");
+            result.put("store", store);
             result.put("cores", cores);
             result.put("compressionLevel", options.compressionLevel());
             result.put("maxInFlight", options.maxInFlight());
             result.put("chunking", options.chunking().toString());
-            result.putAll(passes(new FilesystemBlockStore(root, io), cpu, io, options, logicalBytes));
+            result.putAll(passes(blocks, cpu, io, options, logicalBytes));
             result.put("peakRssBytes", ProcessMemory.peakRssBytes());
             result.put("storeDir", root.toString());
             return result;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } finally {
+            close(blocks);
             cpu.dispose();
             io.dispose();
+        }
+    }
+
+    /** Releases a store's files (a packed store holds them open and locked); null is ignored. */
+    static void close(BlockStore store) {
+        if (store instanceof PackBlockStore packed) {
+            packed.close();
         }
     }
 
@@ -134,11 +155,12 @@ public final class BlockPipelineBench {
         return mbps(data.length, best);
     }
 
-    /** {@code BlockPipelineBench [workDir] [logicalBytes] [--chunker]}; prints the result map. */
+    /** {@code BlockPipelineBench [workDir] [logicalBytes] [--chunker] [--store packed|filesystem]}; prints the result map. */
     public static void main(String[] args) {
         Path dir = Path.of(args.length > 0 ? args[0] : "target/bench");
         long bytes = parseSize(args.length > 1 ? args[1] : "1g");
-        Map<String, Object> result = run(dir, bytes);
+        int storeArg = List.of(args).indexOf("--store");
+        Map<String, Object> result = run(dir, bytes, storeArg >= 0 && storeArg + 1 < args.length ? args[storeArg + 1] : "packed");
         if (List.of(args).contains("--chunker")) {
             result.put("chunkerOnlyMBps", chunkerMBps());
         }

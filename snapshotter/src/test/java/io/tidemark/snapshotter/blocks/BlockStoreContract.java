@@ -43,15 +43,19 @@ abstract class BlockStoreContract {
     static final ChunkingParams TEST_CHUNKING = new ChunkingParams(16 << 10, 64 << 10, 256 << 10);
 
     static Scheduler cpu;
+    /** Where the file stores do their blocking I/O. */
+    static Scheduler io;
 
     @BeforeAll
-    static void startCpu() {
+    static void startSchedulers() {
         cpu = Schedulers.newParallel("test-cpu", 2);
+        io = Schedulers.newBoundedElastic(8, 1000, "test-blockio");
     }
 
     @AfterAll
-    static void stopCpu() {
+    static void stopSchedulers() {
         cpu.dispose();
+        io.dispose();
     }
 
     /** A fresh, empty store for the current test. */

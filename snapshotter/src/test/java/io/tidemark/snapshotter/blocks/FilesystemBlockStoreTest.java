@@ -12,32 +12,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 class FilesystemBlockStoreTest extends BlockStoreContract {
-
-    static Scheduler io;
 
     @TempDir
     Path dir;
 
     private FilesystemBlockStore store;
-
-    @BeforeAll
-    static void startIo() {
-        io = Schedulers.newBoundedElastic(8, 1000, "test-blockio");
-    }
-
-    @AfterAll
-    static void stopIo() {
-        io.dispose();
-    }
 
     @BeforeEach
     void open() {
