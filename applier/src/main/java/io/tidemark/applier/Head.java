@@ -353,6 +353,16 @@ public final class Head implements AutoCloseable {
         checkOpen();
         HeadView v = new HeadView(this, db, db.getSnapshot());
         openViews.add(v);
+        // Oplog batches reach the WAL unsynced; sync it after taking the snapshot so that what the
+        // view shows, and the modification sequence a snapshot records from it, cannot be rolled
+        // back by an OS crash. A later snapshot reuses namespaces by comparing against that
+        // sequence, and a head that came back with a lower one would make the comparison lie.
+        try {
+            db.syncWal();
+        } catch (RocksDBException e) {
+            v.close();
+            throw new HeadException("cannot sync the head's WAL for a consistent view", e);
+        }
         return v;
     }
 

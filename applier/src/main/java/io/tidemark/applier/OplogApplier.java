@@ -46,6 +46,7 @@ public final class OplogApplier {
     private static final long MAX_BATCH_BYTES = 32L << 20;
     private static final int MAX_BATCH_ENTRIES = 50_000;
     private static final int PREFETCH_WINDOW = 1_000;
+    private static final int FIRST_WINDOW = 32;
 
     private final Head head;
     private final DeltaApplier delta = new DeltaApplier();
@@ -99,17 +100,22 @@ public final class OplogApplier {
                     }
                 }
                 if (i >= prefetchedTo) {
+                    int window;
                     if (ahead != null && ahead.from == i) {
                         batch.prefetched(ahead.keys, ahead.await());
                         prefetchedTo = ahead.to;
+                        window = ahead.to - ahead.from;
                     } else {
-                        prefetchedTo = Math.min(parsed.length, i + PREFETCH_WINDOW);
+                        // Nothing was read ahead (a batch's start): read a small window here and let
+                        // the read-ahead windows grow from it, so this thread waits for few reads.
+                        window = FIRST_WINDOW;
+                        prefetchedTo = Math.min(parsed.length, i + window);
                         batch.prefetched(keys(batch, parsed, i, prefetchedTo), null);
                     }
                     ahead = null;
                     if (prefetchedTo < parsed.length) {
                         // Read the next window on the read-ahead thread while this one is applied.
-                        int to = Math.min(parsed.length, prefetchedTo + PREFETCH_WINDOW);
+                        int to = Math.min(parsed.length, prefetchedTo + Math.min(PREFETCH_WINDOW, 2 * window));
                         ahead = new ReadAhead(prefetchedTo, to, keys(batch, parsed, prefetchedTo, to));
                     }
                 }

@@ -35,12 +35,14 @@ import io.tidemark.applier.OplogApplier;
 /**
  * Measures oplog application throughput on a real head: "insert" applies inserts of ~300-byte
  * order documents; "update-v2" applies $v:2 deltas touching a few fields of documents already in
- * the head. Entries are built before the clock starts; the clock covers applying them in batches
- * of {@link #BATCH} entries, each committed with a synced WAL write, in STEADY mode (so every
- * insert also checks the _id is new and every update reads its document).
+ * the head. Entries go to the applier in batches cut as the agent cuts them under load, at its
+ * default {@code agent.batchMaxBytes}, which is also how the oplog store hands them to a head; each
+ * batch is built before the clock restarts. The clock covers applying them in STEADY mode (so
+ * every insert also checks the _id is new and every update reads its document).
  */
 public final class ApplyBench {
-    static final int BATCH = 5_000;
+    /** Entries are generated this many at a time and gathered into batches of the agent's size. */
+    private static final int STEP = 100;
     private static final int MAX_PRELOADED = 200_000;
     private static final long T0 = 1_700_000_000L;
 
@@ -51,8 +53,9 @@ public final class ApplyBench {
         Path dir = workDir.resolve("head-" + mix + "-" + System.nanoTime());
         UUID uuid = UUID.randomUUID();
         SplittableRandom random = new SplittableRandom(42);
-        // The same memory budget a server gives its heads by default.
-        var heads = io.tidemark.shared.config.ConfigLoader.defaults().heads();
+        // The memory budget a server would give its heads: the defaults, or TIDEMARK_HEADS_* variables.
+        var config = io.tidemark.shared.config.ConfigLoader.load(null, System.getenv());
+        var heads = config.heads();
         try (io.tidemark.applier.HeadMemory memory = new io.tidemark.applier.HeadMemory(heads.blockCacheBytes(), heads.memtableBytes());
              Head head = Head.open(dir, memory)) {
             NamespaceEntry ns = head.createNamespace("bench", "orders", uuid, NamespaceType.COLLECTION,
@@ -60,8 +63,8 @@ public final class ApplyBench {
                     List.of(new RawBsonDocument(new BsonDocument("v", new BsonInt32(2))
                             .append("key", new BsonDocument("_id", new BsonInt32(1))).append("name", new BsonString("_id_")),
                             new BsonDocumentCodec())));
-            List<RawBsonDocument> oplog = switch (mix) {
-                case "insert" -> inserts(uuid, entries, random);
+            Batches oplog = switch (mix) {
+                case "insert" -> (from, to) -> inserts(uuid, from, to, random);
                 case "update-v2" -> {
                     int docs = Math.min(entries, MAX_PRELOADED);
                     List<RawBsonDocument> seed = new ArrayList<>(docs);
@@ -69,19 +72,35 @@ public final class ApplyBench {
                         seed.add(raw(order(i, random)));
                     }
                     head.bulkLoad(ns.id(), seed.iterator());
-                    yield updates(uuid, entries, docs, random);
+                    yield (from, to) -> updates(uuid, from, to, docs, random);
                 }
                 default -> throw new IllegalArgumentException("unknown mix " + mix + " (insert, update-v2)");
             };
             OplogApplier applier = new OplogApplier(head);
             var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-            long cpuStart = os.getProcessCpuTime();
-            long start = System.nanoTime();
-            for (int i = 0; i < oplog.size(); i += BATCH) {
-                applier.apply(oplog.subList(i, Math.min(oplog.size(), i + BATCH)), OplogApplier.Mode.STEADY);
+            long nanos = 0;
+            long cpuNanos = 0;
+            int batchBytes = config.agent().batchMaxBytes();
+            for (int i = 0; i < entries; ) {
+                // Built outside the clock, one batch at a time, so that memory holds one batch of
+                // entries rather than the whole run's.
+                List<RawBsonDocument> batch = new ArrayList<>();
+                long bytes = 0;
+                while (i < entries && bytes < batchBytes) {
+                    for (RawBsonDocument e : oplog.build(i, Math.min(entries, i + STEP))) {
+                        batch.add(e);
+                        bytes += e.getByteBuffer().remaining();
+                    }
+                    i = Math.min(entries, i + STEP);
+                }
+                long cpuStart = os.getProcessCpuTime();
+                long start = System.nanoTime();
+                applier.apply(batch, OplogApplier.Mode.STEADY);
+                nanos += System.nanoTime() - start;
+                cpuNanos += os.getProcessCpuTime() - cpuStart;
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            double cpuSeconds = (os.getProcessCpuTime() - cpuStart) / 1e9;
+            double seconds = nanos / 1e9;
+            double cpuSeconds = cpuNanos / 1e9;
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("mix", mix);
             out.put("entries", entries);
@@ -153,18 +172,24 @@ public final class ApplyBench {
                 .append("wall", new BsonDateTime(T0 * 1000 + i));
     }
 
-    static List<RawBsonDocument> inserts(UUID uuid, int n, SplittableRandom r) {
-        List<RawBsonDocument> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
+    /** Entries {@code [from, to)} of a run's oplog. */
+    @FunctionalInterface
+    private interface Batches {
+        List<RawBsonDocument> build(int from, int to);
+    }
+
+    static List<RawBsonDocument> inserts(UUID uuid, int from, int to, SplittableRandom r) {
+        List<RawBsonDocument> out = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
             BsonDocument doc = order(i, r);
             out.add(raw(entry(i, "i", uuid, doc, new BsonDocument("_id", doc.get("_id")))));
         }
         return out;
     }
 
-    static List<RawBsonDocument> updates(UUID uuid, int n, int docs, SplittableRandom r) {
-        List<RawBsonDocument> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
+    static List<RawBsonDocument> updates(UUID uuid, int from, int to, int docs, SplittableRandom r) {
+        List<RawBsonDocument> out = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
             int target = r.nextInt(docs);
             BsonDocument diff = new BsonDocument("u", new BsonDocument("qty", new BsonInt32(1 + r.nextInt(9)))
                     .append("price", new BsonDouble(5 + r.nextInt(9500) / 100.0)))
