@@ -1,6 +1,7 @@
 package io.tidemark.deploy;
 
 import io.tidemark.deploy.bench.RestoreBench;
+import io.tidemark.snapshotter.bench.BlockPipelineBench;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,6 +21,6 @@ final class RestoreBenchCommand implements Runnable {
 
     @Override
     public void run() {
-        System.out.println(RestoreBench.run(dir, SnapshotBenchCommand.parseSize(bytes), runs).encodePrettily());
+        System.out.println(RestoreBench.run(dir, BlockPipelineBench.parseSize(bytes), runs).encodePrettily());
     }
 }

@@ -1,12 +1,12 @@
 package io.tidemark.deploy;
 
+import io.tidemark.snapshotter.bench.BlockPipelineBench;
 import io.tidemark.snapshotter.bench.SnapshotBench;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.Locale;
 
 @Command(name = "snapshot", description = "Full, unchanged and 1%%-changed snapshots of a synthetic head (default 1 GB).")
 final class SnapshotBenchCommand implements Runnable {
@@ -26,21 +26,6 @@ final class SnapshotBenchCommand implements Runnable {
 
     @Override
     public void run() {
-        System.out.println(new JsonObject(SnapshotBench.run(dir, parseSize(bytes), store, runs)).encodePrettily());
-    }
-
-    static long parseSize(String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT);
-        long unit = switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
-            case 'k' -> 1L << 10;
-            case 'm' -> 1L << 20;
-            case 'g' -> 1L << 30;
-            default -> 1;
-        };
-        try {
-            return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("not a size: '" + s + "' (use e.g. 1g, 512m)");
-        }
+        System.out.println(new JsonObject(SnapshotBench.run(dir, BlockPipelineBench.parseSize(bytes), store, runs)).encodePrettily());
     }
 }

@@ -42,7 +42,7 @@ public final class ApplyBenchRunner {
                         .put("medianEntriesPerSecond", sorted.get(sorted.size() / 2).getValue("entriesPerSecond")));
             }
         } finally {
-            IngestBench.deleteTree(dir);
+            io.tidemark.shared.util.Directories.deleteTreeQuietly(dir);
         }
         return new JsonObject().put("benchmark", "apply").put("entries", entries).put("mixes", results)
                 .put("peakRssBytes", ProcessMemory.peakRssBytes()).put("cores", Runtime.getRuntime().availableProcessors());

@@ -55,7 +55,7 @@ public final class IngestBench {
             }
             client.close();
         } finally {
-            deleteTree(dir);
+            io.tidemark.shared.util.Directories.deleteTreeQuietly(dir);
         }
         List<JsonObject> sorted = new ArrayList<>();
         results.forEach(r -> sorted.add((JsonObject) r));
@@ -100,9 +100,5 @@ public final class IngestBench {
 
     private static double round(double v) {
         return Math.round(v * 100) / 100.0;
-    }
-
-    static void deleteTree(Path dir) {
-        io.tidemark.shared.util.Directories.deleteTreeQuietly(dir);
     }
 }

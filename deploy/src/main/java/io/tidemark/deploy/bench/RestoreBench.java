@@ -16,9 +16,11 @@ import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.snapshots.ManifestStore;
 import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.Directories;
 import io.tidemark.shared.util.ProcessMemory;
 import io.tidemark.snapshotter.SnapshotSummary;
 import io.tidemark.snapshotter.SnapshotTaker;
+import io.tidemark.snapshotter.bench.BlockPipelineBench;
 import io.tidemark.snapshotter.bench.SyntheticDocuments;
 import io.tidemark.snapshotter.bench.SyntheticHead;
 import io.tidemark.snapshotter.blocks.BlockWriter;
@@ -52,7 +54,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * {@code tidemark bench restore}: a snapshot restore streamed over HTTPS loopback, through the
@@ -134,7 +135,7 @@ public final class RestoreBench {
             await(server.close());
             cpu.dispose();
             io.dispose();
-            deleteTree(root);
+            Directories.deleteTree(root);
         }
     }
 
@@ -194,14 +195,8 @@ public final class RestoreBench {
     /** {@code RestoreBench [workDir] [logicalBytes, e.g. 1g] [runs]}; prints the result. */
     public static void main(String[] args) {
         Path dir = Path.of(args.length > 0 ? args[0] : "target/bench");
-        long bytes = parseSize(args.length > 1 ? args[1] : "1g");
+        long bytes = BlockPipelineBench.parseSize(args.length > 1 ? args[1] : "1g");
         System.out.println(run(dir, bytes, args.length > 2 ? Integer.parseInt(args[2]) : 3).encodePrettily());
-    }
-
-    private static long parseSize(String s) {
-        char unit = Character.toLowerCase(s.charAt(s.length() - 1));
-        long n = Long.parseLong(Character.isDigit(unit) ? s : s.substring(0, s.length() - 1));
-        return n << (unit == 'g' ? 30 : unit == 'm' ? 20 : unit == 'k' ? 10 : 0);
     }
 
     private static double round(double v) {
@@ -213,17 +208,6 @@ public final class RestoreBench {
             return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.MINUTES);
         } catch (Exception e) {
             throw new IllegalStateException(e.getCause() != null ? e.getCause() : e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

@@ -120,7 +120,7 @@ public final class PointInTimeRestores implements PointInTimeSources {
         try (Stream<Path> entries = Files.list(tempRoot)) {
             entries.filter(p -> p.getFileName().toString().startsWith(PREFIX)).forEach(p -> {
                 LOG.info("removing {}, a point-in-time restore's head left by an earlier run", p);
-                TemporaryHead.deleteTree(p);
+                io.tidemark.shared.util.Directories.deleteTree(p);
             });
         } catch (IOException e) {
             LOG.warn("cannot list {}: {}", tempRoot, e.toString());

@@ -54,7 +54,7 @@ final class TemporaryHead {
     static Mono<TemporaryHead> create(Path dir) {
         TemporaryHead t = new TemporaryHead(dir);
         return t.call(() -> {
-            deleteTree(dir);
+            io.tidemark.shared.util.Directories.deleteTree(dir);
             Files.createDirectories(dir.getParent());
             t.memory = new HeadMemory(CACHE_BYTES, MEMTABLE_BYTES);
             t.head = Head.open(dir, t.memory);
@@ -112,11 +112,7 @@ final class TemporaryHead {
             if (memory != null) {
                 memory.close();
             }
-            deleteTree(dir);
+            io.tidemark.shared.util.Directories.deleteTree(dir);
         }
-    }
-
-    static void deleteTree(Path dir) {
-        io.tidemark.shared.util.Directories.deleteTree(dir);
     }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
+import io.tidemark.shared.util.Directories;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -180,7 +181,7 @@ public final class FilesystemBlockStore implements BlockStore {
             Files.deleteIfExists(temp);
         }
         if (created) {
-            fsyncDir(dir);
+            Directories.fsync(dir);
         }
         return created;
     }
@@ -212,28 +213,10 @@ public final class FilesystemBlockStore implements BlockStore {
         if (knownDirs.contains(dir)) {
             return;
         }
-        // Create level by level so each new directory entry is fsynced in its parent;
-        // otherwise a crash could drop a whole fan-out directory with its durable blocks.
-        Path leafParent = dir.getParent();
-        for (Path d : new Path[] {root, leafParent, dir}) {
-            if (!Files.isDirectory(d)) {
-                try {
-                    Files.createDirectories(d);
-                } catch (FileAlreadyExistsException ignored) {
-                    // created concurrently
-                }
-                if (d.getParent() != null) {
-                    fsyncDir(d.getParent());
-                }
-            }
-        }
+        // Each new fan-out directory's entry is fsynced in its parent, or a crash could drop it
+        // with its durable blocks.
+        Directories.createDurably(dir);
         knownDirs.add(dir);
-    }
-
-    private static void fsyncDir(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
     }
 
     private Optional<BlockInfo> statBlocking(BlockId id) throws IOException {

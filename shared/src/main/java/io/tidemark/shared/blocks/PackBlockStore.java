@@ -1,6 +1,7 @@
 package io.tidemark.shared.blocks;
 
 import io.tidemark.shared.blocks.PackFormat.Header;
+import io.tidemark.shared.util.Directories;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -460,7 +461,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                 StandardOpenOption.WRITE);
         p.records = new ArrayList<>();
         packs.put(seq, p);
-        PackFormat.fsyncDir(packsDir);
+        Directories.fsync(packsDir);
         active = p;
     }
 
@@ -931,16 +932,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
 
     private void createDirs() throws IOException {
         // Each new directory's entry is fsynced in its parent, or a crash could drop every pack.
-        List<Path> missing = new ArrayList<>();
-        for (Path d = packsDir; d != null && !Files.isDirectory(d); d = d.getParent()) {
-            missing.add(0, d);
-        }
-        for (Path d : missing) {
-            Files.createDirectories(d);
-            if (d.getParent() != null) {
-                PackFormat.fsyncDir(d.getParent());
-            }
-        }
+        Directories.createDurably(packsDir);
     }
 
     private void lockDirectory() throws IOException {

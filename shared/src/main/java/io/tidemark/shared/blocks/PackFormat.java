@@ -198,7 +198,7 @@ final class PackFormat {
             ch.force(false);
         }
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        fsyncDir(dir);
+        io.tidemark.shared.util.Directories.fsync(dir);
     }
 
     /**
@@ -235,11 +235,5 @@ final class PackFormat {
             at = h.end();
         }
         return at == packLength ? headers : null;
-    }
-
-    static void fsyncDir(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
     }
 }

@@ -126,15 +126,20 @@ public final class BlockPipelineBench {
         return Math.round(bytes / 1e6 / (nanos / 1e9) * 10) / 10.0;
     }
 
-    static long parseSize(String s) {
-        String t = s.trim().toLowerCase();
-        long unit = 1;
-        char last = t.charAt(t.length() - 1);
-        if (last == 'k' || last == 'm' || last == 'g') {
-            unit = last == 'k' ? 1L << 10 : last == 'm' ? 1L << 20 : 1L << 30;
-            t = t.substring(0, t.length() - 1);
+    /** A size as the benchmarks take it: bytes, or a number with k, m or g (binary units). */
+    public static long parseSize(String s) {
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        long unit = switch (t.isEmpty() ? ' ' : t.charAt(t.length() - 1)) {
+            case 'k' -> 1L << 10;
+            case 'm' -> 1L << 20;
+            case 'g' -> 1L << 30;
+            default -> 1;
+        };
+        try {
+            return Long.parseLong(unit == 1 ? t : t.substring(0, t.length() - 1)) * unit;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a size: '" + s + "' (use e.g. 1g, 512m)");
         }
-        return Long.parseLong(t) * unit;
     }
 
     /**

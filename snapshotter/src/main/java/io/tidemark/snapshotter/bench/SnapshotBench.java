@@ -10,11 +10,11 @@ import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.snapshots.ManifestStore;
 import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.Directories;
 import io.tidemark.shared.util.ProcessMemory;
 import io.tidemark.snapshotter.SnapshotSummary;
 import io.tidemark.snapshotter.SnapshotTaker;
 import io.tidemark.snapshotter.blocks.BlockWriter;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,7 +25,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
@@ -110,8 +109,8 @@ public final class SnapshotBench {
                 TidemarkConfig runConfig = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", root.toString(),
                         "TIDEMARK_BLOCKSTORE_TYPE", store, "TIDEMARK_BLOCKSTORE_PATH", root.resolve("blocks-" + run).toString()));
                 if ("mongodb".equals(runConfig.blockstoreType())) {
-                    await(vertx, Future.fromCompletionStage(reactor.core.publisher.Mono.from(stores.blockstore().database()
-                            .getCollection(BlockStores.BLOCKS_COLLECTION).drop()).toFuture()));
+                    reactor.core.publisher.Mono.from(stores.blockstore().database()
+                            .getCollection(BlockStores.BLOCKS_COLLECTION).drop()).block(Duration.ofMinutes(5));
                 }
                 blocks = BlockStores.open(runConfig, stores, io);
                 taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()),
@@ -165,7 +164,7 @@ public final class SnapshotBench {
             await(vertx, vertx.close());
             cpu.dispose();
             io.dispose();
-            deleteTree(root);
+            Directories.deleteTree(root);
         }
     }
 
@@ -182,7 +181,7 @@ public final class SnapshotBench {
             writer.write(docs.input(WARMUP_BYTES)).block(Duration.ofMinutes(10));
         } finally {
             BlockPipelineBench.close(blocks);
-            deleteTree(dir);
+            Directories.deleteTree(dir);
         }
     }
 
@@ -199,17 +198,6 @@ public final class SnapshotBench {
             return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
         } catch (Exception e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 
