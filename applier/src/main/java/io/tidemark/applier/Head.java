@@ -72,6 +72,7 @@ public final class Head implements AutoCloseable {
     /** A head opened on its own (tests, tools) gets this much; the server shares one {@link HeadMemory}. */
     private static final long PRIVATE_CACHE_BYTES = 256L << 20;
     private static final long PRIVATE_MEMTABLE_BYTES = 192L << 20;
+    private static final long PRIVATE_DOCUMENT_CACHE_BYTES = 32L << 20;
     private static final int BULK_BATCH_DOCS = 20_000;
 
     private final Path dir;
@@ -111,10 +112,16 @@ public final class Head implements AutoCloseable {
      */
     private String incarnation;
     private long modSeq;
+    /**
+     * This head's generation in the shared document cache: a new one whenever documents change
+     * other than by a committed batch, so nothing cached before can be served after.
+     */
+    private volatile int cacheGeneration;
 
     private Head(Path dir, HeadMemory memory) throws RocksDBException {
         this.dir = dir;
         this.memory = memory;
+        cacheGeneration = memory.documents().newGeneration();
         blockCache = memory.blockCache();
         bloom = new BloomFilter(10, false);
         dbOptions = new DBOptions()
@@ -181,7 +188,7 @@ public final class Head implements AutoCloseable {
 
     /** Opens (creating if needed) the head stored at {@code dir}, with memory of its own. */
     public static Head open(Path dir) {
-        return open(dir, HeadMemory.privateTo(PRIVATE_CACHE_BYTES, PRIVATE_MEMTABLE_BYTES));
+        return open(dir, HeadMemory.privateTo(PRIVATE_CACHE_BYTES, PRIVATE_MEMTABLE_BYTES, PRIVATE_DOCUMENT_CACHE_BYTES));
     }
 
     /** Opens (creating if needed) the head stored at {@code dir}, within a shared memory budget. */
@@ -475,6 +482,8 @@ public final class Head implements AutoCloseable {
                 batch.put(meta, countKey(nsId), ByteBuffer.allocate(8).putLong(newCount).array());
                 recordModifications(batch, java.util.Set.of(nsId));
                 db.write(sync ? syncWrite : bulkWrite, batch);
+                // A re-delivered slice may replace documents the cache holds.
+                cacheGeneration = memory.documents().newGeneration();
                 counts.put(nsId, newCount);
                 fresh += freshInBatch;
             } catch (RocksDBException e) {
@@ -546,6 +555,18 @@ public final class Head implements AutoCloseable {
         }
     }
 
+    /**
+     * The committed document at {@code key} if the document cache knows it: the document,
+     * {@link DocumentCache#ABSENT}, or null when it must be read from the head.
+     */
+    byte[] cachedDocument(byte[] key) {
+        return memory.documents().get(cacheGeneration, key);
+    }
+
+    boolean cachesDocuments() {
+        return memory.documents().enabled();
+    }
+
     /** Reads many documents in one call (RocksDB batches the lookups); null where absent. */
     List<byte[]> readDocuments(List<byte[]> keys) {
         checkOpen();
@@ -556,7 +577,33 @@ public final class Head implements AutoCloseable {
         }
     }
 
-    /** Commits a staged batch synced, then publishes its effects to readers. */
+    /**
+     * Puts a sealed batch's documents in the document cache ({@code documents}: its final state of
+     * each key it wrote, {@link DocumentCache#ABSENT} for deleted ones; {@code cleared} when it also
+     * removed whole namespaces' documents). Before the batch is written, so that the commit thread
+     * only writes: the writer reads a batch in flight before the cache, and a batch that is never
+     * written calls {@link #forgetCachedDocuments()}.
+     */
+    void cacheDocuments(Map<ByteKey, byte[]> documents, boolean cleared) {
+        DocumentCache cache = memory.documents();
+        if (!cache.enabled()) {
+            return;
+        }
+        if (cleared) {
+            cacheGeneration = cache.newGeneration();
+        }
+        int generation = cacheGeneration;
+        for (Map.Entry<ByteKey, byte[]> d : documents.entrySet()) {
+            cache.put(generation, d.getKey().bytes, d.getValue());
+        }
+    }
+
+    /** Makes everything this head cached unreachable: it may hold documents that were never written. */
+    void forgetCachedDocuments() {
+        cacheGeneration = memory.documents().newGeneration();
+    }
+
+    /** Commits a sealed batch, then publishes its effects to readers. */
     void commit(WriteBatch wb, HeadCatalog newCatalog, Map<Integer, Long> newCounts, PendingTransactions newPending,
                 int newNextNsId, OplogPosition newPosition) {
         checkOpen();

@@ -4,7 +4,8 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.WriteBufferManager;
 
 /**
- * Memory shared by every head in a process: one block cache and one budget for memtables. Heads
+ * Memory shared by every head in a process: one block cache, one budget for memtables, and one
+ * {@link DocumentCache} of recently committed documents. Heads
  * come and go with jobs, so a fixed total (rather than a fixed amount per head) keeps the daemon's
  * memory bounded whatever the number of jobs, and lets a busy head use what idle ones do not.
  */
@@ -17,14 +18,19 @@ public final class HeadMemory implements AutoCloseable {
 
     private final LRUCache blockCache;
     private final WriteBufferManager writeBuffers;
+    private final DocumentCache documents;
     private final boolean owned;
 
-    /** A budget of {@code blockCacheBytes} of cached blocks and {@code memtableBytes} of memtables, in total. */
-    public HeadMemory(long blockCacheBytes, long memtableBytes) {
-        this(blockCacheBytes, memtableBytes, false);
+    /**
+     * A budget of {@code blockCacheBytes} of cached blocks, {@code memtableBytes} of memtables and
+     * {@code documentCacheBytes} (Java heap) of recently committed documents, in total.
+     */
+    public HeadMemory(long blockCacheBytes, long memtableBytes, long documentCacheBytes) {
+        this(blockCacheBytes, memtableBytes, documentCacheBytes, false);
     }
 
-    private HeadMemory(long blockCacheBytes, long memtableBytes, boolean owned) {
+    private HeadMemory(long blockCacheBytes, long memtableBytes, long documentCacheBytes, boolean owned) {
+        this.documents = new DocumentCache(documentCacheBytes);
         this.blockCache = new LRUCache(blockCacheBytes);
         // Memtable memory is charged to the block cache, so the two together stay within the cache's size.
         this.writeBuffers = new WriteBufferManager(memtableBytes, blockCache);
@@ -32,8 +38,22 @@ public final class HeadMemory implements AutoCloseable {
     }
 
     /** A private budget for a head opened on its own (tests, benchmarks, tools). */
-    static HeadMemory privateTo(long blockCacheBytes, long memtableBytes) {
-        return new HeadMemory(blockCacheBytes, memtableBytes, true);
+    static HeadMemory privateTo(long blockCacheBytes, long memtableBytes, long documentCacheBytes) {
+        return new HeadMemory(blockCacheBytes, memtableBytes, documentCacheBytes, true);
+    }
+
+    DocumentCache documents() {
+        return documents;
+    }
+
+    /** Document cache lookups answered from memory, since this budget was created. */
+    public long documentCacheHits() {
+        return documents.hits();
+    }
+
+    /** Document cache lookups that had to read the head. */
+    public long documentCacheMisses() {
+        return documents.misses();
     }
 
     LRUCache blockCache() {

@@ -17,9 +17,11 @@ import org.bson.RawBsonDocument;
  * byte for byte, and the same catalog as the source at the last applied entry.
  *
  * <p>Entries at or before the head's applied position are skipped, so re-delivering a batch after a
- * crash changes nothing. The rest are applied in order into a write batch that is committed, synced,
- * together with the position of its last entry; large inputs are committed in several such batches.
- * If an entry fails, its batch is discarded: the head stays at the last committed position.
+ * crash changes nothing. The rest are applied in order into write batches, each committed together
+ * with the position of its last entry. A batch is written on a commit thread while the next one is
+ * staged (RocksDB's write, WAL and memtable, costs about as much as applying the entries), and
+ * every write has finished when {@link #apply} returns. If an entry fails, its batch is discarded:
+ * the head stays at the last committed position.
  *
  * <p>Not thread-safe: one applier per head, used from one thread.
  */
@@ -43,8 +45,9 @@ public final class OplogApplier {
     public record Result(int applied, int skipped, OplogPosition position) {
     }
 
-    private static final long MAX_BATCH_BYTES = 32L << 20;
-    private static final int MAX_BATCH_ENTRIES = 50_000;
+    /** Small enough that most of an oplog-store batch is staged while an earlier part is written. */
+    private static final long MAX_BATCH_BYTES = 4L << 20;
+    private static final int MAX_BATCH_ENTRIES = 2_000;
     private static final int PREFETCH_WINDOW = 1_000;
     private static final int FIRST_WINDOW = 32;
 
@@ -52,6 +55,7 @@ public final class OplogApplier {
     private final DeltaApplier delta = new DeltaApplier();
     private final ModifierApplier modifier = new ModifierApplier();
     private ThreadPoolExecutor readAhead;
+    private ThreadPoolExecutor committer;
 
     public OplogApplier(Head head) {
         this.head = head;
@@ -77,9 +81,11 @@ public final class OplogApplier {
         int skipped = 0;
         int inBatch = 0;
         int prefetchedTo = 0;
+        int batchEnd = 0;
         StagedBatch batch = null;
         EntryApplier applier = null;
         ReadAhead ahead = null;
+        Commit writing = null;
         try {
             for (int i = 0; i < parsed.length; i++) {
                 OplogEntry e = parsed[i];
@@ -91,9 +97,18 @@ public final class OplogApplier {
                     throw new IllegalArgumentException("oplog entries out of order: " + tsString(e.ts) + " after " + tsString(last));
                 }
                 if (batch == null) {
-                    batch = new StagedBatch(head);
+                    if (writing != null && !writing.batch.documentsOnly()) {
+                        // Catalog, namespace ids and pending transactions are read from the head:
+                        // a batch that changed them must be published before the next one starts.
+                        writing.await();
+                        writing = null;
+                    }
+                    batch = new StagedBatch(head, writing == null ? null : writing.batch);
                     applier = new EntryApplier(batch, strict, delta, modifier);
                     prefetchedTo = i;
+                    // Reads are for one batch only (the next one starts from what this one wrote):
+                    // windows stop where the batch will, not to be read and thrown away.
+                    batchEnd = Math.min(parsed.length, i + MAX_BATCH_ENTRIES);
                     if (ahead != null) {
                         ahead.await(); // read for the previous batch: stale now
                         ahead = null;
@@ -109,13 +124,13 @@ public final class OplogApplier {
                         // Nothing was read ahead (a batch's start): read a small window here and let
                         // the read-ahead windows grow from it, so this thread waits for few reads.
                         window = FIRST_WINDOW;
-                        prefetchedTo = Math.min(parsed.length, i + window);
+                        prefetchedTo = Math.min(batchEnd, i + window);
                         batch.prefetched(keys(batch, parsed, i, prefetchedTo), null);
                     }
                     ahead = null;
-                    if (prefetchedTo < parsed.length) {
+                    if (prefetchedTo < batchEnd) {
                         // Read the next window on the read-ahead thread while this one is applied.
-                        int to = Math.min(parsed.length, prefetchedTo + Math.min(PREFETCH_WINDOW, 2 * window));
+                        int to = Math.min(batchEnd, prefetchedTo + Math.min(PREFETCH_WINDOW, 2 * window));
                         ahead = new ReadAhead(prefetchedTo, to, keys(batch, parsed, prefetchedTo, to));
                     }
                 }
@@ -132,19 +147,30 @@ public final class OplogApplier {
                 applied++;
                 inBatch++;
                 if (batch.stagedBytes() >= MAX_BATCH_BYTES || inBatch >= MAX_BATCH_ENTRIES) {
-                    batch.commit(position);
-                    batch.close();
+                    batch.seal(position);
+                    writing = write(batch, writing);
                     batch = null;
                     inBatch = 0;
                 }
             }
             if (batch != null) {
-                batch.commit(position);
+                batch.seal(position);
+                writing = write(batch, writing);
+                batch = null;
+            }
+            if (writing != null) {
+                writing.await();
+                writing = null;
             }
             return new Result(applied, skipped, head.appliedPosition());
         } finally {
             if (ahead != null) {
                 ahead.awaitQuietly(); // never leave a native read running past this call
+            }
+            if (writing != null) {
+                // An entry failed while an earlier batch was being written: that batch is sound
+                // and its write completes; the head ends at its position.
+                writing.awaitQuietly();
             }
             if (batch != null) {
                 batch.close();
@@ -152,40 +178,76 @@ public final class OplogApplier {
         }
     }
 
+    /** Hands a sealed batch to the commit thread once the one before it is written. */
+    private Commit write(StagedBatch sealed, Commit previous) {
+        if (previous != null) {
+            previous.await();
+        }
+        return new Commit(sealed, pool("tidemark-head-commit", committer, p -> committer = p));
+    }
+
+    /** A sealed batch being written and published on the commit thread; it closes the batch. */
+    private static final class Commit extends Background<Void> {
+        final StagedBatch batch;
+
+        Commit(StagedBatch batch, ThreadPoolExecutor pool) {
+            super(pool.submit(() -> {
+                try (batch) {
+                    batch.write();
+                }
+                return null;
+            }));
+            this.batch = batch;
+        }
+    }
+
     /** A multiGet of one window's keys, running on the read-ahead thread. */
-    private final class ReadAhead {
+    private final class ReadAhead extends Background<List<byte[]>> {
         final int from;
         final int to;
         final List<byte[]> keys;
-        private final Future<List<byte[]>> values;
 
         ReadAhead(int from, int to, List<byte[]> keys) {
+            super(keys.isEmpty() ? CompletableFuture.completedFuture(List.of())
+                    : pool("tidemark-head-read-ahead", readAhead, p -> readAhead = p).submit(() -> head.readDocuments(keys)));
             this.from = from;
             this.to = to;
             this.keys = keys;
-            this.values = keys.isEmpty() ? CompletableFuture.completedFuture(List.of()) : readAheadExecutor().submit(() -> head.readDocuments(keys));
+        }
+    }
+
+    /** Work running on one of this applier's threads; its failure is rethrown by {@link #await}. */
+    private abstract static class Background<T> {
+        private final Future<T> result;
+
+        Background(Future<T> result) {
+            this.result = result;
         }
 
-        List<byte[]> await() {
+        T await() {
             try {
-                return values.get();
+                return result.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 awaitQuietly();
-                throw new HeadException("interrupted while reading ahead", e);
+                throw new HeadException("interrupted while waiting for the head", e);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof RuntimeException r) {
                     throw r;
                 }
-                throw new HeadException("read-ahead failed", e.getCause());
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw new HeadException("head work failed", e.getCause());
             }
         }
 
+        /** Waits for the work to end, whatever its outcome: native work must not outlive its caller. */
         void awaitQuietly() {
             boolean interrupted = false;
             while (true) {
                 try {
-                    values.get();
+                    result.get();
                     break;
                 } catch (InterruptedException e) {
                     interrupted = true;
@@ -199,24 +261,30 @@ public final class OplogApplier {
         }
     }
 
-    private ThreadPoolExecutor readAheadExecutor() {
-        if (readAhead == null) {
-            // One thread, created on demand and retired when idle, so an applier needs no closing.
-            readAhead = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "tidemark-head-read-ahead");
-                t.setDaemon(true);
-                return t;
-            });
+    /**
+     * {@code current}, or a new one-thread pool (handed to {@code keep}) whose thread is created on
+     * demand and retired when idle, so an applier needs no closing.
+     */
+    private static ThreadPoolExecutor pool(String name, ThreadPoolExecutor current, java.util.function.Consumer<ThreadPoolExecutor> keep) {
+        if (current != null) {
+            return current;
         }
-        return readAhead;
+        ThreadPoolExecutor p = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+        keep.accept(p);
+        return p;
     }
 
     /**
      * Keys of the documents the plain inserts, updates and deletes of {@code [from, to)} will look
      * up, to be read in one multiGet (a point read per entry costs a native call and a separate
      * lookup each; batched, RocksDB shares the work), on the read-ahead thread while the previous
-     * window is applied. Anything not read ahead (operations inside transactions, namespaces
-     * created later in the batch) is simply read when needed.
+     * window is applied. Documents the document cache holds are taken from it instead. Anything
+     * not read ahead (operations inside transactions, namespaces created later in the batch) is
+     * simply read when needed.
      */
     private static List<byte[]> keys(StagedBatch batch, OplogEntry[] parsed, int from, int to) {
         List<byte[]> keys = new ArrayList<>(to - from);
@@ -246,7 +314,7 @@ public final class OplogApplier {
                 continue; // reported when the entry is applied
             }
             byte[] key = DocumentKeys.key(n.id(), c.type, e.buf, c.valueStart, c.valueLength);
-            if (!batch.isKnown(key)) {
+            if (!batch.isKnown(key) && !batch.prefetchCached(key)) {
                 keys.add(key);
             }
         }

@@ -17,11 +17,19 @@ import org.rocksdb.WriteBatch;
  * overlay map so later entries of the batch read their own writes. Catalog, counts and pending
  * transactions are edited on private copies and published only after the batch commits, so a
  * failed batch leaves the head, on disk and in memory, exactly as it was.
+ *
+ * <p>A batch may be staged while its predecessor is still being written: it then reads the
+ * predecessor's documents and counts before the head's. Only a predecessor that changed nothing
+ * but documents may still be in flight (see {@link #documentsOnly()}), so the head's catalog,
+ * pending transactions and namespace ids are already what this batch must start from.
  */
 final class StagedBatch implements AutoCloseable {
-    private static final byte[] DELETED = new byte[0];
+    /** A deleted document, as the document cache records one. */
+    private static final byte[] DELETED = DocumentCache.ABSENT;
 
     private final Head head;
+    /** The sealed batch still being written when this one started, or null. */
+    private StagedBatch predecessor;
     private final WriteBatch wb = new WriteBatch();
     private final HashMap<ByteKey, byte[]> docs = new HashMap<>();
     /** Documents read ahead with one multiGet, as committed before this batch (see {@link #prefetch}). */
@@ -35,9 +43,21 @@ final class StagedBatch implements AutoCloseable {
     private PendingTransactions pending;
     private int nextNsId;
     private long stagedBytes;
+    private OplogPosition sealedAt;
+    private boolean documentsOnly;
+    private boolean written;
 
     StagedBatch(Head head) {
+        this(head, null);
+    }
+
+    /** A batch that follows {@code predecessor}, sealed but perhaps not yet written (null: none). */
+    StagedBatch(Head head, StagedBatch predecessor) {
+        if (predecessor != null && !predecessor.documentsOnly()) {
+            throw new IllegalStateException("a batch may only follow a sealed batch that changed documents only");
+        }
         this.head = head;
+        this.predecessor = predecessor;
         this.nextNsId = head.peekNextNsId();
     }
 
@@ -57,7 +77,16 @@ final class StagedBatch implements AutoCloseable {
         if (cleared.contains(nsId)) {
             return null;
         }
+        if (predecessor != null) {
+            v = predecessor.docs.get(k);
+            if (v != null) {
+                return v == DELETED ? null : v;
+            }
+        }
         v = prefetched.get(k);
+        if (v == null) {
+            v = head.cachedDocument(key);
+        }
         if (v != null) {
             return v == DELETED ? null : v;
         }
@@ -82,9 +111,23 @@ final class StagedBatch implements AutoCloseable {
         }
     }
 
+    /**
+     * Takes the committed document at {@code key} from the document cache into this batch's
+     * read-ahead, where it stays for the batch whatever the cache evicts meanwhile; false when the
+     * cache does not know the key.
+     */
+    boolean prefetchCached(byte[] key) {
+        byte[] v = head.cachedDocument(key);
+        if (v == null) {
+            return false;
+        }
+        prefetched.put(new ByteKey(key), v);
+        return true;
+    }
+
     boolean isKnown(byte[] key) {
         ByteKey k = new ByteKey(key);
-        return docs.containsKey(k) || prefetched.containsKey(k);
+        return docs.containsKey(k) || prefetched.containsKey(k) || predecessor != null && predecessor.docs.containsKey(k);
     }
 
     void put(int nsId, byte[] key, byte[] value, boolean isNew) {
@@ -128,6 +171,9 @@ final class StagedBatch implements AutoCloseable {
 
     long count(int nsId) {
         Long c = counts.get(nsId);
+        if (c == null && predecessor != null) {
+            c = predecessor.counts.get(nsId);
+        }
         return c != null ? c : head.documentCount(nsId);
     }
 
@@ -227,8 +273,33 @@ final class StagedBatch implements AutoCloseable {
 
     // ---------------------------------------------------------------- commit
 
-    /** Writes everything with the position it reaches, synced, then publishes it. */
+    /**
+     * Whether this sealed batch changed only documents (no catalog, namespace ids, pending
+     * transactions or whole-namespace removals), so that the next batch may be staged while it is
+     * written.
+     */
+    boolean documentsOnly() {
+        if (sealedAt == null) {
+            throw new IllegalStateException("batch not sealed");
+        }
+        return documentsOnly;
+    }
+
+    /** Writes everything with the position it reaches, then publishes it. */
     void commit(OplogPosition position) {
+        seal(position);
+        write();
+    }
+
+    /**
+     * Completes the write batch with the head's metadata at {@code position}. Nothing may be staged
+     * after; on the writer thread, since it takes the head's next modification number.
+     */
+    void seal(OplogPosition position) {
+        if (sealedAt != null) {
+            throw new IllegalStateException("batch already sealed");
+        }
+        documentsOnly = catalog == null && pending == null && cleared.isEmpty() && nextNsId == head.peekNextNsId();
         try {
             for (Map.Entry<Integer, Long> c : counts.entrySet()) {
                 if (c.getValue() < 0) {
@@ -247,11 +318,28 @@ final class StagedBatch implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }
-        head.commit(wb, catalog == null ? null : catalog.freeze(), counts, pending, nextNsId, position);
+        sealedAt = position;
+        head.cacheDocuments(docs, !cleared.isEmpty());
+    }
+
+    /**
+     * Writes the sealed batch and publishes it. Its predecessor must be written by now: from here
+     * on the head answers for everything the predecessor wrote.
+     */
+    void write() {
+        if (sealedAt == null) {
+            throw new IllegalStateException("batch not sealed");
+        }
+        predecessor = null;
+        head.commit(wb, catalog == null ? null : catalog.freeze(), counts, pending, nextNsId, sealedAt);
+        written = true;
     }
 
     @Override
     public void close() {
+        if (sealedAt != null && !written) {
+            head.forgetCachedDocuments();
+        }
         wb.close();
     }
 }

@@ -28,6 +28,7 @@ import org.bson.codecs.BsonDocumentCodec;
 import org.bson.types.ObjectId;
 
 import io.tidemark.applier.Head;
+import io.tidemark.applier.HeadMemory;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
 import io.tidemark.applier.OplogApplier;
@@ -49,15 +50,31 @@ public final class ApplyBench {
     private ApplyBench() {
     }
 
+    /** One run on a head with memory of its own. */
     public static Map<String, Object> run(Path workDir, String mix, int entries) {
+        try (HeadMemory memory = serverMemory()) {
+            return run(workDir, mix, entries, memory);
+        }
+    }
+
+    /**
+     * The memory budget a server gives its heads: the defaults, or TIDEMARK_HEADS_* variables. A
+     * server creates it once and its heads share it; runs that share one measure what a server does.
+     */
+    public static HeadMemory serverMemory() {
+        var heads = io.tidemark.shared.config.ConfigLoader.load(null, System.getenv()).heads();
+        return new HeadMemory(heads.blockCacheBytes(), heads.memtableBytes(), heads.documentCacheBytes());
+    }
+
+    /** One run on a new head within {@code memory}. */
+    public static Map<String, Object> run(Path workDir, String mix, int entries, HeadMemory memory) {
         Path dir = workDir.resolve("head-" + mix + "-" + System.nanoTime());
         UUID uuid = UUID.randomUUID();
         SplittableRandom random = new SplittableRandom(42);
-        // The memory budget a server would give its heads: the defaults, or TIDEMARK_HEADS_* variables.
         var config = io.tidemark.shared.config.ConfigLoader.load(null, System.getenv());
-        var heads = config.heads();
-        try (io.tidemark.applier.HeadMemory memory = new io.tidemark.applier.HeadMemory(heads.blockCacheBytes(), heads.memtableBytes());
-             Head head = Head.open(dir, memory)) {
+        long hitsBefore = memory.documentCacheHits();
+        long missesBefore = memory.documentCacheMisses();
+        try (Head head = Head.open(dir, memory)) {
             NamespaceEntry ns = head.createNamespace("bench", "orders", uuid, NamespaceType.COLLECTION,
                     new RawBsonDocument(new BsonDocument(), new BsonDocumentCodec()),
                     List.of(new RawBsonDocument(new BsonDocument("v", new BsonInt32(2))
@@ -112,6 +129,9 @@ public final class ApplyBench {
             out.put("peakRssBytes", peakRssBytes());
             out.put("headBytes", head.approximateSizeOnDisk());
             out.put("documents", head.documentCount(ns.id()));
+            long hits = memory.documentCacheHits() - hitsBefore;
+            long lookups = hits + memory.documentCacheMisses() - missesBefore;
+            out.put("documentCacheHitRatio", lookups == 0 ? 0.0 : (double) hits / lookups);
             return out;
         }
     }

@@ -1,5 +1,6 @@
 package io.tidemark.deploy.bench;
 
+import io.tidemark.applier.HeadMemory;
 import io.tidemark.applier.bench.ApplyBench;
 import io.tidemark.shared.util.ProcessMemory;
 import io.vertx.core.json.JsonArray;
@@ -15,6 +16,7 @@ import java.util.Map;
 
 /** {@code tidemark bench apply}: the applier's benchmark per mix, several runs, medians as JSON. */
 public final class ApplyBenchRunner {
+    private static final int WARM_UP_ENTRIES = 300_000;
 
     private ApplyBenchRunner() {
     }
@@ -27,13 +29,15 @@ public final class ApplyBenchRunner {
             throw new IllegalStateException(e);
         }
         JsonObject results = new JsonObject();
-        try {
+        // One memory budget for every run, as a server has for all its heads' lifetimes.
+        try (HeadMemory memory = ApplyBench.serverMemory()) {
             for (String mix : mixes) {
-                // An unreported run first, so that the reported ones measure compiled code.
-                ApplyBench.run(dir, mix, Math.min(entries, 50_000));
+                // An unreported run first, long enough for the JIT to compile the whole path and the
+                // heap to reach its working size, so that the reported runs measure a running server.
+                ApplyBench.run(dir, mix, Math.min(entries, WARM_UP_ENTRIES), memory);
                 List<JsonObject> each = new ArrayList<>();
                 for (int r = 0; r < runs; r++) {
-                    Map<String, Object> one = ApplyBench.run(dir, mix, entries);
+                    Map<String, Object> one = ApplyBench.run(dir, mix, entries, memory);
                     each.add(new JsonObject(new java.util.LinkedHashMap<>(one)));
                 }
                 List<JsonObject> sorted = new ArrayList<>(each);

@@ -28,6 +28,8 @@ final class TemporaryHead {
     /** Enough for the replay's reads of recently written documents; the rest streams from disk. */
     static final long CACHE_BYTES = 64L << 20;
     static final long MEMTABLE_BYTES = 32L << 20;
+    /** Documents the replay rewrites, found again without a RocksDB read. */
+    static final long DOCUMENT_CACHE_BYTES = 32L << 20;
 
     private final Path dir;
     private final ExecutorService thread;
@@ -56,7 +58,7 @@ final class TemporaryHead {
         return t.call(() -> {
             io.tidemark.shared.util.Directories.deleteTree(dir);
             Files.createDirectories(dir.getParent());
-            t.memory = new HeadMemory(CACHE_BYTES, MEMTABLE_BYTES);
+            t.memory = new HeadMemory(CACHE_BYTES, MEMTABLE_BYTES, DOCUMENT_CACHE_BYTES);
             t.head = Head.open(dir, t.memory);
             return t;
         }).onErrorResume(e -> t.close().then(Mono.error(e)));

@@ -35,7 +35,12 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
                         int heartbeatSeconds, int pollMillis) {
     }
 
-    public record Heads(String root, int prefetchBatches, long blockCacheBytes, long memtableBytes) {
+    public record Heads(String root, int prefetchBatches, long blockCacheBytes, long memtableBytes, long documentCacheBytes) {
+        public Heads {
+            if (documentCacheBytes < 0) {
+                throw new ConfigException("heads.documentCacheBytes must not be negative, not " + documentCacheBytes);
+            }
+        }
     }
 
     public record Snapshots(int intervalMinutes, int chunkMinBytes, int chunkAvgBytes, int chunkMaxBytes,
