@@ -1,8 +1,6 @@
 package io.tidemark.applier;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,8 +46,6 @@ public final class OplogApplier {
     /** Small enough that most of an oplog-store batch is staged while an earlier part is written. */
     private static final long MAX_BATCH_BYTES = 4L << 20;
     private static final int MAX_BATCH_ENTRIES = 2_000;
-    private static final int PREFETCH_WINDOW = 1_000;
-    private static final int FIRST_WINDOW = 32;
 
     private final Head head;
     private final DeltaApplier delta = new DeltaApplier();
@@ -80,11 +76,10 @@ public final class OplogApplier {
         int applied = 0;
         int skipped = 0;
         int inBatch = 0;
-        int prefetchedTo = 0;
-        int batchEnd = 0;
         StagedBatch batch = null;
         EntryApplier applier = null;
-        ReadAhead ahead = null;
+        DocumentPrefetcher prefetcher = new DocumentPrefetcher(head, parsed,
+                () -> pool("tidemark-head-read-ahead", readAhead, p -> readAhead = p));
         Commit writing = null;
         try {
             for (int i = 0; i < parsed.length; i++) {
@@ -103,37 +98,12 @@ public final class OplogApplier {
                         writing.await();
                         writing = null;
                     }
-                    batch = new StagedBatch(head, writing == null ? null : writing.batch);
+                    StagedBatch predecessor = writing == null ? null : writing.batch;
+                    batch = new StagedBatch(head, predecessor);
                     applier = new EntryApplier(batch, strict, delta, modifier);
-                    prefetchedTo = i;
-                    // Reads are for one batch only (the next one starts from what this one wrote):
-                    // windows stop where the batch will, not to be read and thrown away.
-                    batchEnd = Math.min(parsed.length, i + MAX_BATCH_ENTRIES);
-                    if (ahead != null) {
-                        ahead.await(); // read for the previous batch: stale now
-                        ahead = null;
-                    }
+                    prefetcher.batchStarted(batch, predecessor, i, Math.min(parsed.length, i + MAX_BATCH_ENTRIES));
                 }
-                if (i >= prefetchedTo) {
-                    int window;
-                    if (ahead != null && ahead.from == i) {
-                        batch.prefetched(ahead.keys, ahead.await());
-                        prefetchedTo = ahead.to;
-                        window = ahead.to - ahead.from;
-                    } else {
-                        // Nothing was read ahead (a batch's start): read a small window here and let
-                        // the read-ahead windows grow from it, so this thread waits for few reads.
-                        window = FIRST_WINDOW;
-                        prefetchedTo = Math.min(batchEnd, i + window);
-                        batch.prefetched(keys(batch, parsed, i, prefetchedTo), null);
-                    }
-                    ahead = null;
-                    if (prefetchedTo < batchEnd) {
-                        // Read the next window on the read-ahead thread while this one is applied.
-                        int to = Math.min(batchEnd, prefetchedTo + Math.min(PREFETCH_WINDOW, 2 * window));
-                        ahead = new ReadAhead(prefetchedTo, to, keys(batch, parsed, prefetchedTo, to));
-                    }
-                }
+                prefetcher.before(i);
                 try {
                     applier.applyEntry(e);
                 } catch (EntryFailure f) {
@@ -164,9 +134,7 @@ public final class OplogApplier {
             }
             return new Result(applied, skipped, head.appliedPosition());
         } finally {
-            if (ahead != null) {
-                ahead.awaitQuietly(); // never leave a native read running past this call
-            }
+            prefetcher.close();
             if (writing != null) {
                 // An entry failed while an earlier batch was being written: that batch is sound
                 // and its write completes; the head ends at its position.
@@ -201,23 +169,8 @@ public final class OplogApplier {
         }
     }
 
-    /** A multiGet of one window's keys, running on the read-ahead thread. */
-    private final class ReadAhead extends Background<List<byte[]>> {
-        final int from;
-        final int to;
-        final List<byte[]> keys;
-
-        ReadAhead(int from, int to, List<byte[]> keys) {
-            super(keys.isEmpty() ? CompletableFuture.completedFuture(List.of())
-                    : pool("tidemark-head-read-ahead", readAhead, p -> readAhead = p).submit(() -> head.readDocuments(keys)));
-            this.from = from;
-            this.to = to;
-            this.keys = keys;
-        }
-    }
-
-    /** Work running on one of this applier's threads; its failure is rethrown by {@link #await}. */
-    private abstract static class Background<T> {
+    /** Work running on one of an applier's threads; its failure is rethrown by {@link #await}. */
+    static class Background<T> {
         private final Future<T> result;
 
         Background(Future<T> result) {
@@ -276,49 +229,6 @@ public final class OplogApplier {
         });
         keep.accept(p);
         return p;
-    }
-
-    /**
-     * Keys of the documents the plain inserts, updates and deletes of {@code [from, to)} will look
-     * up, to be read in one multiGet (a point read per entry costs a native call and a separate
-     * lookup each; batched, RocksDB shares the work), on the read-ahead thread while the previous
-     * window is applied. Documents the document cache holds are taken from it instead. Anything
-     * not read ahead (operations inside transactions, namespaces created later in the batch) is
-     * simply read when needed.
-     */
-    private static List<byte[]> keys(StagedBatch batch, OplogEntry[] parsed, int from, int to) {
-        List<byte[]> keys = new ArrayList<>(to - from);
-        BsonCursor c = new BsonCursor();
-        for (int i = from; i < to; i++) {
-            OplogEntry e = parsed[i];
-            if (e.op == null || e.op.length() != 1 || e.ui == null) {
-                continue;
-            }
-            int doc = switch (e.op.charAt(0)) {
-                case 'i', 'd' -> e.o;
-                case 'u' -> e.o2;
-                default -> -1;
-            };
-            if (doc < 0) {
-                continue;
-            }
-            NamespaceEntry n = batch.byUuid(e.ui);
-            if (n == null) {
-                continue;
-            }
-            try {
-                if (!c.find(e.buf, doc, "_id")) {
-                    continue;
-                }
-            } catch (Bson.MalformedBsonException m) {
-                continue; // reported when the entry is applied
-            }
-            byte[] key = DocumentKeys.key(n.id(), c.type, e.buf, c.valueStart, c.valueLength);
-            if (!batch.isKnown(key) && !batch.prefetchCached(key)) {
-                keys.add(key);
-            }
-        }
-        return keys;
     }
 
     private static OplogEntry parse(RawBsonDocument raw) {

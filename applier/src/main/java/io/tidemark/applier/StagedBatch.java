@@ -1,8 +1,11 @@
 package io.tidemark.applier;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -12,9 +15,13 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 
 /**
- * The changes of one write batch while they are being built: document writes go straight into the
- * RocksDB WriteBatch (in order, so a range delete followed by re-inserts stays right) and into an
- * overlay map so later entries of the batch read their own writes. Catalog, counts and pending
+ * The changes of one write batch while they are being built. Document writes go into an overlay
+ * map, so later entries of the batch read their own writes, and reach the RocksDB WriteBatch when
+ * it is sealed: the final state of each document once, in key order. Sorted, each memtable insert
+ * starts its skiplist search from where the previous one ended instead of from the top (random
+ * inserts into a large memtable cost as much as the WAL and the applying together). Whole-namespace
+ * removals go into the WriteBatch as they happen, so they precede every document write of the batch,
+ * and the overlay holds only what was written after them. Catalog, counts and pending
  * transactions are edited on private copies and published only after the batch commits, so a
  * failed batch leaves the head, on disk and in memory, exactly as it was.
  *
@@ -31,21 +38,22 @@ final class StagedBatch implements AutoCloseable {
     /** The sealed batch still being written when this one started, or null. */
     private StagedBatch predecessor;
     private final WriteBatch wb = new WriteBatch();
-    private final HashMap<ByteKey, byte[]> docs = new HashMap<>();
+    /** Sized for a whole batch of the applier's: growing it rehashes every document again. */
+    private final HashMap<ByteKey, byte[]> docs = new HashMap<>(4096);
     /** Documents read ahead with one multiGet, as committed before this batch (see {@link #prefetch}). */
-    private final HashMap<ByteKey, byte[]> prefetched = new HashMap<>();
+    private final HashMap<ByteKey, byte[]> prefetched = new HashMap<>(4096);
     /** Namespaces whose documents were all removed in this batch (drop, emptycapped). */
     private final Set<Integer> cleared = new HashSet<>();
     private final HashMap<Integer, Long> counts = new HashMap<>();
     /** Namespaces this batch changes: their last-modified position moves with the commit. */
-    private final java.util.Set<Integer> touched = new java.util.HashSet<>();
+    private final Set<Integer> touched = new HashSet<>();
     private HeadCatalog.Edit catalog;
     private PendingTransactions pending;
     private int nextNsId;
     private long stagedBytes;
     private OplogPosition sealedAt;
     private boolean documentsOnly;
-    private boolean written;
+    private volatile boolean written;
 
     StagedBatch(Head head) {
         this(head, null);
@@ -98,7 +106,7 @@ final class StagedBatch implements AutoCloseable {
      * is committed while a batch is staged, so what the head holds for a key stays valid for the
      * whole batch; this batch's own writes still take precedence in {@link #get}.
      */
-    void prefetched(java.util.List<byte[]> keys, java.util.List<byte[]> values) {
+    void prefetched(List<byte[]> keys, List<byte[]> values) {
         if (keys.isEmpty()) {
             return;
         }
@@ -111,31 +119,13 @@ final class StagedBatch implements AutoCloseable {
         }
     }
 
-    /**
-     * Takes the committed document at {@code key} from the document cache into this batch's
-     * read-ahead, where it stays for the batch whatever the cache evicts meanwhile; false when the
-     * cache does not know the key.
-     */
-    boolean prefetchCached(byte[] key) {
-        byte[] v = head.cachedDocument(key);
-        if (v == null) {
-            return false;
-        }
-        prefetched.put(new ByteKey(key), v);
-        return true;
-    }
-
-    boolean isKnown(byte[] key) {
+    /** Whether this batch or its predecessor wrote {@code key}. */
+    boolean isWritten(byte[] key) {
         ByteKey k = new ByteKey(key);
-        return docs.containsKey(k) || prefetched.containsKey(k) || predecessor != null && predecessor.docs.containsKey(k);
+        return docs.containsKey(k) || predecessor != null && predecessor.docs.containsKey(k);
     }
 
     void put(int nsId, byte[] key, byte[] value, boolean isNew) {
-        try {
-            wb.put(head.docsCf(), key, value);
-        } catch (RocksDBException e) {
-            throw new HeadException("staging failed", e);
-        }
         docs.put(new ByteKey(key), value);
         touched.add(nsId);
         stagedBytes += key.length + value.length;
@@ -145,11 +135,6 @@ final class StagedBatch implements AutoCloseable {
     }
 
     void delete(int nsId, byte[] key) {
-        try {
-            wb.delete(head.docsCf(), key);
-        } catch (RocksDBException e) {
-            throw new HeadException("staging failed", e);
-        }
         docs.put(new ByteKey(key), DELETED);
         touched.add(nsId);
         stagedBytes += key.length;
@@ -194,7 +179,7 @@ final class StagedBatch implements AutoCloseable {
         return catalog != null ? catalog.byUuid(uuid) : head.catalog().byUuid(uuid).orElse(null);
     }
 
-    java.util.List<NamespaceEntry> inDatabase(String db) {
+    List<NamespaceEntry> inDatabase(String db) {
         return catalog != null ? catalog.inDatabase(db) : head.catalog().inDatabase(db);
     }
 
@@ -319,7 +304,21 @@ final class StagedBatch implements AutoCloseable {
             throw new HeadException("staging failed", e);
         }
         sealedAt = position;
+        // Cached now, on the writer thread: the next batch reads this one's documents from it
+        // until it is written, and the commit thread then only writes.
         head.cacheDocuments(docs, !cleared.isEmpty());
+    }
+
+    private void writeDocuments() throws RocksDBException {
+        List<Map.Entry<ByteKey, byte[]>> sorted = new ArrayList<>(docs.entrySet());
+        sorted.sort((a, b) -> Arrays.compareUnsigned(a.getKey().bytes, b.getKey().bytes));
+        for (Map.Entry<ByteKey, byte[]> d : sorted) {
+            if (d.getValue() == DELETED) {
+                wb.delete(head.docsCf(), d.getKey().bytes);
+            } else {
+                wb.put(head.docsCf(), d.getKey().bytes, d.getValue());
+            }
+        }
     }
 
     /**
@@ -331,6 +330,13 @@ final class StagedBatch implements AutoCloseable {
             throw new IllegalStateException("batch not sealed");
         }
         predecessor = null;
+        try {
+            // Here rather than when sealed: sorting and copying into the WriteBatch then run on the
+            // commit thread, off the applier's.
+            writeDocuments();
+        } catch (RocksDBException e) {
+            throw new HeadException("staging failed", e);
+        }
         head.commit(wb, catalog == null ? null : catalog.freeze(), counts, pending, nextNsId, sealedAt);
         written = true;
     }
@@ -338,6 +344,7 @@ final class StagedBatch implements AutoCloseable {
     @Override
     public void close() {
         if (sealedAt != null && !written) {
+            // What it cached was never written.
             head.forgetCachedDocuments();
         }
         wb.close();
