@@ -21,19 +21,27 @@ import java.util.function.Supplier;
  * (operations inside transactions, namespaces created later) is simply read when needed.
  */
 final class DocumentPrefetcher {
+    /**
+     * Threads a window's reads are split over. The applier waits for a window it has reached
+     * before its read ends; with the commit thread and RocksDB's flushes and compactions running
+     * too, one reader gets too small a share of the cores to stay ahead.
+     */
+    static final int READERS = 2;
+    /** Below this many reads, a window's are not worth splitting. */
+    private static final int SPLIT_READS = 64;
     private static final int MAX_WINDOW = 1_000;
     private static final int FIRST_WINDOW = 32;
 
     private final Head head;
     private final OplogEntry[] entries;
-    private final Supplier<ExecutorService> pool;
+    private final Supplier<? extends ExecutorService> pool;
     private final BsonCursor cursor = new BsonCursor();
     private StagedBatch batch;
     private int batchEnd;
     private int prefetchedTo;
     private Window ahead;
 
-    DocumentPrefetcher(Head head, OplogEntry[] entries, Supplier<ExecutorService> pool) {
+    DocumentPrefetcher(Head head, OplogEntry[] entries, Supplier<? extends ExecutorService> pool) {
         this.head = head;
         this.entries = entries;
         this.pool = pool;
@@ -150,8 +158,26 @@ final class DocumentPrefetcher {
         }
 
         void startReading() {
-            reads = new OplogApplier.Background<>(missing.isEmpty() ? CompletableFuture.completedFuture(List.of())
-                    : pool.get().submit(() -> head.readDocuments(missing)));
+            CompletableFuture<List<byte[]>> all;
+            if (missing.isEmpty()) {
+                all = CompletableFuture.completedFuture(List.of());
+            } else if (missing.size() < SPLIT_READS) {
+                all = CompletableFuture.supplyAsync(() -> head.readDocuments(missing), pool.get());
+            } else {
+                int half = missing.size() / 2;
+                CompletableFuture<List<byte[]>> first = CompletableFuture.supplyAsync(() -> head.readDocuments(missing.subList(0, half)), pool.get());
+                CompletableFuture<List<byte[]>> second = CompletableFuture.supplyAsync(
+                        () -> head.readDocuments(missing.subList(half, missing.size())), pool.get());
+                // Both ended, whatever their outcome, before this one does: a native read must not
+                // outlive the wait for it.
+                all = CompletableFuture.allOf(first, second).thenApply(ended -> {
+                    List<byte[]> both = new ArrayList<>(missing.size());
+                    both.addAll(first.join());
+                    both.addAll(second.join());
+                    return both;
+                });
+            }
+            reads = new OplogApplier.Background<>(all);
         }
 
         void loadInto(StagedBatch b, List<byte[]> read) {

@@ -79,7 +79,7 @@ public final class OplogApplier {
         StagedBatch batch = null;
         EntryApplier applier = null;
         DocumentPrefetcher prefetcher = new DocumentPrefetcher(head, parsed,
-                () -> pool("tidemark-head-read-ahead", readAhead, p -> readAhead = p));
+                () -> pool("tidemark-head-read-ahead", DocumentPrefetcher.READERS, readAhead, p -> readAhead = p));
         Commit writing = null;
         try {
             for (int i = 0; i < parsed.length; i++) {
@@ -151,7 +151,7 @@ public final class OplogApplier {
         if (previous != null) {
             previous.await();
         }
-        return new Commit(sealed, pool("tidemark-head-commit", committer, p -> committer = p));
+        return new Commit(sealed, pool("tidemark-head-commit", 1, committer, p -> committer = p));
     }
 
     /** A sealed batch being written and published on the commit thread; it closes the batch. */
@@ -215,18 +215,20 @@ public final class OplogApplier {
     }
 
     /**
-     * {@code current}, or a new one-thread pool (handed to {@code keep}) whose thread is created on
-     * demand and retired when idle, so an applier needs no closing.
+     * {@code current}, or a new pool of {@code threads} (handed to {@code keep}) whose threads are
+     * created on demand and retired when idle, so an applier needs no closing.
      */
-    private static ThreadPoolExecutor pool(String name, ThreadPoolExecutor current, java.util.function.Consumer<ThreadPoolExecutor> keep) {
+    private static ThreadPoolExecutor pool(String name, int threads, ThreadPoolExecutor current,
+                                           java.util.function.Consumer<ThreadPoolExecutor> keep) {
         if (current != null) {
             return current;
         }
-        ThreadPoolExecutor p = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
+        p.allowCoreThreadTimeOut(true);
         keep.accept(p);
         return p;
     }
