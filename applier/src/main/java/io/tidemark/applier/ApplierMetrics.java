@@ -1,6 +1,7 @@
 package io.tidemark.applier;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -9,12 +10,15 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** The applier's meters, per job. Gauges' values live as long as the process-wide registry. */
 final class ApplierMetrics {
 
     private static final Map<String, AtomicLong> LAG_SECONDS = new ConcurrentHashMap<>();
     private static final Map<String, AtomicLong> HEAD_BYTES = new ConcurrentHashMap<>();
+    /** The heads' memory of the running applier: meters outlive a redeployed verticle. */
+    private static final AtomicReference<HeadMemory> MEMORY = new AtomicReference<>();
 
     private final MeterRegistry registry;
 
@@ -27,6 +31,19 @@ final class ApplierMetrics {
                 .tag("job", job).register(registry).increment(entries);
         Timer.builder("tidemark.applier.batch").description("Time to apply one stored oplog batch to a head")
                 .tag("job", job).publishPercentiles(0.5, 0.99).register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Counts the document cache's lookups of {@code memory}, the budget every head now shares. */
+    void documentCache(HeadMemory memory) {
+        if (MEMORY.getAndSet(memory) != null) {
+            return;
+        }
+        FunctionCounter.builder("tidemark.head.document.cache.lookups", MEMORY, m -> m.get() == null ? 0 : m.get().documentCacheHits())
+                .description("Document lookups of oplog application answered by the document cache")
+                .tag("result", "hit").register(registry);
+        FunctionCounter.builder("tidemark.head.document.cache.lookups", MEMORY, m -> m.get() == null ? 0 : m.get().documentCacheMisses())
+                .description("Document lookups of oplog application answered by the document cache")
+                .tag("result", "miss").register(registry);
     }
 
     void diverged(String job) {

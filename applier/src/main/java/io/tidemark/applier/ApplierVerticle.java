@@ -51,6 +51,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     @Override
     public Future<?> start() {
         memory = new HeadMemory(config.heads().blockCacheBytes(), config.heads().memtableBytes(), config.heads().documentCacheBytes());
+        metrics.documentCache(memory);
         appliedTs = new LatestValueWriter<>("appliedTs", (job, ts) -> stores.jobs().set(job, new JsonObject().put("appliedTs", ts.toJson())));
         headSize = new LatestValueWriter<>("head size", (job, bytes) -> stores.jobs().set(job, new JsonObject().put("head.sizeBytes", bytes)));
         vertx.eventBus().<JsonObject>consumer(Addresses.OPLOG_STORED, m -> {

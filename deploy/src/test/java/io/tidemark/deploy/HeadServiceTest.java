@@ -114,6 +114,12 @@ class HeadServiceTest {
         OpTime afterRestart = tip;
         await("application after a restart", WAIT, () -> afterRestart.equals(applied()));
         assertEquals(doc(4, "paid"), headDoc(4).orElseThrow());
+        // The restarted server's document cache had not seen document 4: its lookup is counted.
+        String scrape = io.tidemark.shared.metrics.Metrics.registry().scrape();
+        java.util.regex.Matcher misses = java.util.regex.Pattern
+                .compile("tidemark_head_document_cache_lookups_total\\{result=\"miss\",?\\} ([0-9.E]+)").matcher(scrape);
+        assertTrue(misses.find() && Double.parseDouble(misses.group(1)) >= 1, scrape);
+        assertTrue(scrape.contains("tidemark_head_document_cache_lookups_total{result=\"hit\""), scrape);
 
         // An update of a document the head does not have, after the sync's end, is divergence.
         send(update(99, "paid"));
