@@ -17,6 +17,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
 import org.bson.BsonDocument;
@@ -40,6 +43,8 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A head: the live replica of one backup job's replica set, in one RocksDB at a directory.
@@ -92,12 +97,20 @@ public final class Head implements AutoCloseable {
     /**
      * Oplog batches are written without waiting for the disk: the position travels in the same
      * write batch as the changes, so after an OS crash RocksDB recovers a consistent prefix and
-     * the rest is re-applied from the durable oplog store. The WAL is synced at most this often,
-     * which bounds that replay without paying an fsync per batch.
+     * the rest is re-applied from the durable oplog store. The WAL is synced this often, which
+     * bounds that replay without paying an fsync per batch, and on {@link #WAL_SYNCER}: an fsync
+     * of a second's WAL takes long enough that the applier would wait for it.
      */
     private static final long WAL_SYNC_NANOS = 1_000_000_000L;
+    private static final ExecutorService WAL_SYNCER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tidemark-head-wal-sync");
+        t.setDaemon(true);
+        return t;
+    });
+    private static final Logger LOG = LoggerFactory.getLogger(Head.class);
     private final WriteOptions groupWrite = new WriteOptions().setSync(false);
-    private long lastWalSync = System.nanoTime();
+    private volatile long lastWalSync = System.nanoTime();
+    private final AtomicBoolean walSyncQueued = new AtomicBoolean();
     private final WriteOptions bulkWrite;
     private final Set<HeadView> openViews = ConcurrentHashMap.newKeySet();
 
@@ -616,10 +629,8 @@ public final class Head implements AutoCloseable {
         checkOpen();
         try {
             db.write(groupWrite, wb);
-            long now = System.nanoTime();
-            if (now - lastWalSync > WAL_SYNC_NANOS) {
-                db.syncWal();
-                lastWalSync = now;
+            if (System.nanoTime() - lastWalSync > WAL_SYNC_NANOS && walSyncQueued.compareAndSet(false, true)) {
+                WAL_SYNCER.execute(this::syncWalInBackground);
             }
         } catch (RocksDBException e) {
             throw new HeadException("commit failed", e);
@@ -679,6 +690,22 @@ public final class Head implements AutoCloseable {
             lastWalSync = System.nanoTime();
         } catch (RocksDBException e) {
             throw new HeadException("cannot sync the head's write-ahead log", e);
+        }
+    }
+
+    /** The periodic WAL sync; synchronized with {@link #close()} so it never runs on a closed DB. */
+    private synchronized void syncWalInBackground() {
+        try {
+            if (!closed) {
+                long started = System.nanoTime();
+                db.syncWal();
+                lastWalSync = started;
+            }
+        } catch (RocksDBException e) {
+            // The next sync tries again; a WAL that cannot be written fails the next commit.
+            LOG.warn("head at {}: cannot sync the write-ahead log: {}", dir, e.getMessage());
+        } finally {
+            walSyncQueued.set(false);
         }
     }
 

@@ -1,7 +1,6 @@
 package io.tidemark.applier.bench;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,9 +65,18 @@ public final class ApplyBench {
         return new HeadMemory(heads.blockCacheBytes(), heads.memtableBytes(), heads.documentCacheBytes());
     }
 
-    /** One run on a new head within {@code memory}. */
+    /** One run on a new head within {@code memory}; the head is deleted afterwards. */
     public static Map<String, Object> run(Path workDir, String mix, int entries, HeadMemory memory) {
         Path dir = workDir.resolve("head-" + mix + "-" + System.nanoTime());
+        try {
+            return measure(dir, mix, entries, memory);
+        } finally {
+            // Heads of earlier runs would only weigh on the disk and the page cache of later ones.
+            io.tidemark.shared.util.Directories.deleteTreeQuietly(dir);
+        }
+    }
+
+    private static Map<String, Object> measure(Path dir, String mix, int entries, HeadMemory memory) {
         UUID uuid = UUID.randomUUID();
         SplittableRandom random = new SplittableRandom(42);
         var config = io.tidemark.shared.config.ConfigLoader.load(null, System.getenv());
@@ -232,17 +240,6 @@ public final class ApplyBench {
         for (int i = 0; i < runs; i++) {
             Map<String, Object> r = run(work, mix, entries);
             System.out.println(r);
-            deleteHeads(work);
-        }
-    }
-
-    private static void deleteHeads(Path work) {
-        try (var s = Files.list(work)) {
-            for (Path p : s.filter(x -> x.getFileName().toString().startsWith("head-")).toList()) {
-                io.tidemark.shared.util.Directories.deleteTree(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }
