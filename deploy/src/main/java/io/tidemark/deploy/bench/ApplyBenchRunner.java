@@ -16,7 +16,6 @@ import java.util.Map;
 
 /** {@code tidemark bench apply}: the applier's benchmark per mix, several runs, medians as JSON. */
 public final class ApplyBenchRunner {
-    private static final int WARM_UP_ENTRIES = 300_000;
 
     private ApplyBenchRunner() {
     }
@@ -32,9 +31,10 @@ public final class ApplyBenchRunner {
         // One memory budget for every run, as a server has for all its heads' lifetimes.
         try (HeadMemory memory = ApplyBench.serverMemory()) {
             for (String mix : mixes) {
-                // An unreported run first, long enough for the JIT to compile the whole path and the
-                // heap to reach its working size, so that the reported runs measure a running server.
-                ApplyBench.run(dir, mix, Math.min(entries, WARM_UP_ENTRIES), memory);
+                // An unreported run of the same size first: shorter ones left the JIT compiling (and
+                // recompiling what the previous mix had profiled) into the first reported run, which
+                // then took a third more CPU than the others. The reported runs measure a running server.
+                ApplyBench.run(dir, mix, entries, memory);
                 List<JsonObject> each = new ArrayList<>();
                 for (int r = 0; r < runs; r++) {
                     Map<String, Object> one = ApplyBench.run(dir, mix, entries, memory);
