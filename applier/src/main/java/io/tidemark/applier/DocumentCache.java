@@ -32,6 +32,8 @@ final class DocumentCache {
     /** Arena bytes per index slot: documents are rarely smaller than this. */
     private static final int BYTES_PER_SLOT = 96;
     private static final int SEGMENTS = 16;
+    /** A segment's arena starts this small and doubles as it fills, up to the segment's share. */
+    private static final int FIRST_ARENA_BYTES = 64 * 1024;
 
     private final Segment[] segments;
     private final AtomicInteger generations = new AtomicInteger();
@@ -108,7 +110,8 @@ final class DocumentCache {
      * One lock's worth of the cache. Arena entries: allocated length, generation, key length, value
      * length (-1: absent), key, value. Index slots: (position + 1) << 16 | 16-bit fingerprint, 0 when
      * empty; a position is a running byte count, so an entry is intact while it lies within the
-     * last arena length of bytes written.
+     * last {@code capacity} bytes written. The arena grows (doubling, keeping offsets) until it
+     * reaches the capacity, before the ring first wraps, so small heads cost little heap.
      */
     private static final class Segment {
         private final int capacity;
@@ -135,7 +138,7 @@ final class DocumentCache {
         synchronized void put(long h, int generation, byte[] key, byte[] value) {
             if (arena == null) {
                 // Allocated on first use: heads opened only to be read never pay for it.
-                arena = new byte[capacity];
+                arena = new byte[Math.min(capacity, FIRST_ARENA_BYTES)];
                 slots = new long[buckets * WAYS];
             }
             int valueLength = value == ABSENT ? -1 : value.length;
@@ -165,6 +168,10 @@ final class DocumentCache {
             long position = written;
             written += reserve;
             int at = offset(position);
+            if (at + reserve > arena.length) {
+                // Only before the first wrap: offsets are positions then, and stay valid in a copy.
+                arena = Arrays.copyOf(arena, Math.min(capacity, Math.max(2 * arena.length, at + reserve)));
+            }
             writeInt(at, reserve);
             writeInt(at + 4, generation);
             writeInt(at + 8, key.length);
