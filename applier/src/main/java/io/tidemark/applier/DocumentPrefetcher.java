@@ -8,8 +8,8 @@ import java.util.function.Supplier;
 
 /**
  * Reads, ahead of the entries being applied, the documents their plain inserts, updates and
- * deletes look up: in windows, from the document cache where it has them and with one multiGet on
- * the read-ahead thread for the rest (a point read per entry costs a native call and a separate
+ * deletes look up: in windows, from the document cache where it has them and with multiGets on
+ * the read-ahead threads for the rest (a point read per entry costs a native call and a separate
  * lookup each; batched, RocksDB shares the work). A window is read while the one before it is
  * applied; windows start small at the first entry and double up to {@link #MAX_WINDOW}, so the
  * applier waits for few reads.
