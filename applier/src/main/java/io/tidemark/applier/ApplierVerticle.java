@@ -50,7 +50,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
 
     @Override
     public Future<?> start() {
-        memory = new HeadMemory(config.heads().blockCacheBytes(), config.heads().memtableBytes(), config.heads().documentCacheBytes());
+        memory = HeadMemory.of(config.heads());
         metrics.documentCache(memory);
         appliedTs = new LatestValueWriter<>("appliedTs", (job, ts) -> stores.jobs().set(job, new JsonObject().put("appliedTs", ts.toJson())));
         headSize = new LatestValueWriter<>("head size", (job, bytes) -> stores.jobs().set(job, new JsonObject().put("head.sizeBytes", bytes)));

@@ -2,7 +2,7 @@ package io.tidemark.applier;
 
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Documents heads recently committed, shared by every head of a process, so that an update finds
@@ -37,8 +37,9 @@ final class DocumentCache {
 
     private final Segment[] segments;
     private final AtomicInteger generations = new AtomicInteger();
-    private final AtomicLong hits = new AtomicLong();
-    private final AtomicLong misses = new AtomicLong();
+    /** Counted by every applier thread on every lookup: adders, not one contended atomic. */
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
 
     /** A cache of about {@code bytes} in total; 0 disables it. */
     DocumentCache(long bytes) {
@@ -68,7 +69,7 @@ final class DocumentCache {
         }
         long h = hash(generation, key);
         byte[] v = segment(h).get(h, generation, key);
-        (v == null ? misses : hits).incrementAndGet();
+        (v == null ? misses : hits).increment();
         return v;
     }
 
@@ -82,11 +83,11 @@ final class DocumentCache {
     }
 
     long hits() {
-        return hits.get();
+        return hits.sum();
     }
 
     long misses() {
-        return misses.get();
+        return misses.sum();
     }
 
     private Segment segment(long h) {
@@ -131,7 +132,7 @@ final class DocumentCache {
                 return null;
             }
             int at = offset(position(slots[way]));
-            int valueLength = readInt(at + 12);
+            int valueLength = Bson.readInt(arena, at + 12);
             return valueLength < 0 ? ABSENT : Arrays.copyOfRange(arena, at + HEADER + key.length, at + HEADER + key.length + valueLength);
         }
 
@@ -146,7 +147,7 @@ final class DocumentCache {
             int way = find(h, generation, key);
             if (way >= 0) {
                 int at = offset(position(slots[way]));
-                if (readInt(at) >= need) {
+                if (Bson.readInt(arena, at) >= need) {
                     writeValue(at, key.length, value, valueLength);
                     return;
                 }
@@ -172,9 +173,9 @@ final class DocumentCache {
                 // Only before the first wrap: offsets are positions then, and stay valid in a copy.
                 arena = Arrays.copyOf(arena, Math.min(capacity, Math.max(2 * arena.length, at + reserve)));
             }
-            writeInt(at, reserve);
-            writeInt(at + 4, generation);
-            writeInt(at + 8, key.length);
+            Bson.writeInt(arena, at, reserve);
+            Bson.writeInt(arena, at + 4, generation);
+            Bson.writeInt(arena, at + 8, key.length);
             System.arraycopy(key, 0, arena, at + HEADER, key.length);
             writeValue(at, key.length, value, valueLength);
             slots[way] = (position + 1) << 16 | fingerprint(h);
@@ -193,7 +194,7 @@ final class DocumentCache {
                     continue;
                 }
                 int at = offset(position(s));
-                if (readInt(at + 4) == generation && readInt(at + 8) == key.length
+                if (Bson.readInt(arena, at + 4) == generation && Bson.readInt(arena, at + 8) == key.length
                         && Arrays.equals(arena, at + HEADER, at + HEADER + key.length, key, 0, key.length)) {
                     return way;
                 }
@@ -218,7 +219,7 @@ final class DocumentCache {
         }
 
         private void writeValue(int at, int keyLength, byte[] value, int valueLength) {
-            writeInt(at + 12, valueLength);
+            Bson.writeInt(arena, at + 12, valueLength);
             if (valueLength > 0) {
                 System.arraycopy(value, 0, arena, at + HEADER + keyLength, valueLength);
             }
@@ -242,17 +243,6 @@ final class DocumentCache {
 
         private int offset(long position) {
             return (int) (position % capacity);
-        }
-
-        private int readInt(int at) {
-            return (arena[at] & 0xFF) << 24 | (arena[at + 1] & 0xFF) << 16 | (arena[at + 2] & 0xFF) << 8 | (arena[at + 3] & 0xFF);
-        }
-
-        private void writeInt(int at, int v) {
-            arena[at] = (byte) (v >>> 24);
-            arena[at + 1] = (byte) (v >>> 16);
-            arena[at + 2] = (byte) (v >>> 8);
-            arena[at + 3] = (byte) v;
         }
     }
 }

@@ -503,7 +503,7 @@ public final class Head implements AutoCloseable {
                 recordModifications(batch, java.util.Set.of(nsId));
                 db.write(sync ? syncWrite : bulkWrite, batch);
                 // A re-delivered slice may replace documents the cache holds.
-                cacheGeneration = memory.documents().newGeneration();
+                forgetCachedDocuments();
                 counts.put(nsId, newCount);
                 fresh += freshInBatch;
             } catch (RocksDBException e) {
@@ -583,10 +583,6 @@ public final class Head implements AutoCloseable {
         return memory.documents().get(cacheGeneration, key);
     }
 
-    boolean cachesDocuments() {
-        return memory.documents().enabled();
-    }
-
     /** Reads many documents in one call (RocksDB batches the lookups); null where absent. */
     List<byte[]> readDocuments(List<byte[]> keys) {
         checkOpen();
@@ -610,7 +606,7 @@ public final class Head implements AutoCloseable {
             return;
         }
         if (cleared) {
-            cacheGeneration = cache.newGeneration();
+            forgetCachedDocuments();
         }
         int generation = cacheGeneration;
         for (Map.Entry<ByteKey, byte[]> d : documents.entrySet()) {
@@ -618,7 +614,10 @@ public final class Head implements AutoCloseable {
         }
     }
 
-    /** Makes everything this head cached unreachable: it may hold documents that were never written. */
+    /**
+     * Makes everything this head cached unreachable: documents changed other than by the batches
+     * it caches, or it may hold some that were never written.
+     */
     void forgetCachedDocuments() {
         cacheGeneration = memory.documents().newGeneration();
     }

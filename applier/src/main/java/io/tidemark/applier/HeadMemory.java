@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.config.TidemarkConfig;
 import org.rocksdb.LRUCache;
 import org.rocksdb.WriteBufferManager;
 
@@ -35,6 +36,11 @@ public final class HeadMemory implements AutoCloseable {
         // Memtable memory is charged to the block cache, so the two together stay within the cache's size.
         this.writeBuffers = new WriteBufferManager(memtableBytes, blockCache);
         this.owned = owned;
+    }
+
+    /** The budget {@code heads.*} of the configuration gives a server's heads. */
+    public static HeadMemory of(TidemarkConfig.Heads heads) {
+        return new HeadMemory(heads.blockCacheBytes(), heads.memtableBytes(), heads.documentCacheBytes());
     }
 
     /** A private budget for a head opened on its own (tests, benchmarks, tools). */

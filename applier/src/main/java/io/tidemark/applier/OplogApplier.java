@@ -78,8 +78,7 @@ public final class OplogApplier {
         int inBatch = 0;
         StagedBatch batch = null;
         EntryApplier applier = null;
-        DocumentPrefetcher prefetcher = new DocumentPrefetcher(head, parsed,
-                () -> pool("tidemark-head-read-ahead", DocumentPrefetcher.READERS, readAhead, p -> readAhead = p));
+        DocumentPrefetcher prefetcher = new DocumentPrefetcher(head, parsed, this::readAheadPool);
         Commit writing = null;
         try {
             for (int i = 0; i < parsed.length; i++) {
@@ -151,7 +150,7 @@ public final class OplogApplier {
         if (previous != null) {
             previous.await();
         }
-        return new Commit(sealed, pool("tidemark-head-commit", 1, committer, p -> committer = p));
+        return new Commit(sealed, commitPool());
     }
 
     /** A sealed batch being written and published on the commit thread; it closes the batch. */
@@ -214,22 +213,31 @@ public final class OplogApplier {
         }
     }
 
-    /**
-     * {@code current}, or a new pool of {@code threads} (handed to {@code keep}) whose threads are
-     * created on demand and retired when idle, so an applier needs no closing.
-     */
-    private static ThreadPoolExecutor pool(String name, int threads, ThreadPoolExecutor current,
-                                           java.util.function.Consumer<ThreadPoolExecutor> keep) {
-        if (current != null) {
-            return current;
+    private ThreadPoolExecutor readAheadPool() {
+        if (readAhead == null) {
+            readAhead = pool("tidemark-head-read-ahead", DocumentPrefetcher.READERS);
         }
+        return readAhead;
+    }
+
+    private ThreadPoolExecutor commitPool() {
+        if (committer == null) {
+            committer = pool("tidemark-head-commit", 1);
+        }
+        return committer;
+    }
+
+    /**
+     * A pool of {@code threads} created on demand and retired when idle, so an applier needs no
+     * closing.
+     */
+    private static ThreadPoolExecutor pool(String name, int threads) {
         ThreadPoolExecutor p = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
         p.allowCoreThreadTimeOut(true);
-        keep.accept(p);
         return p;
     }
 

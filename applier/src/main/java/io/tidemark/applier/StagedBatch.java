@@ -17,7 +17,7 @@ import org.rocksdb.WriteBatch;
 /**
  * The changes of one write batch while they are being built. Document writes go into an overlay
  * map, so later entries of the batch read their own writes, and reach the RocksDB WriteBatch when
- * it is sealed: the final state of each document once, in key order. Sorted, each memtable insert
+ * it is written: the final state of each document once, in key order. Sorted, each memtable insert
  * starts its skiplist search from where the previous one ended instead of from the top (random
  * inserts into a large memtable cost as much as the WAL and the applying together). Whole-namespace
  * removals go into the WriteBatch as they happen, so they precede every document write of the batch,

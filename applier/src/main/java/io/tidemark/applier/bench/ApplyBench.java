@@ -61,8 +61,7 @@ public final class ApplyBench {
      * server creates it once and its heads share it; runs that share one measure what a server does.
      */
     public static HeadMemory serverMemory() {
-        var heads = io.tidemark.shared.config.ConfigLoader.load(null, System.getenv()).heads();
-        return new HeadMemory(heads.blockCacheBytes(), heads.memtableBytes(), heads.documentCacheBytes());
+        return HeadMemory.of(io.tidemark.shared.config.ConfigLoader.load(null, System.getenv()).heads());
     }
 
     /** One run on a new head within {@code memory}; the head is deleted afterwards. */
