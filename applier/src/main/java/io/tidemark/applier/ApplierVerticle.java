@@ -160,10 +160,25 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 });
     }
 
+    /**
+     * Marks the job FAILED only while it is still ACTIVE on the sync generation this head was
+     * built from: an operator's resync (or a new sync) since then makes this head's failure moot,
+     * and must not be undone by it.
+     */
     private void fail(String job, String reason) {
-        stores.jobs().set(job, new JsonObject().put("state", JobState.FAILED.name()).put("error", reason))
-                .onComplete(ar -> vertx.eventBus().publish(Addresses.JOB_STATE,
-                        new JsonObject().put("job", job).put("state", JobState.FAILED.name()).put("error", reason)));
+        Long gen = generations.get(job);
+        if (gen == null) {
+            LOG.info("job {}: a retired head failed ({}); the job is left as it is", job, reason);
+            return;
+        }
+        stores.jobs().transition(job, java.util.EnumSet.of(JobState.ACTIVE), new JsonObject().put("sync.generation", gen),
+                        JobState.FAILED, new JsonObject().put("error", reason))
+                .onSuccess(changed -> {
+                    if (changed) {
+                        vertx.eventBus().publish(Addresses.JOB_STATE,
+                                new JsonObject().put("job", job).put("state", JobState.FAILED.name()).put("error", reason));
+                    }
+                });
     }
 
     /** Hears from runners on their head threads and hands everything back to the event loop. */

@@ -13,10 +13,14 @@ import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.EnumSet;
+
 /** REST routes for jobs, mounted by the front end under {@code /api/v1} behind admin auth. */
 public final class JobsApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(JobsApi.class);
+    /** In a job's {@code sync}: an operator asked for a resync and the agent has not begun it yet. */
+    static final String AWAITING_SYNC = "awaitingBegin";
 
     private JobsApi() {
     }
@@ -40,9 +44,13 @@ public final class JobsApi {
                         throw ApiException.conflict("job " + job.getString("_id") + " is already in INITIAL_SYNC", null);
                     }
                     String id = job.getString("_id");
-                    JsonObject sync = job.getJsonObject("sync", new JsonObject()).copy().put("complete", false);
-                    return stores.jobs().setIfState(id, state, new JsonObject().put("state", JobState.INITIAL_SYNC.name())
-                                    .put("sync", sync).putNull("error"))
+                    JsonObject sync = job.getJsonObject("sync", new JsonObject());
+                    long gen = sync.getLong("generation", 0L);
+                    // Marked until the agent begins the new sync (which replaces 'sync' whole): a
+                    // resync-required report about the old one must not undo this.
+                    JsonObject next = sync.copy().put("complete", false).put(AWAITING_SYNC, true);
+                    return stores.jobs().transition(id, EnumSet.of(state), new JsonObject().put("sync.generation", gen),
+                                    JobState.INITIAL_SYNC, new JsonObject().put("sync", next).putNull("error"))
                             .map(changed -> {
                                 if (!changed) {
                                     throw ApiException.conflict("job " + id + " changed state meanwhile; try again", null);
