@@ -38,6 +38,27 @@ final class Bootstrap {
     }
 
     static Future<Void> ensureCredentials(Vertx vertx, Stores stores, Path dataDir) {
+        return scopeOlderAgentKeys(stores).compose(v -> ensureAdmin(vertx, stores, dataDir));
+    }
+
+    /**
+     * Agent keys from before scopes reached every deployment. Locking them out would stop their
+     * agents at the upgrade, and nothing records which key registered which deployment before it,
+     * so each keeps the deployments that exist now and grows by those it registers from now on.
+     * Said loudly, so that an operator narrows a key shared by nobody else.
+     */
+    private static Future<Void> scopeOlderAgentKeys(Stores stores) {
+        return stores.jobs().list()
+                .compose(jobs -> stores.keys().scopeUnscopedAgentKeys(jobs.stream().map(j -> j.getString("name")).toList())
+                        .map(ids -> {
+                            ids.forEach(id -> LOG.warn("agent key {} predates key scopes; it is now scoped to the {} deployments"
+                                    + " that exist and those it registers from now on; narrow it with 'tidemark keys scope {}"
+                                    + " --remove <deployment>' (see docs/security.md)", id, jobs.size(), id));
+                            return null;
+                        }));
+    }
+
+    private static Future<Void> ensureAdmin(Vertx vertx, Stores stores, Path dataDir) {
         ApiKeys keys = stores.keys();
         return keys.anyActive(ApiKeys.Kind.ADMIN).compose(any -> {
             if (any) {

@@ -9,8 +9,11 @@ import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.EnumSet;
 
 /**
  * Agents' registration and heartbeats. The first contact with a new deployment name creates its
@@ -24,21 +27,24 @@ final class AgentRegistry {
     private final Stores stores;
     private final OplogIntake oplog;
     private final IngestMetrics metrics;
+    private final AgentScope scope;
 
-    AgentRegistry(Vertx vertx, Stores stores, OplogIntake oplog, IngestMetrics metrics) {
+    AgentRegistry(Vertx vertx, Stores stores, OplogIntake oplog, IngestMetrics metrics, AgentScope scope) {
         this.vertx = vertx;
         this.stores = stores;
         this.oplog = oplog;
         this.metrics = metrics;
+        this.scope = scope;
     }
 
-    Future<JsonObject> register(String deployment, JsonObject agent) {
+    /** Registers the caller's agent for {@code deployment}, inside the caller's key's scope. */
+    Future<JsonObject> register(RoutingContext caller, String deployment, JsonObject agent) {
         try {
             JobIds.checkDeploymentName(deployment);
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(e.getMessage());
         }
-        return stores.jobs().register(deployment)
+        return scope.register(caller, deployment)
                 .compose(job -> stores.jobs().set(job.getString("_id"), new JsonObject().put("agent", agentInfo(agent)))
                         .compose(v -> {
                             LOG.info("agent {} on {} registered for deployment '{}' (job {}, {})", agent.getString("agentVersion"),
@@ -62,16 +68,32 @@ final class AgentRegistry {
                 });
     }
 
-    /** The agent found its resume point gone from the source's oplog: the job needs a resync. */
+    /**
+     * The agent found its resume point gone from the source's oplog: the job needs a resync. Only
+     * a job following the oplog can lose its place: an ACTIVE job, or one in INITIAL_SYNC whose
+     * sync has begun. A report that arrives after an operator's resync (the sync it concerned is
+     * over; the next one has not begun) is answered with the job's state and changes nothing, so
+     * it cannot undo that resync.
+     */
     Future<JsonObject> resyncRequired(String jobId, String reason) {
         return stores.jobs().find(jobId).compose(job -> {
-            LOG.error("job {}: RESYNC_REQUIRED: {}", jobId, reason);
-            return stores.jobs().set(jobId, new JsonObject().put("state", JobState.RESYNC_REQUIRED.name())
-                            .put("error", reason))
-                    .map(v -> {
+            long gen = job.getJsonObject("sync", new JsonObject()).getLong("generation", 0L);
+            JsonObject sameSync = new JsonObject().put("sync.generation", gen)
+                    .put("sync." + JobsApi.AWAITING_SYNC, new JsonObject().put("$ne", true));
+            return stores.jobs().transition(jobId, EnumSet.of(JobState.ACTIVE, JobState.INITIAL_SYNC), sameSync,
+                            JobState.RESYNC_REQUIRED, new JsonObject().put("error", reason))
+                    .compose(changed -> {
+                        if (!changed) {
+                            return stores.jobs().find(jobId).map(now -> {
+                                LOG.info("job {}: a resync-required report ignored: the job is {} ({})", jobId,
+                                        now.getString("state"), reason);
+                                return new JsonObject().put("state", now.getString("state"));
+                            });
+                        }
+                        LOG.error("job {}: RESYNC_REQUIRED: {}", jobId, reason);
                         vertx.eventBus().publish(Addresses.JOB_STATE, new JsonObject().put("job", jobId)
                                 .put("state", JobState.RESYNC_REQUIRED.name()).put("error", reason));
-                        return new JsonObject().put("state", JobState.RESYNC_REQUIRED.name());
+                        return Future.succeededFuture(new JsonObject().put("state", JobState.RESYNC_REQUIRED.name()));
                     });
         });
     }

@@ -48,15 +48,17 @@ public final class IngestVerticle extends VerticleBase {
         JobSerializer serializer = new JobSerializer();
         OplogIntake oplog = new OplogIntake(vertx, context, stores, metrics, serializer);
         SyncIntake sync = new SyncIntake(vertx, context, stores, metrics, serializer, oplog);
-        AgentRegistry agents = new AgentRegistry(vertx, stores, oplog, metrics);
+        AgentScope scope = new AgentScope(stores);
+        AgentRegistry agents = new AgentRegistry(vertx, stores, oplog, metrics, scope);
 
         Router router = Router.router(vertx);
         router.route().handler(BodyHandler.create(false).setBodyLimit(config.ingest().maxBodyBytes()));
         router.route("/agent/v1/*").handler(ctx -> authenticate(ctx, metrics));
+        router.route("/agent/v1/jobs/:job/*").handler(scope::checkJob);
 
         router.post("/agent/v1/register").handler(ctx -> {
             JsonObject body = JsonBodies.read(ctx, Set.of("deployment", "agentVersion", "hostname"));
-            reply(ctx, agents.register(JsonBodies.requireString(body, "deployment"), body));
+            reply(ctx, agents.register(ctx, JsonBodies.requireString(body, "deployment"), body));
         });
         router.post("/agent/v1/jobs/:job/heartbeat").handler(ctx -> {
             JsonObject body = JsonBodies.read(ctx, Set.of("agentVersion", "hostname", "state", "lagSeconds", "sourceTs"));
