@@ -2,6 +2,7 @@ package io.tidemark.deploy;
 
 import io.tidemark.agent.Agent;
 import io.tidemark.agent.AgentSettings;
+import io.tidemark.agent.ApiKeyFile;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
 import io.vertx.core.Vertx;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -30,7 +32,12 @@ final class AgentCommand implements Runnable {
     @Option(names = "--server", description = "Backup HTTP service URL (default: the local server's, from the data dir).")
     String server;
 
-    @Option(names = "--api-key", description = "Agent API key (default: from <dataDir>/credentials.json).")
+    @Option(names = "--api-key-file", paramLabel = "PATH",
+            description = "File holding the agent API key, readable by its owner only (mode 0600 or 0400).")
+    Path apiKeyFile;
+
+    @Option(names = "--api-key", description = "Agent API key. Prefer --api-key-file or the " + ApiKeyFile.ENV
+            + " environment variable: a command line is visible to every local user.")
     String apiKey;
 
     @Option(names = "--pin", description = "SHA-256 fingerprint of the service's certificate to trust.")
@@ -42,13 +49,15 @@ final class AgentCommand implements Runnable {
     @Override
     public void run() {
         TidemarkConfig config = common.load();
-        JsonObject local = server == null || apiKey == null || (pin == null && caFile == null)
+        String given = givenKey(apiKey, apiKeyFile, System.getenv());
+        JsonObject local = server == null || given == null || (pin == null && caFile == null)
                 ? localCredentials(config) : new JsonObject();
         String url = server != null ? server : local.getString("ingestUrl");
-        String key = apiKey != null ? apiKey : local.getString("agentKey");
+        String key = given != null ? given : local.getString("agentKey");
         String pinned = pin != null ? pin : caFile == null && server == null ? local.getString("certificateSha256") : null;
         if (url == null || key == null) {
-            throw new CliException("give --server and --api-key, or run on the server's machine with its --data-dir");
+            throw new CliException("give --server and --api-key-file (or " + ApiKeyFile.ENV
+                    + "), or run on the server's machine with its --data-dir");
         }
         Vertx vertx = Vertx.vertx();
         Agent agent = new Agent(vertx, new AgentSettings(source, name, url, key, pinned, caFile, config.agent()));
@@ -69,6 +78,28 @@ final class AgentCommand implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * The key the operator gave, if any: a key file, else {@code --api-key}, else the environment
+     * variable. Null means: use the local server's credentials file.
+     */
+    static String givenKey(String apiKey, Path apiKeyFile, Map<String, String> env) {
+        if (apiKey != null && apiKeyFile != null) {
+            throw new CliException("give either --api-key-file or --api-key, not both");
+        }
+        if (apiKeyFile != null) {
+            try {
+                return ApiKeyFile.read(apiKeyFile);
+            } catch (IllegalArgumentException e) {
+                throw new CliException(e.getMessage());
+            }
+        }
+        if (apiKey != null) {
+            return apiKey;
+        }
+        String fromEnv = env.get(ApiKeyFile.ENV);
+        return fromEnv == null || fromEnv.isBlank() ? null : fromEnv.strip();
     }
 
     private static JsonObject localCredentials(TidemarkConfig config) {

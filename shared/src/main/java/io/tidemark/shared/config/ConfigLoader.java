@@ -24,6 +24,8 @@ import java.util.TreeMap;
 public final class ConfigLoader {
 
     private static final String ENV_PREFIX = "TIDEMARK_";
+    /** Variables that share the prefix but are secrets read elsewhere, never configuration. */
+    private static final java.util.Set<String> NOT_CONFIGURATION = java.util.Set.of("TIDEMARK_AGENT_API_KEY");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
@@ -95,7 +97,7 @@ public final class ConfigLoader {
         Map<String, String> leaves = new TreeMap<>();
         collectLeaves(tree, "", leaves);
         for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
-            if (!e.getKey().startsWith(ENV_PREFIX)) {
+            if (!e.getKey().startsWith(ENV_PREFIX) || NOT_CONFIGURATION.contains(e.getKey())) {
                 continue;
             }
             String path = leaves.get(e.getKey());
