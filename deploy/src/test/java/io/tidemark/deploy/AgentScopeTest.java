@@ -5,7 +5,6 @@ import io.tidemark.agent.IngestRejection;
 import io.tidemark.shared.jobs.JobIds;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.security.ApiKeys;
-import io.tidemark.shared.security.CredentialsFile;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -51,6 +50,7 @@ class AgentScopeTest {
     @TempDir
     static Path dataDir;
 
+    static TestServer test;
     static TidemarkServer server;
     static Vertx vertx;
     static JsonObject creds;
@@ -65,10 +65,11 @@ class AgentScopeTest {
 
     @BeforeAll
     static void start() {
-        server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of()));
-        vertx = Vertx.vertx();
-        creds = CredentialsFile.read(server.config().dataPath());
-        admin = new AdminClient(server.config().dataPath(), null, null, null);
+        test = TestServer.start(dataDir);
+        server = test.server();
+        vertx = test.vertx();
+        creds = test.creds();
+        admin = test.admin();
         keyA = admin.post("/keys", new JsonObject().put("kind", "agent").put("name", "agent of A"));
         keyB = admin.post("/keys", new JsonObject().put("kind", "agent").put("name", "agent of B"));
         agentA = client(keyA.getString("token"));
@@ -86,9 +87,7 @@ class AgentScopeTest {
     static void stop() {
         agentA.close();
         agentB.close();
-        admin.close();
-        vertx.close();
-        server.close();
+        test.close();
     }
 
     @Test
@@ -290,7 +289,7 @@ class AgentScopeTest {
     }
 
     private static IngestClient client(String token) {
-        return new IngestClient(vertx, server.ingestUrl(), token, creds.getString("certificateSha256"), null);
+        return test.agent(token);
     }
 
     private static byte[] collectionInfo(String name) {
@@ -327,16 +326,10 @@ class AgentScopeTest {
     }
 
     private static <T> T get(Future<T> f) {
-        try {
-            return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new RuntimeException(e.getCause());
-        } catch (Exception e) {
-            throw new RuntimeException(e);
-        }
+        return CaptureHarness.join(f);
     }
 
     private static IngestRejection rejected(Future<?> f) {
-        return assertThrows(IngestRejection.class, () -> get(f));
+        return TestServer.rejected(f);
     }
 }

@@ -3,9 +3,7 @@ package io.tidemark.deploy;
 import io.tidemark.agent.IngestClient;
 import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.oplog.OpTime;
-import io.tidemark.shared.security.CredentialsFile;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,7 +12,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,26 +29,21 @@ class JobStateRaceTest {
     @TempDir
     static Path dataDir;
 
+    static TestServer test;
     static TidemarkServer server;
-    static Vertx vertx;
     static IngestClient agent;
-    static AdminClient admin;
 
     @BeforeAll
     static void start() {
-        server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of()));
-        vertx = Vertx.vertx();
-        JsonObject creds = CredentialsFile.read(server.config().dataPath());
-        agent = new IngestClient(vertx, server.ingestUrl(), creds.getString("agentKey"), creds.getString("certificateSha256"), null);
-        admin = new AdminClient(server.config().dataPath(), null, null, null);
+        test = TestServer.start(dataDir);
+        server = test.server();
+        agent = test.agent(test.creds().getString("agentKey"));
     }
 
     @AfterAll
     static void stop() {
         agent.close();
-        admin.close();
-        vertx.close();
-        server.close();
+        test.close();
     }
 
     @Test
@@ -59,7 +51,7 @@ class JobStateRaceTest {
         String job = get(agent.register("late-report", "h")).getString("job");
         get(agent.beginSync(job, START, START));
         assertEquals("RESYNC_REQUIRED", get(agent.resyncRequired(job, "position lost")).getString("state"));
-        assertEquals("INITIAL_SYNC", admin.post("/jobs/" + job + "/resync", new JsonObject()).getString("state"));
+        assertEquals("INITIAL_SYNC", test.admin().post("/jobs/" + job + "/resync", new JsonObject()).getString("state"));
 
         // The agent's report about the sync the operator just replaced arrives late (or again).
         assertEquals("INITIAL_SYNC", get(agent.resyncRequired(job, "position lost, said again")).getString("state"));
