@@ -57,6 +57,9 @@ public final class CredentialsFile {
     public static void updateEndpoints(Path dataDir, JsonObject endpoints) {
         Path file = path(dataDir);
         try {
+            if (Files.exists(file)) {
+                OwnerOnly.requireSecret(file);
+            }
             JsonObject current = Files.exists(file) ? new JsonObject(Files.readString(file)) : new JsonObject();
             current.mergeIn(endpoints);
             Path tmp = dataDir.resolve(NAME + ".tmp");
