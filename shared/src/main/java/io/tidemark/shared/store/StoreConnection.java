@@ -6,15 +6,19 @@ import com.mongodb.MongoCredential;
 import com.mongodb.WriteConcern;
 import io.vertx.core.json.JsonObject;
 
+import java.util.concurrent.TimeUnit;
+
 /**
  * How both clients of one store (the Vert.x client for metadata, the reactive-streams driver for
  * the blockstore) connect: the URI as the driver parses it, the write concern, and the embedded
  * store's credential. Settings are applied through the clients' own options, never by editing
- * the URI's text, which breaks on {@code mongodb+srv://} URIs and on passwords containing
- * {@code w=}.
+ * the URI's text: a substring test for {@code w=} is fooled by a password that contains it (and
+ * writes then go unreplicated), and appending options by hand mis-places them in
+ * {@code mongodb+srv://} URIs without a path.
  *
- * @param writeConcern the URI's own if it sets one, otherwise majority with journal for a
- *     replica set; null leaves the driver's default (the embedded store, a single node)
+ * @param writeConcern for a replica set, the URI's own options where it sets them and majority
+ *     with journal for the rest; for the embedded store (a single node) the URI's own or null,
+ *     the driver's default
  * @param credential null when the URI carries its own (or none is needed)
  */
 record StoreConnection(ConnectionString uri, WriteConcern writeConcern, MongoCredential credential) {
@@ -24,8 +28,23 @@ record StoreConnection(ConnectionString uri, WriteConcern writeConcern, MongoCre
 
     static StoreConnection of(String uri, boolean majority, MongoCredential credential) {
         ConnectionString parsed = new ConnectionString(uri);
-        WriteConcern own = parsed.getWriteConcern();
-        return new StoreConnection(parsed, own != null ? own : majority ? DURABLE : null, credential);
+        return new StoreConnection(parsed, writeConcern(parsed.getWriteConcern(), majority), credential);
+    }
+
+    /** What the URI sets wins, option by option; what it leaves out is majority with journal. */
+    private static WriteConcern writeConcern(WriteConcern own, boolean majority) {
+        if (!majority) {
+            return own;
+        }
+        if (own == null) {
+            return DURABLE;
+        }
+        WriteConcern merged = own.getWObject() != null ? own : WriteConcern.MAJORITY.withJournal(own.getJournal());
+        if (merged.getJournal() == null) {
+            merged = merged.withJournal(true);
+        }
+        Integer timeout = own.getWTimeout(TimeUnit.MILLISECONDS);
+        return timeout == null ? merged : merged.withWTimeout(timeout, TimeUnit.MILLISECONDS);
     }
 
     String database(String fallback) {
@@ -50,11 +69,15 @@ record StoreConnection(ConnectionString uri, WriteConcern writeConcern, MongoCre
         JsonObject config = new JsonObject()
                 .put("connection_string", uri.getConnectionString())
                 .put("db_name", dbName);
-        if (writeConcern != null && uri.getWriteConcern() == null) {
-            Object w = writeConcern.getWObject();
-            config.put("w", w);
+        // The client's own keys take precedence over the URI's, so they carry the merged result.
+        if (writeConcern != null && writeConcern.getWObject() != null) {
+            config.put("w", writeConcern.getWObject());
             if (writeConcern.getJournal() != null) {
                 config.put("j", writeConcern.getJournal());
+            }
+            Integer timeout = writeConcern.getWTimeout(TimeUnit.MILLISECONDS);
+            if (timeout != null) {
+                config.put("wtimeoutMS", timeout);
             }
         }
         if (credential != null) {

