@@ -13,6 +13,7 @@ import io.tidemark.restore.RestoreService;
 import io.tidemark.restore.pit.PointInTimeRestores;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
+import io.tidemark.shared.security.OwnerOnly;
 import io.tidemark.shared.security.SelfSignedTls;
 import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.store.Stores;
@@ -66,7 +67,8 @@ public final class TidemarkServer implements AutoCloseable {
 
     private Future<Void> deploy() {
         Path dataDir = config.dataPath();
-        return Stores.open(vertx, config).compose(s -> {
+        // First, before anything is written into it: owner-only (docs/security.md, "The data dir").
+        return vertx.executeBlocking(() -> OwnerOnly.directory(dataDir)).compose(d -> Stores.open(vertx, config)).compose(s -> {
             stores = s;
             return vertx.executeBlocking(() -> {
                 ingestTls = tlsFor(config.ingest().tls(), dataDir);

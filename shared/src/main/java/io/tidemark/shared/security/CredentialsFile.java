@@ -9,7 +9,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * {@code <dataDir>/credentials.json}: the first admin token and agent key in plain text, written
@@ -29,6 +28,9 @@ public final class CredentialsFile {
 
     public static JsonObject read(Path dataDir) {
         Path file = path(dataDir);
+        if (Files.exists(file)) {
+            OwnerOnly.requireSecret(file);
+        }
         try {
             return new JsonObject(Files.readString(file));
         } catch (IOException e) {
@@ -40,8 +42,8 @@ public final class CredentialsFile {
     public static void writeSecrets(Path dataDir, String adminToken, String agentKey) {
         Path file = path(dataDir);
         try {
-            Files.createDirectories(dataDir);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            OwnerOnly.directory(dataDir);
+            OwnerOnly.createSecretFile(file);
             Files.writeString(file, new JsonObject().put("adminToken", adminToken).put("agentKey", agentKey)
                     .encodePrettily(), StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING);
         } catch (FileAlreadyExistsException e) {
@@ -55,11 +57,14 @@ public final class CredentialsFile {
     public static void updateEndpoints(Path dataDir, JsonObject endpoints) {
         Path file = path(dataDir);
         try {
+            if (Files.exists(file)) {
+                OwnerOnly.requireSecret(file);
+            }
             JsonObject current = Files.exists(file) ? new JsonObject(Files.readString(file)) : new JsonObject();
             current.mergeIn(endpoints);
             Path tmp = dataDir.resolve(NAME + ".tmp");
             Files.deleteIfExists(tmp);
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            OwnerOnly.createSecretFile(tmp);
             Files.writeString(tmp, current.encodePrettily(), StandardCharsets.UTF_8);
             Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -16,7 +16,6 @@ import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
@@ -34,7 +33,7 @@ import java.util.List;
 
 /**
  * The certificate the services present when none is configured: generated once under
- * {@code <dataDir>/tls}, valid for this host's names and loopback, so that agents can pin its
+ * {@code <dataDir>/tls} (0700, the key 0600), valid for this host's names and loopback, so that agents can pin its
  * SHA-256 fingerprint (or trust the PEM file) instead of skipping verification.
  */
 public final class SelfSignedTls {
@@ -50,9 +49,11 @@ public final class SelfSignedTls {
         Path cert = dir.resolve("cert.pem");
         Path key = dir.resolve("key.pem");
         try {
+            OwnerOnly.directory(dir);
             if (!Files.exists(cert) || !Files.exists(key)) {
                 generate(dir, cert, key);
             }
+            OwnerOnly.requireSecret(key);
             return new Material(cert, key, fingerprint(cert));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare TLS material in " + dir, e);
@@ -71,7 +72,6 @@ public final class SelfSignedTls {
 
     private static void generate(Path dir, Path certFile, Path keyFile) throws IOException {
         try {
-            Files.createDirectories(dir);
             KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
             gen.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
             KeyPair pair = gen.generateKeyPair();
@@ -93,7 +93,7 @@ public final class SelfSignedTls {
             X509CertificateHolder holder = builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
             Files.writeString(certFile, pem("CERTIFICATE", holder.getEncoded()), StandardCharsets.US_ASCII);
             Files.deleteIfExists(keyFile);
-            Files.createFile(keyFile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            OwnerOnly.createSecretFile(keyFile);
             Files.writeString(keyFile, pem("PRIVATE KEY", pair.getPrivate().getEncoded()), StandardCharsets.US_ASCII);
         } catch (IOException e) {
             throw e;

@@ -1,6 +1,5 @@
 package io.tidemark.shared.store;
 
-import com.mongodb.WriteConcern;
 import com.mongodb.reactivestreams.client.MongoClient;
 import com.mongodb.reactivestreams.client.MongoClients;
 import com.mongodb.reactivestreams.client.MongoDatabase;
@@ -18,10 +17,10 @@ public final class BlockstoreDb implements AutoCloseable {
     private final OplogStore oplog;
     private final SyncStore sync;
 
-    BlockstoreDb(String uri, String dbName, boolean majority) {
-        this.client = MongoClients.create(uri);
-        MongoDatabase base = client.getDatabase(dbName);
-        this.db = majority ? base.withWriteConcern(WriteConcern.MAJORITY.withJournal(true)) : base;
+    BlockstoreDb(StoreConnection at, String dbName) {
+        // The write concern is the client's (StoreConnection): the URI's own, or majority with journal.
+        this.client = MongoClients.create(at.driverSettings());
+        this.db = client.getDatabase(dbName);
         this.oplog = new OplogStore(db);
         this.sync = new SyncStore(db);
     }

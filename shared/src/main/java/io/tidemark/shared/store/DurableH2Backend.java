@@ -1,27 +1,41 @@
 package io.tidemark.shared.store;
 
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.message.MongoQuery;
 import io.netty.channel.Channel;
 
+import java.util.Collection;
 import java.util.Set;
 
 /**
- * The H2 MVStore backend commits on a timer, so an acknowledged write could be lost if the process
- * died within that window. Tidemark acknowledges agent positions only after data is durable, so
- * every write command is committed to the store file before its reply goes out.
+ * The embedded store's backend: H2 MVStore files, durable on every write, and closed to every
+ * connection that has not authenticated with the store's secret.
+ *
+ * <p>The H2 MVStore backend commits on a timer, so an acknowledged write could be lost if the
+ * process died within that window. Tidemark acknowledges agent positions only after data is
+ * durable, so every write command is committed to the store file before its reply goes out.
  */
 final class DurableH2Backend extends H2Backend {
 
     private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify",
             "create", "drop", "dropdatabase", "createindexes", "dropindexes", "renamecollection");
 
-    DurableH2Backend(String file) {
+    private final StoreAuthentication authentication;
+
+    DurableH2Backend(String file, StoreAuthentication authentication) {
         super(file);
+        this.authentication = authentication;
     }
 
+    // Every OP_MSG command and every OP_QUERY on $cmd arrives here (handleMessage delegates).
     @Override
     public Document handleCommand(Channel channel, String database, String command, Document query) {
+        Document gate = authentication.answer(channel, database, command, query);
+        if (gate != null) {
+            return gate;
+        }
         Document reply = super.handleCommand(channel, database, command, query);
         if (WRITES.contains(command.toLowerCase(java.util.Locale.ROOT))) {
             synchronized (this) {
@@ -29,5 +43,19 @@ final class DurableH2Backend extends H2Backend {
             }
         }
         return reply;
+    }
+
+    // Legacy OP_QUERY on a collection.
+    @Override
+    public QueryResult handleQuery(MongoQuery query) {
+        authentication.checkAuthenticated(query.getChannel());
+        return super.handleQuery(query);
+    }
+
+    // Legacy $cmd.sys.inprog: would list other connections' operations.
+    @Override
+    public Collection<Document> getCurrentOperations(MongoQuery query) {
+        authentication.checkAuthenticated(query.getChannel());
+        return super.getCurrentOperations(query);
     }
 }

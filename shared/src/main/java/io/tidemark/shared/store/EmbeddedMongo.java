@@ -1,47 +1,72 @@
 package io.tidemark.shared.store;
 
+import com.mongodb.MongoCredential;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.tidemark.shared.security.OwnerOnly;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
  * An in-process MongoDB-wire server (mongo-java-server) on loopback. The server talks to it through
  * the same drivers as to a real replica set; it is the default only when no URI is configured.
+ *
+ * <p>The durable store is Tidemark's own metadata (including API-key hashes) and oplog, so it
+ * admits only connections that authenticate with the secret in its 0700 directory (SCRAM-SHA-256;
+ * see docs/security.md, "The embedded store"). The in-memory servers stand in for customers'
+ * deployments in tests and the demo and stay open like a fresh mongod.
  */
 public final class EmbeddedMongo implements AutoCloseable {
 
     private final MongoServer server;
     private final String uri;
+    private final MongoCredential credential;
 
-    private EmbeddedMongo(MongoServer server, int port) {
+    private EmbeddedMongo(MongoServer server, int port, MongoCredential credential) {
         this.server = server;
+        this.credential = credential;
         server.bind("127.0.0.1", port);
         this.uri = "mongodb://127.0.0.1:" + server.getLocalAddress().getPort();
     }
 
-    /** The durable store: H2 MVStore files under {@code dir}, committed on every write. */
+    /**
+     * The durable store: H2 MVStore files under {@code dir} (created 0700), committed on every
+     * write, open only to clients with the secret in {@code dir} (generated on first start).
+     */
     public static EmbeddedMongo durable(Path dir, int port) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the embedded store directory " + dir, e);
-        }
-        return new EmbeddedMongo(new MongoServer(new DurableH2Backend(dir.resolve("tidemark.mv").toString())), port);
+        OwnerOnly.directory(dir);
+        char[] secret = StoreSecret.readOrCreate(dir);
+        DurableH2Backend backend = new DurableH2Backend(dir.resolve("tidemark.mv").toString(), new StoreAuthentication(secret));
+        return new EmbeddedMongo(new MongoServer(backend), port, credential(secret));
+    }
+
+    /**
+     * What another process of this server (one that has the data dir) presents to the durable
+     * store under {@code dir}: read from the secret file, which only the data dir's owner can read.
+     */
+    public static MongoCredential credential(Path dir) {
+        return credential(StoreSecret.read(dir));
+    }
+
+    private static MongoCredential credential(char[] secret) {
+        return MongoCredential.createScramSha256Credential(StoreAuthentication.USER, StoreAuthentication.AUTH_DB, secret);
     }
 
     /** A throw-away server with an oplog: the demo's source deployment and tests' sources. */
     public static EmbeddedMongo inMemoryWithOplog() {
         MongoServer server = new MongoServer(new MemoryBackend());
         server.enableOplog();
-        return new EmbeddedMongo(server, 0);
+        return new EmbeddedMongo(server, 0, null);
     }
 
+    /** Where it listens; carries no credential. */
     public String uri() {
         return uri;
+    }
+
+    /** What clients must present: null for the open in-memory servers. */
+    MongoCredential credential() {
+        return credential;
     }
 
     @Override

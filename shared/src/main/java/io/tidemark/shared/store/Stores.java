@@ -1,15 +1,16 @@
 package io.tidemark.shared.store;
 
-import com.mongodb.ConnectionString;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.jobs.JobStore;
 import io.tidemark.shared.security.ApiKeys;
+import io.tidemark.shared.security.OwnerOnly;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
 
 /**
  * The metadata DB and the blockstore DB, opened from the configuration: replica-set URIs in
@@ -39,17 +40,21 @@ public final class Stores implements AutoCloseable {
     public static Future<Stores> open(Vertx vertx, TidemarkConfig config) {
         TidemarkConfig.Mongodb m = config.mongodb();
         Future<EmbeddedMongo> embedded = m.embedded()
-                ? vertx.executeBlocking(() -> EmbeddedMongo.durable(config.dataPath().resolve("store"), m.embeddedPort()))
+                ? vertx.executeBlocking(() -> {
+                    OwnerOnly.directory(config.dataPath());
+                    return EmbeddedMongo.durable(embeddedDir(config.dataPath()), m.embeddedPort());
+                })
                 : Future.succeededFuture(null);
         return embedded.compose(e -> {
-            String metadataUri = e != null ? e.uri() : m.metadataUri().isBlank() ? m.blockstoreUri() : m.metadataUri();
-            String blockstoreUri = e != null ? e.uri() : m.blockstoreUri().isBlank() ? m.metadataUri() : m.blockstoreUri();
-            boolean majority = e == null;
-            LOG.info("metadata DB: {}; blockstore DB: {}", redact(metadataUri, e), redact(blockstoreUri, e));
-            MongoClient metadata = MongoClient.createShared(vertx, new JsonObject()
-                    .put("connection_string", withMajority(metadataUri, majority))
-                    .put("db_name", dbName(metadataUri, DEFAULT_METADATA_DB)), "tidemark-metadata-" + metadataUri);
-            BlockstoreDb blockstore = new BlockstoreDb(blockstoreUri, dbName(blockstoreUri, DEFAULT_BLOCKSTORE_DB), majority);
+            StoreConnection metadataAt = e != null ? embeddedConnection(e)
+                    : StoreConnection.of(m.metadataUri().isBlank() ? m.blockstoreUri() : m.metadataUri(), true, null);
+            StoreConnection blockstoreAt = e != null ? embeddedConnection(e)
+                    : StoreConnection.of(m.blockstoreUri().isBlank() ? m.metadataUri() : m.blockstoreUri(), true, null);
+            LOG.info("metadata DB: {}; blockstore DB: {}", describe(metadataAt, e), describe(blockstoreAt, e));
+            String metadataDb = metadataAt.database(DEFAULT_METADATA_DB);
+            MongoClient metadata = MongoClient.createShared(vertx, metadataAt.vertxConfig(metadataDb),
+                    "tidemark-metadata-" + metadataAt.uri().getConnectionString());
+            BlockstoreDb blockstore = new BlockstoreDb(blockstoreAt, blockstoreAt.database(DEFAULT_BLOCKSTORE_DB));
             Stores stores = new Stores(e, metadata, blockstore);
             return Future.fromCompletionStage(blockstore.init().toFuture(), vertx.getOrCreateContext())
                     .map(v -> stores)
@@ -57,24 +62,21 @@ public final class Stores implements AutoCloseable {
         });
     }
 
-    private static String dbName(String uri, String fallback) {
-        String db = new ConnectionString(uri).getDatabase();
-        return db == null || db.isBlank() ? fallback : db;
+    /** Where the embedded store keeps its files and its secret. */
+    public static Path embeddedDir(Path dataDir) {
+        return dataDir.resolve("store");
     }
 
-    /** Acknowledged means durable on a majority; a URI's own {@code w} wins if the operator set one. */
-    private static String withMajority(String uri, boolean majority) {
-        if (!majority || uri.contains("w=")) {
-            return uri;
-        }
-        return uri + (uri.contains("?") ? "&" : (uri.substring("mongodb://".length()).contains("/") ? "?" : "/?")) + "w=majority&journal=true";
+    /**
+     * The single-node embedded store: the driver's default acknowledgement, since the backend
+     * makes every write durable before replying; the store's credential from its data dir.
+     */
+    private static StoreConnection embeddedConnection(EmbeddedMongo e) {
+        return StoreConnection.of(e.uri(), false, e.credential());
     }
 
-    private static String redact(String uri, EmbeddedMongo embedded) {
-        if (embedded != null) {
-            return "embedded (" + uri + ")";
-        }
-        return uri.replaceAll("//[^@/]*@", "//***@");
+    private static String describe(StoreConnection at, EmbeddedMongo embedded) {
+        return embedded != null ? "embedded (" + at + ", authenticated)" : at.toString();
     }
 
     public JobStore jobs() {
@@ -103,6 +105,11 @@ public final class Stores implements AutoCloseable {
 
     public boolean embedded() {
         return embedded != null;
+    }
+
+    /** Where the embedded store listens (tests): no credential in it. */
+    String embeddedUri() {
+        return embedded.uri();
     }
 
     @Override
