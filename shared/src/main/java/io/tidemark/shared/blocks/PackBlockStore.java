@@ -107,6 +107,10 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private record Pending(BlockId id, Pack pack, Loc loc, Loc replaces, CompletableFuture<Boolean> done) {
     }
 
+    /** A block whose record is damaged, and why: reads name it, lookups do not see it, a put writes it again. */
+    private record Corrupt(Loc loc, String why) {
+    }
+
     private static final class Pack {
         final int seq;
         final Path path;
@@ -117,6 +121,10 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         long liveBytes;
         /** Headers for the index file, while records are appended or until it is written. */
         List<Header> records;
+        /** The durable index of a pack that takes records; used by the syncer only. */
+        PackJournal journal;
+        /** How many of {@code records} have been handed to the journal. */
+        int journaled;
         boolean sealed;
         boolean reclaiming;
         boolean due;
@@ -137,6 +145,9 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private final long packBytes;
 
     private final ConcurrentHashMap<BlockId, Loc> index = new ConcurrentHashMap<>();
+    /** Blocks whose record was found damaged, out of {@code index}; their records still count as live bytes. */
+    private final ConcurrentHashMap<BlockId, Corrupt> corrupt = new ConcurrentHashMap<>();
+    private final Quarantine quarantine;
     private final ConcurrentHashMap<Integer, Pack> packs = new ConcurrentHashMap<>();
     /** Puts under way in this process, so a concurrent put of the same block waits for the first. */
     private final ConcurrentHashMap<BlockId, CompletableFuture<Boolean>> writing = new ConcurrentHashMap<>();
@@ -171,6 +182,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             throw new IllegalArgumentException("packBytes must exceed a record header: " + packBytes);
         }
         this.packBytes = packBytes;
+        this.quarantine = new Quarantine(this.root);
     }
 
     public Path root() {
@@ -265,6 +277,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         }
         for (Pack p : packs.values()) {
             closeChannel(p);
+            closeJournal(p);
         }
         try {
             if (fileLock != null) {
@@ -460,6 +473,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         p.channel = FileChannel.open(p.path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         p.records = new ArrayList<>();
+        p.journal = PackJournal.open(packsDir.resolve(PackFormat.journalName(seq)));
         packs.put(seq, p);
         Directories.fsync(packsDir);
         active = p;
@@ -474,6 +488,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         while (true) {
             List<Pending> batch;
             List<Pack> sealing;
+            Map<Pack, List<Header>> journaling = new HashMap<>();
             lock.lock();
             try {
                 if (pending.isEmpty() && toSeal.isEmpty()) {
@@ -485,11 +500,19 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                 pending = new ArrayList<>();
                 sealing = toSeal;
                 toSeal = new ArrayList<>();
+                // Every record written so far is covered by this round's fsync, so it may be journaled after it.
+                for (Pending e : batch) {
+                    Pack p = e.pack();
+                    if (p.records != null && p.journal != null && !sealing.contains(p) && !journaling.containsKey(p)) {
+                        journaling.put(p, new ArrayList<>(p.records.subList(p.journaled, p.records.size())));
+                        p.journaled = p.records.size();
+                    }
+                }
             } finally {
                 lock.unlock();
             }
             try {
-                syncRound(batch, sealing);
+                syncRound(batch, sealing, journaling);
             } catch (RuntimeException | Error e) {
                 // A bug, not an I/O error: fail this round's puts, and let the next append sync again.
                 lock.lock();
@@ -505,7 +528,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         }
     }
 
-    private void syncRound(List<Pending> batch, List<Pack> sealing) {
+    private void syncRound(List<Pending> batch, List<Pack> sealing, Map<Pack, List<Header>> journaling) {
         Set<Pack> touched = new LinkedHashSet<>(sealing);
         batch.forEach(e -> touched.add(e.pack()));
         Map<Pack, Exception> failed = new HashMap<>();
@@ -517,14 +540,26 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                 failed.put(p, e);
             }
         }
+        // An answered put is journaled: the journal's end is the acknowledged position of the pack.
+        journaling.forEach((p, headers) -> {
+            if (!failed.containsKey(p)) {
+                try {
+                    p.journal.append(headers);
+                } catch (IOException | RuntimeException e) {
+                    failed.put(p, e);
+                }
+            }
+        });
         List<Pack> sealed = new ArrayList<>();
         for (Pack p : sealing) {
             if (!failed.containsKey(p)) {
                 try {
                     PackFormat.writeIndex(packsDir, p.seq, p.length, p.records);
+                    closeJournal(p);
+                    Files.deleteIfExists(packsDir.resolve(PackFormat.journalName(p.seq)));
                     sealed.add(p);
                 } catch (IOException e) {
-                    // Its records are durable; the next opener scans the pack instead.
+                    // Its records are durable and journaled; the next opener reads the journal instead.
                     LOG.warn("cannot write the index of {}: {}", p.path, e.toString());
                 }
             }
@@ -590,6 +625,15 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         if (previous != null) {
             unindexed(previous);
         }
+        Corrupt replaced = corrupt.remove(id);
+        if (replaced != null) {
+            // Written again: the damaged record is garbage now.
+            Pack old = packs.get(replaced.loc().pack());
+            if (old != null) {
+                old.liveBytes -= replaced.loc().recordBytes();
+                markIfDue(old);
+            }
+        }
         Pack p = packs.get(loc.pack());
         if (p != null) {
             p.liveBytes += loc.recordBytes();
@@ -640,6 +684,10 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             Loc loc = index.get(id);
             if (loc == null) {
+                Corrupt c = corrupt.get(id);
+                if (c != null) {
+                    throw new CorruptBlockException(id, "quarantined: " + c.why());
+                }
                 throw new BlockNotFoundException(id);
             }
             Pack p = packs.get(loc.pack());
@@ -648,6 +696,9 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                     throw new ClosedChannelException();
                 }
                 return readRecord(id, p, loc);
+            } catch (CorruptBlockException e) {
+                quarantine(id, p, loc, e.getMessage());
+                throw e;
             } catch (ClosedChannelException e) {
                 // A reclaim moved the record and closed the old pack: look it up again.
                 if (attempt >= READ_ATTEMPTS) {
@@ -677,6 +728,28 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         return BlockCodec.decodeVerified(id, data, loc.uncompressedLength());
     }
 
+    /**
+     * Takes a block whose record turned out damaged out of the index, so lookups stop reporting it
+     * and the next put of it writes it again, and logs it in the quarantine.
+     */
+    private void quarantine(BlockId id, Pack p, Loc loc, String why) {
+        lock.lock();
+        try {
+            if (!index.remove(id, loc)) {
+                return; // moved or deleted meanwhile
+            }
+            storedBytes.addAndGet(-loc.storedLength());
+            corrupt.put(id, new Corrupt(loc, why));
+        } finally {
+            lock.unlock();
+        }
+        try {
+            quarantine.record(Quarantine.CORRUPT_BLOCK, p.path, loc.offset(), loc.recordBytes(), id, why);
+        } catch (IOException e) {
+            LOG.warn("cannot log the corrupt block {} in the quarantine: {}", id.hex(), e.toString());
+        }
+    }
+
     /** The pack's channel, reopened if something closed it while the pack is still in use. */
     private FileChannel channel(Pack p) throws IOException {
         FileChannel ch = p.channel;
@@ -693,6 +766,18 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                 p.channel = ch;
             }
             return ch;
+        }
+    }
+
+    private static void closeJournal(Pack p) {
+        PackJournal j = p.journal;
+        p.journal = null;
+        if (j != null) {
+            try {
+                j.close();
+            } catch (IOException e) {
+                LOG.debug("closing the journal of {}: {}", p.path, e.toString());
+            }
         }
     }
 
@@ -716,10 +801,20 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         lock.lock();
         try {
             Loc loc = index.remove(id);
-            if (loc == null) {
-                return;
+            if (loc != null) {
+                unindexed(loc);
+            } else {
+                Corrupt c = corrupt.remove(id);
+                if (c == null) {
+                    return;
+                }
+                loc = c.loc();
+                Pack p = packs.get(loc.pack());
+                if (p != null) {
+                    p.liveBytes -= loc.recordBytes();
+                    markIfDue(p);
+                }
             }
-            unindexed(loc);
             try {
                 writeRecord(deletion(id, loc.pack(), System.currentTimeMillis()), NO_DATA);
             } catch (IOException e) {
@@ -770,9 +865,15 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         try {
             List<Header> headers = PackFormat.readIndex(packsDir.resolve(PackFormat.indexName(p.seq)), p.seq, p.length);
             if (headers == null) {
-                headers = PackFormat.scan(channel(p)).headers();
+                headers = new PackScan(channel(p)).scan(0, p.length, true).headers();
             }
             for (Header h : headers) {
+                Corrupt bad = h.block() ? corrupt.get(h.id()) : null;
+                if (bad != null && bad.loc().pack() == p.seq && bad.loc().offset() == h.offset()) {
+                    Path copy = quarantine.copy(channel(p), p.path, h.offset(), h.end() - h.offset());
+                    quarantine.record(Quarantine.REMOVED_CORRUPT, p.path, h.offset(), h.end() - h.offset(), h.id(),
+                            "the pack was reclaimed; the corrupt record is kept in " + copy);
+                }
                 if (h.block()) {
                     Loc current = index.get(h.id());
                     if (current == null || current.pack() != p.seq || current.offset() != h.offset()) {
@@ -830,63 +931,97 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             refuseFileStore();
             createDirs();
             lockDirectory();
+            quarantine.load();
             TreeMap<Integer, Path> packFiles = new TreeMap<>();
-            List<Path> indexFiles = new ArrayList<>();
+            List<Path> sideFiles = new ArrayList<>();
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(packsDir)) {
                 for (Path f : entries) {
                     String name = f.getFileName().toString();
                     if (name.endsWith(PackFormat.TEMP_SUFFIX)) {
-                        Files.deleteIfExists(f);
+                        Files.deleteIfExists(f); // an index or journal rewrite a crash cut short
                     } else if (PackFormat.seqOf(name, PackFormat.PACK_SUFFIX) > 0) {
                         packFiles.put(PackFormat.seqOf(name, PackFormat.PACK_SUFFIX), f);
-                    } else if (PackFormat.seqOf(name, PackFormat.INDEX_SUFFIX) > 0) {
-                        indexFiles.add(f);
+                    } else if (PackFormat.seqOf(name, PackFormat.INDEX_SUFFIX) > 0
+                            || PackFormat.seqOf(name, PackFormat.JOURNAL_SUFFIX) > 0) {
+                        sideFiles.add(f);
                     }
                 }
             }
-            for (Path f : indexFiles) {
-                if (!packFiles.containsKey(PackFormat.seqOf(f.getFileName().toString(), PackFormat.INDEX_SUFFIX))) {
-                    Files.deleteIfExists(f); // its pack was reclaimed
+            for (Path f : sideFiles) {
+                String name = f.getFileName().toString();
+                int seq = Math.max(PackFormat.seqOf(name, PackFormat.INDEX_SUFFIX),
+                        PackFormat.seqOf(name, PackFormat.JOURNAL_SUFFIX));
+                if (!packFiles.containsKey(seq)) {
+                    Files.deleteIfExists(f); // its pack was reclaimed: it describes no data
                 }
             }
+            List<Quarantine.CorruptRecord> found = new ArrayList<>(quarantine.corruptRecords());
             int scanned = 0;
             for (Map.Entry<Integer, Path> f : packFiles.entrySet()) {
-                scanned += load(f.getKey(), f.getValue(), f.getKey().equals(packFiles.lastKey())) ? 1 : 0;
+                scanned += load(f.getKey(), f.getValue(), f.getKey().equals(packFiles.lastKey()), found) ? 1 : 0;
             }
             nextSeq = packFiles.isEmpty() ? 1 : packFiles.lastKey() + 1;
+            for (Quarantine.CorruptRecord c : found) {
+                Loc loc = index.get(c.block());
+                if (loc != null && loc.pack() == c.pack() && loc.offset() == c.offset()) {
+                    index.remove(c.block());
+                    storedBytes.addAndGet(-loc.storedLength());
+                    corrupt.put(c.block(), new Corrupt(loc, "its record at " + c.offset() + " of "
+                            + PackFormat.packName(c.pack()) + " is damaged (see " + quarantine.dir() + ")"));
+                }
+            }
             packs.values().forEach(this::markIfDue);
-            LOG.info("block store {}: {} blocks, {} stored bytes in {} packs ({} scanned without an index)",
-                    root, index.size(), storedBytes.get(), packs.size(), scanned);
+            LOG.info("block store {}: {} blocks, {} stored bytes in {} packs ({} scanned), {} blocks quarantined as corrupt",
+                    root, index.size(), storedBytes.get(), packs.size(), scanned, corrupt.size());
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Loads one pack's records into the index, from its index file or by scanning it; returns
-     * whether it was scanned. The newest pack goes on taking records if it has room.
+     * Loads one pack's records into the index, from its index file, or from its journal and a
+     * scan of what the journal does not cover; returns whether any of it was scanned. The newest
+     * pack goes on taking records if it has room; any other is sealed. Damaged records found are
+     * added to {@code corruptFound}.
      */
-    private boolean load(int seq, Path path, boolean newest) throws IOException {
+    private boolean load(int seq, Path path, boolean newest, List<Quarantine.CorruptRecord> corruptFound)
+            throws IOException {
         Pack p = new Pack(seq, path);
         p.length = Files.size(path);
-        List<Header> headers = PackFormat.readIndex(packsDir.resolve(PackFormat.indexName(seq)), seq, p.length);
-        boolean scan = headers == null;
-        if (scan) {
+        Path indexFile = packsDir.resolve(PackFormat.indexName(seq));
+        Path journalFile = packsDir.resolve(PackFormat.journalName(seq));
+        List<Header> headers = PackFormat.readIndex(indexFile, seq, p.length);
+        boolean scanned = false;
+        if (headers != null) {
+            Files.deleteIfExists(journalFile); // superseded by the index written after it
+            p.sealed = true;
+        } else {
             FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             p.channel = ch;
-            PackFormat.Scan found = PackFormat.scan(ch);
-            headers = found.headers();
-            if (found.validLength() < p.length) {
-                LOG.warn("{}: truncating {} bytes after its last intact record at {} (a write a crash cut short)",
-                        path, p.length - found.validLength(), found.validLength());
-                ch.truncate(found.validLength());
-                ch.force(false);
-                p.length = found.validLength();
-            }
-            if (headers.isEmpty() && !newest) {
+            PackRecovery.Recovered r = new PackRecovery(quarantine, seq, p.path, ch, p.length)
+                    .recover(indexFile, journalFile, corruptFound);
+            headers = r.headers();
+            scanned = r.scanned();
+            p.length = r.length();
+            if (p.length == 0 && !newest) {
+                // a pack started just before a crash, with nothing (acknowledged) in it
                 ch.close();
                 Files.delete(path);
+                Files.deleteIfExists(journalFile);
                 return true;
+            }
+            if (newest && p.length < packBytes && !r.wasSealed()) {
+                p.records = new ArrayList<>(headers);
+                if (r.journalStale()) {
+                    PackJournal.rewrite(packsDir, seq, headers);
+                }
+                p.journal = PackJournal.open(journalFile);
+                p.journaled = headers.size();
+                active = p;
+            } else {
+                PackFormat.writeIndex(packsDir, seq, p.length, headers);
+                Files.deleteIfExists(journalFile);
+                p.sealed = true;
             }
         }
         packs.put(seq, p);
@@ -902,16 +1037,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                 }
             }
         }
-        if (!scan) {
-            p.sealed = true;
-        } else if (newest && p.length < packBytes) {
-            p.records = new ArrayList<>(headers);
-            active = p;
-        } else {
-            PackFormat.writeIndex(packsDir, seq, p.length, headers);
-            p.sealed = true;
-        }
-        return scan;
+        return scanned;
     }
 
     /** A directory of per-file blocks is a filesystem store; reading it as packs would hide them all. */

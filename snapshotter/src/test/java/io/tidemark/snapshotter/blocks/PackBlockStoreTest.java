@@ -75,7 +75,7 @@ class PackBlockStoreTest extends BlockStoreContract {
         flipByte(at.pack(), at.dataOffset() + at.storedLength() / 2);
     }
 
-    private static void flipByte(Path file, long position) throws IOException {
+    static void flipByte(Path file, long position) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer b = ByteBuffer.allocate(1);
             ch.read(b, position);
@@ -84,7 +84,7 @@ class PackBlockStoreTest extends BlockStoreContract {
         }
     }
 
-    private static List<Block> blocks(int n, long seed, int size) {
+    static List<Block> blocks(int n, long seed, int size) {
         List<Block> all = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             all.add(randomBlock(seed + i, size));
@@ -92,13 +92,13 @@ class PackBlockStoreTest extends BlockStoreContract {
         return all;
     }
 
-    private static void putAll(BlockStore s, List<Block> blocks) {
+    static void putAll(BlockStore s, List<Block> blocks) {
         await(Flux.fromIterable(blocks)
                 .flatMap(b -> s.putIfAbsent(b.id(), b.compressed(), b.data().length), 8)
                 .then());
     }
 
-    private static void assertReadsAll(BlockStore s, List<Block> blocks) {
+    static void assertReadsAll(BlockStore s, List<Block> blocks) {
         for (Block b : blocks) {
             assertArrayEquals(b.data(), await(s.read(b.id())), b.id().hex());
         }
