@@ -9,7 +9,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "check", description = "Verify that every live snapshot of a job references existing blocks "
-        + "(with --read-data, that every block also reads back and matches its hash). Exits 1 on any problem.")
+        + "(with --read-data, that every block also reads back and matches its hash). Tells missing blocks from "
+        + "corrupt ones and names the snapshots (and point-in-time windows) each damages. Exits 1 on any problem.")
 final class CheckCommand implements Callable<Integer> {
 
     private static final int TIMEOUT_SECONDS = 6 * 60 * 60;
@@ -41,7 +42,19 @@ final class CheckCommand implements Callable<Integer> {
                             p.getString("namespace") == null ? "" : " " + p.getString("namespace"),
                             p.getString("block") == null ? "" : " block " + p.getString("block"), p.getString("problem"));
                 }
-            }
+                if (!r.getBoolean("ok")) {
+                    System.out.printf("%,d block(s) missing, %,d corrupt%n", r.getLong("missingBlocks", 0L),
+                            r.getLong("corruptBlocks", 0L));
+                    for (Object o : r.getJsonArray("damagedSnapshots", new io.vertx.core.json.JsonArray())) {
+                        JsonObject d = (JsonObject) o;
+                        System.out.printf("  damaged snapshot %s: %d missing, %d corrupt block(s)%s; point-in-time "
+                                        + "restores from %s %s use it%n", d.getString("snapshot"),
+                                d.getLong("missingBlocks"), d.getLong("corruptBlocks"),
+                                d.getLong("otherProblems") > 0 ? ", " + d.getLong("otherProblems") + " other problem(s)" : "",
+                                d.getString("pitFrom"), d.getString("pitUntil") == null ? "on"
+                                        : "until " + d.getString("pitUntil"));
+                    }
+                }
             return r.getBoolean("ok") ? 0 : 1;
         }
     }

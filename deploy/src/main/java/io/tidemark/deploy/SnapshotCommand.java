@@ -15,7 +15,8 @@ final class SnapshotCommand {
     /** Between polls of a running snapshot: cheap for the API, and a snapshot takes seconds at least. */
     private static final long POLL_MILLIS = 1000;
 
-    @Command(name = "create", description = "Snapshot the job's head now (nothing new is taken if the head has not moved).")
+    @Command(name = "create", description = "Snapshot the job's head now (nothing new is taken if the head has not "
+            + "moved, unless --force).")
     static final class Create implements Runnable {
         @Mixin
         AdminOptions admin = new AdminOptions();
@@ -26,11 +27,16 @@ final class SnapshotCommand {
         @Option(names = "--wait", description = "Wait until the snapshot is complete and print its totals.")
         boolean wait;
 
+        @Option(names = "--force", description = "Take a full snapshot even if the head has not moved: every "
+                + "namespace is read again and no block is trusted because an earlier snapshot referenced it, so "
+                + "blocks the store found damaged are written again.")
+        boolean force;
+
         @Override
         public void run() {
             String jobPath = "/jobs/" + URLEncoder.encode(job, StandardCharsets.UTF_8) + "/snapshots";
             try (AdminClient client = admin.client()) {
-                JsonObject started = client.post(jobPath, new JsonObject());
+                JsonObject started = client.post(jobPath, force ? new JsonObject().put("force", true) : new JsonObject());
                 String id = started.getString("snapshotId");
                 JsonObject result = started;
                 if (wait && "running".equals(started.getString("status"))) {
