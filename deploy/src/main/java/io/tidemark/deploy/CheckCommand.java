@@ -55,6 +55,7 @@ final class CheckCommand implements Callable<Integer> {
                                         : "until " + d.getString("pitUntil"));
                     }
                 }
+            }
             return r.getBoolean("ok") ? 0 : 1;
         }
     }
