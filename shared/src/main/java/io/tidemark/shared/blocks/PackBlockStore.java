@@ -52,9 +52,17 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>Packs roll over at {@code packBytes}. A pack that will not grow again is sealed: its
  * record headers go to {@code <seq>.idx} (temporary file, fsync, rename), so opening reads
- * the index files instead of whole packs. A pack without an index (the last one written
- * before a crash or stop) is scanned with both record checksums, a torn tail is truncated
- * off (nothing after the last fsync was acknowledged), and the scan goes on appending to it.
+ * the index files instead of whole packs. The active pack has a {@link PackJournal}, appended
+ * and fsynced by each group commit before its puts are answered: a start reads it instead of
+ * the pack, and its end is the acknowledged position. {@link PackRecovery} reads what neither
+ * describes, and decides what may be cut (a torn tail past the acknowledged position) and what
+ * is damage to quarantine.
+ *
+ * <p>Damage. A block whose record turns out damaged (found by a start's scan, or by a read) is
+ * held as corrupt: out of the index, so {@link #exists} and {@link #stat} do not offer it for
+ * deduplication and the next put writes it again, while {@link #read} names it corrupt. Every
+ * finding goes to the {@link Quarantine} log first, which also keeps blocks corrupt across
+ * restarts.
  *
  * <p>Deletion (only the garbage collector deletes) drops the block from the index and appends
  * a deletion record, not fsynced: a delete a crash undoes only leaves garbage for the next

@@ -31,12 +31,14 @@ import java.util.zip.CRC32C;
  *
  * The header checksum tells a torn or overwritten header from a real one, and the data
  * checksum a record whose header reached the disk before its data; both matter only when
- * a pack without an index is scanned after a crash. Reads verify the SHA-256 instead.
+ * part of a pack is scanned ({@link PackScan}), where the magic and both checksums also let
+ * a scan find the next intact record after a damaged one. Reads verify the SHA-256 instead.
  *
  * <p>An index file is a {@value #INDEX_PREAMBLE}-byte preamble (magic "TMPX", version, pack
- * sequence number, pack length, record count), the pack's record headers in pack order (their
- * offsets follow from the lengths) and a CRC32C of everything before it. All integers are
- * big-endian.
+ * sequence number, pack length, record count), the pack's records and a CRC32C of everything
+ * before it. Version 2 lists each record as its offset and header, so a pack with a stretch
+ * of damaged bytes between records can be indexed; version 1 (still read) lists the headers
+ * back to back, their offsets following from the lengths. All integers are big-endian.
  */
 final class PackFormat {
 
