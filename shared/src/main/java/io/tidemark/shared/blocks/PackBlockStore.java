@@ -1,18 +1,16 @@
 package io.tidemark.shared.blocks;
 
 import io.tidemark.shared.blocks.PackFormat.Header;
+import io.tidemark.shared.blocks.PackIndex.Loc;
 import io.tidemark.shared.util.Directories;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -104,47 +102,8 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     public record Location(Path pack, long recordOffset, long dataOffset, int storedLength) {
     }
 
-    /** The index entry: 40 bytes with compressed references. */
-    private record Loc(int pack, long offset, int storedLength, int uncompressedLength, long writtenAt) {
-        long recordBytes() {
-            return HEADER_BYTES + (long) storedLength;
-        }
-    }
-
     /** A record appended but not yet covered by an fsync. */
     private record Pending(BlockId id, Pack pack, Loc loc, Loc replaces, CompletableFuture<Boolean> done) {
-    }
-
-    /** A block whose record is damaged, and why: reads name it, lookups do not see it, a put writes it again. */
-    private record Corrupt(Loc loc, String why) {
-    }
-
-    private static final class Pack {
-        final int seq;
-        final Path path;
-        volatile FileChannel channel;
-        volatile boolean removed;
-        // The rest is guarded by the store's lock.
-        long length;
-        long liveBytes;
-        /** Headers for the index file, while records are appended or until it is written. */
-        List<Header> records;
-        /** The durable index of a pack that takes records; used by the syncer only. */
-        PackJournal journal;
-        /** How many of {@code records} have been handed to the journal. */
-        int journaled;
-        boolean sealed;
-        boolean reclaiming;
-        boolean due;
-
-        Pack(int seq, Path path) {
-            this.seq = seq;
-            this.path = path;
-        }
-
-        long garbage() {
-            return length - liveBytes;
-        }
     }
 
     private final Path root;
@@ -152,15 +111,12 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private final Scheduler io;
     private final long packBytes;
 
-    private final ConcurrentHashMap<BlockId, Loc> index = new ConcurrentHashMap<>();
-    /** Blocks whose record was found damaged, out of {@code index}; their records still count as live bytes. */
-    private final ConcurrentHashMap<BlockId, Corrupt> corrupt = new ConcurrentHashMap<>();
-    private final Quarantine quarantine;
     private final ConcurrentHashMap<Integer, Pack> packs = new ConcurrentHashMap<>();
+    private final PackIndex index = new PackIndex(packs, this::markIfDue);
+    private final Quarantine quarantine;
     /** Puts under way in this process, so a concurrent put of the same block waits for the first. */
     private final ConcurrentHashMap<BlockId, CompletableFuture<Boolean>> writing = new ConcurrentHashMap<>();
     private final AtomicReference<CompletableFuture<Void>> opening = new AtomicReference<>();
-    private final AtomicLong storedBytes = new AtomicLong();
     private final AtomicLong fsyncs = new AtomicLong();
     private volatile boolean closed;
 
@@ -174,8 +130,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private boolean syncing;
     private final ArrayDeque<Pack> due = new ArrayDeque<>();
     private ByteBuffer writeBuffer = ByteBuffer.allocateDirect(0);
-    private FileChannel lockChannel;
-    private FileLock fileLock;
+    private PackLock dirLock;
 
     public PackBlockStore(Path root, Scheduler blockingIo) {
         this(root, blockingIo, DEFAULT_PACK_BYTES);
@@ -207,14 +162,14 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
 
     @Override
     public Mono<Boolean> exists(BlockId id) {
-        return opened().then(Mono.fromSupplier(() -> index.containsKey(id)));
+        return opened().then(Mono.fromSupplier(() -> index.contains(id)));
     }
 
     @Override
     public Mono<BlockInfo> stat(BlockId id) {
         return opened().then(Mono.fromSupplier(() -> {
             Loc loc = index.get(id);
-            return loc == null ? null : info(id, loc);
+            return loc == null ? null : PackIndex.info(id, loc);
         }));
     }
 
@@ -225,8 +180,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
 
     @Override
     public Flux<BlockInfo> list() {
-        return opened().thenMany(Flux.defer(() -> Flux.fromIterable(index.entrySet()))
-                .map(e -> info(e.getKey(), e.getValue())));
+        return opened().thenMany(index.list());
     }
 
     @Override
@@ -239,7 +193,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
 
     @Override
     public Mono<Long> storedBytes() {
-        return opened().then(Mono.fromSupplier(storedBytes::get));
+        return opened().then(Mono.fromSupplier(index::storedBytes));
     }
 
     /** Where the block's record is; empty when it is not stored. */
@@ -284,23 +238,16 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             lock.unlock();
         }
         for (Pack p : packs.values()) {
-            closeChannel(p);
-            closeJournal(p);
+            p.close();
+            p.closeJournal();
         }
         try {
-            if (fileLock != null) {
-                fileLock.release();
-            }
-            if (lockChannel != null) {
-                lockChannel.close();
+            if (dirLock != null) {
+                dirLock.close();
             }
         } catch (IOException e) {
             LOG.warn("releasing the lock of the block store {}: {}", root, e.toString());
         }
-    }
-
-    private static BlockInfo info(BlockId id, Loc loc) {
-        return new BlockInfo(id, loc.storedLength(), Instant.ofEpochMilli(loc.writtenAt()));
     }
 
     // ------------------------------------------------------------------ scheduling
@@ -370,7 +317,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     // ------------------------------------------------------------------ put and group commit
 
     private Mono<Boolean> put(BlockId id, byte[] compressed, int uncompressedLength) {
-        if (index.containsKey(id)) {
+        if (index.contains(id)) {
             return Mono.just(false);
         }
         CompletableFuture<Boolean> mine = new CompletableFuture<>();
@@ -380,7 +327,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             return answerOf(other, () -> { }).map(x -> false)
                     .onErrorResume(e -> Mono.defer(() -> put(id, compressed, uncompressedLength)));
         }
-        if (index.containsKey(id)) {
+        if (index.contains(id)) {
             // published between the first check and the claim
             writing.remove(id, mine);
             mine.complete(false);
@@ -457,7 +404,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         buf.put(data).flip();
         long pos = p.length;
         try {
-            FileChannel ch = channel(p);
+            FileChannel ch = p.channel(closed);
             while (buf.hasRemaining()) {
                 pos += ch.write(buf, pos);
             }
@@ -542,7 +489,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         Map<Pack, Exception> failed = new HashMap<>();
         for (Pack p : touched) {
             try {
-                channel(p).force(false);
+                p.channel(closed).force(false);
                 fsyncs.incrementAndGet();
             } catch (IOException | RuntimeException e) {
                 failed.put(p, e);
@@ -563,7 +510,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             if (!failed.containsKey(p)) {
                 try {
                     PackFormat.writeIndex(packsDir, p.seq, p.length, p.records);
-                    closeJournal(p);
+                    p.closeJournal();
                     Files.deleteIfExists(packsDir.resolve(PackFormat.journalName(p.seq)));
                     sealed.add(p);
                 } catch (IOException e) {
@@ -597,15 +544,10 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     /** Enters a durable record in the index; the caller holds the lock. */
     private void publish(Pending e) {
         if (e.replaces() == null) {
-            index(e.id(), e.loc());
+            index.put(e.id(), e.loc());
             return;
         }
-        if (index.replace(e.id(), e.replaces(), e.loc())) {
-            e.pack().liveBytes += e.loc().recordBytes();
-            Pack old = packs.get(e.replaces().pack());
-            if (old != null) {
-                old.liveBytes -= e.replaces().recordBytes();
-            }
+        if (index.move(e.id(), e.replaces(), e.loc())) {
             return;
         }
         // Deleted while it was copied: the copy is garbage, and must not come back on reopen.
@@ -624,38 +566,6 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             e.done().complete(true);
         } else {
             e.done().completeExceptionally(error);
-        }
-    }
-
-    /** Indexes a block, replacing (and counting as garbage) an older record of it. Lock held. */
-    private void index(BlockId id, Loc loc) {
-        Loc previous = index.put(id, loc);
-        if (previous != null) {
-            unindexed(previous);
-        }
-        Corrupt replaced = corrupt.remove(id);
-        if (replaced != null) {
-            // Written again: the damaged record is garbage now.
-            Pack old = packs.get(replaced.loc().pack());
-            if (old != null) {
-                old.liveBytes -= replaced.loc().recordBytes();
-                markIfDue(old);
-            }
-        }
-        Pack p = packs.get(loc.pack());
-        if (p != null) {
-            p.liveBytes += loc.recordBytes();
-        }
-        storedBytes.addAndGet(loc.storedLength());
-    }
-
-    /** Accounts for a record the index no longer points at. Lock held. */
-    private void unindexed(Loc loc) {
-        storedBytes.addAndGet(-loc.storedLength());
-        Pack p = packs.get(loc.pack());
-        if (p != null) {
-            p.liveBytes -= loc.recordBytes();
-            markIfDue(p);
         }
     }
 
@@ -692,7 +602,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             Loc loc = index.get(id);
             if (loc == null) {
-                Corrupt c = corrupt.get(id);
+                PackIndex.Corrupt c = index.corrupt(id);
                 if (c != null) {
                     throw new CorruptBlockException(id, "quarantined: " + c.why());
                 }
@@ -717,7 +627,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     }
 
     private byte[] readRecord(BlockId id, Pack p, Loc loc) throws IOException {
-        FileChannel ch = channel(p);
+        FileChannel ch = p.channel(closed);
         ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
         byte[] data = new byte[loc.storedLength()];
         try {
@@ -743,11 +653,9 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private void quarantine(BlockId id, Pack p, Loc loc, String why) {
         lock.lock();
         try {
-            if (!index.remove(id, loc)) {
+            if (!index.holdCorrupt(id, loc, why)) {
                 return; // moved or deleted meanwhile
             }
-            storedBytes.addAndGet(-loc.storedLength());
-            corrupt.put(id, new Corrupt(loc, why));
         } finally {
             lock.unlock();
         }
@@ -758,70 +666,14 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         }
     }
 
-    /** The pack's channel, reopened if something closed it while the pack is still in use. */
-    private FileChannel channel(Pack p) throws IOException {
-        FileChannel ch = p.channel;
-        if (ch != null && ch.isOpen()) {
-            return ch;
-        }
-        synchronized (p) {
-            if (p.removed || closed) {
-                throw new ClosedChannelException();
-            }
-            ch = p.channel;
-            if (ch == null || !ch.isOpen()) {
-                ch = FileChannel.open(p.path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-                p.channel = ch;
-            }
-            return ch;
-        }
-    }
-
-    private static void closeJournal(Pack p) {
-        PackJournal j = p.journal;
-        p.journal = null;
-        if (j != null) {
-            try {
-                j.close();
-            } catch (IOException e) {
-                LOG.debug("closing the journal of {}: {}", p.path, e.toString());
-            }
-        }
-    }
-
-    private static void closeChannel(Pack p) {
-        synchronized (p) {
-            p.removed = true;
-            FileChannel ch = p.channel;
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException e) {
-                    LOG.debug("closing {}: {}", p.path, e.toString());
-                }
-            }
-        }
-    }
-
     // ------------------------------------------------------------------ delete and reclaim
 
     private void deleteBlocking(BlockId id) throws IOException {
         lock.lock();
         try {
             Loc loc = index.remove(id);
-            if (loc != null) {
-                unindexed(loc);
-            } else {
-                Corrupt c = corrupt.remove(id);
-                if (c == null) {
-                    return;
-                }
-                loc = c.loc();
-                Pack p = packs.get(loc.pack());
-                if (p != null) {
-                    p.liveBytes -= loc.recordBytes();
-                    markIfDue(p);
-                }
+            if (loc == null) {
+                return;
             }
             try {
                 writeRecord(deletion(id, loc.pack(), System.currentTimeMillis()), NO_DATA);
@@ -873,12 +725,12 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         try {
             List<Header> headers = PackFormat.readIndex(packsDir.resolve(PackFormat.indexName(p.seq)), p.seq, p.length);
             if (headers == null) {
-                headers = new PackScan(channel(p)).scan(0, p.length, true).headers();
+                headers = new PackScan(p.channel(closed)).scan(0, p.length, true).headers();
             }
             for (Header h : headers) {
-                Corrupt bad = h.block() ? corrupt.get(h.id()) : null;
+                PackIndex.Corrupt bad = h.block() ? index.corrupt(h.id()) : null;
                 if (bad != null && bad.loc().pack() == p.seq && bad.loc().offset() == h.offset()) {
-                    Path copy = quarantine.copy(channel(p), p.path, h.offset(), h.end() - h.offset());
+                    Path copy = quarantine.copy(p.channel(closed), p.path, h.offset(), h.end() - h.offset());
                     quarantine.record(Quarantine.REMOVED_CORRUPT, p.path, h.offset(), h.end() - h.offset(), h.id(),
                             "the pack was reclaimed; the corrupt record is kept in " + copy);
                 }
@@ -888,7 +740,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                         continue;
                     }
                     byte[] data = new byte[h.storedLength()];
-                    PackFormat.readFully(channel(p), ByteBuffer.wrap(data), h.offset() + HEADER_BYTES);
+                    PackFormat.readFully(p.channel(closed), ByteBuffer.wrap(data), h.offset() + HEADER_BYTES);
                     CompletableFuture<Boolean> done = new CompletableFuture<>();
                     // A fresh checksum: copying a damaged record must not plant a record that
                     // stops the scan of this pack, and the reads' SHA-256 check still finds it.
@@ -920,7 +772,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         } finally {
             lock.unlock();
         }
-        closeChannel(p);
+        p.close();
         // No directory fsync: a crash that undoes this leaves duplicates, and the newer copies win.
         Files.deleteIfExists(p.path);
         Files.deleteIfExists(packsDir.resolve(PackFormat.indexName(p.seq)));
@@ -936,9 +788,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("block store closed: " + root);
             }
-            refuseFileStore();
-            createDirs();
-            lockDirectory();
+            dirLock = PackLock.acquire(root, packsDir);
             quarantine.load();
             TreeMap<Integer, Path> packFiles = new TreeMap<>();
             List<Path> sideFiles = new ArrayList<>();
@@ -972,15 +822,13 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             for (Quarantine.CorruptRecord c : found) {
                 Loc loc = index.get(c.block());
                 if (loc != null && loc.pack() == c.pack() && loc.offset() == c.offset()) {
-                    index.remove(c.block());
-                    storedBytes.addAndGet(-loc.storedLength());
-                    corrupt.put(c.block(), new Corrupt(loc, "its record at " + c.offset() + " of "
-                            + PackFormat.packName(c.pack()) + " is damaged (see " + quarantine.dir() + ")"));
+                    index.holdCorrupt(c.block(), loc, "its record at " + c.offset() + " of "
+                            + PackFormat.packName(c.pack()) + " is damaged (see " + quarantine.dir() + ")");
                 }
             }
             packs.values().forEach(this::markIfDue);
             LOG.info("block store {}: {} blocks, {} stored bytes in {} packs ({} scanned), {} blocks quarantined as corrupt",
-                    root, index.size(), storedBytes.get(), packs.size(), scanned, corrupt.size());
+                    root, index.size(), index.storedBytes(), packs.size(), scanned, index.corruptCount());
         } finally {
             lock.unlock();
         }
@@ -1035,50 +883,12 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         packs.put(seq, p);
         for (Header h : headers) {
             if (h.block()) {
-                index(h.id(), new Loc(seq, h.offset(), h.storedLength(), h.uncompressedLength(), h.writtenAt()));
+                index.put(h.id(), new Loc(seq, h.offset(), h.storedLength(), h.uncompressedLength(), h.writtenAt()));
             } else {
                 // Cancels the block's record in that pack or an older one, never a newer record.
-                Loc loc = index.get(h.id());
-                if (loc != null && loc.pack() <= h.cancels()) {
-                    index.remove(h.id());
-                    unindexed(loc);
-                }
+                index.cancel(h.id(), h.cancels());
             }
         }
         return scanned;
-    }
-
-    /** A directory of per-file blocks is a filesystem store; reading it as packs would hide them all. */
-    private void refuseFileStore() throws IOException {
-        if (!Files.isDirectory(root)) {
-            return;
-        }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
-            for (Path e : entries) {
-                String name = e.getFileName().toString();
-                if (name.matches("[0-9a-f]{2}") && Files.isDirectory(e)) {
-                    throw new IllegalStateException(root + " holds a filesystem block store (one file per block); set "
-                            + "blockstore.type to filesystem to keep using it, or blockstore.path to another directory");
-                }
-            }
-        }
-    }
-
-    private void createDirs() throws IOException {
-        // Each new directory's entry is fsynced in its parent, or a crash could drop every pack.
-        Directories.createDurably(packsDir);
-    }
-
-    private void lockDirectory() throws IOException {
-        lockChannel = FileChannel.open(packsDir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        try {
-            fileLock = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            fileLock = null;
-        }
-        if (fileLock == null) {
-            lockChannel.close();
-            throw new IllegalStateException("the block store " + root + " is open in another store or process");
-        }
     }
 }
