@@ -11,7 +11,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -64,13 +63,9 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>Deletion (only the garbage collector deletes) drops the block from the index and appends
  * a deletion record, not fsynced: a delete a crash undoes only leaves garbage for the next
- * sweep. A pack's garbage is its bytes the index no longer points at. When more than half of
- * a sealed pack is garbage, the delete that crossed the line reclaims it: the live records
- * are copied to the active pack (group-committed like puts, keeping their write times), the
- * index is repointed, and the old pack and its index are deleted. Deletion records are copied
- * too while the pack holding what they cancel still exists. A crash in between leaves a
- * record in two packs; opening lets the newer one win, which is equally correct. Readers that
- * race with a reclaim retry with the new location.
+ * sweep. A pack's garbage is its bytes the index no longer points at; the delete that makes a
+ * sealed pack mostly garbage reclaims it ({@link PackReclaimer}). Readers that race with a
+ * reclaim retry with the new location.
  *
  * <p>Opening loads every index (or scans) on the {@code blockingIo} scheduler the first time
  * any method is used; constructing the store does no I/O. Every method returns without
@@ -88,8 +83,6 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     public static final long DEFAULT_PACK_BYTES = 256L << 20;
     /** Size of a record's header in a pack, before its stored bytes. */
     public static final int HEADER_BYTES = PackFormat.HEADER_BYTES;
-    /** A sealed pack is rewritten once more than this share of it is garbage. */
-    static final double RECLAIM_GARBAGE_SHARE = 0.5;
 
     private static final Logger LOG = LoggerFactory.getLogger(PackBlockStore.class);
     private static final byte[] NO_DATA = new byte[0];
@@ -112,7 +105,8 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private final long packBytes;
 
     private final ConcurrentHashMap<Integer, Pack> packs = new ConcurrentHashMap<>();
-    private final PackIndex index = new PackIndex(packs, this::markIfDue);
+    private final PackIndex index = new PackIndex(packs, p -> reclaimer().markIfDue(p));
+    private final PackReclaimer reclaimer;
     private final Quarantine quarantine;
     /** Puts under way in this process, so a concurrent put of the same block waits for the first. */
     private final ConcurrentHashMap<BlockId, CompletableFuture<Boolean>> writing = new ConcurrentHashMap<>();
@@ -128,7 +122,6 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private List<Pending> pending = new ArrayList<>();
     private List<Pack> toSeal = new ArrayList<>();
     private boolean syncing;
-    private final ArrayDeque<Pack> due = new ArrayDeque<>();
     private ByteBuffer writeBuffer = ByteBuffer.allocateDirect(0);
     private PackLock dirLock;
 
@@ -146,6 +139,11 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         }
         this.packBytes = packBytes;
         this.quarantine = new Quarantine(this.root);
+        this.reclaimer = new PackReclaimer(this, lock, index, packs, quarantine, packsDir);
+    }
+
+    private PackReclaimer reclaimer() {
+        return reclaimer;
     }
 
     public Path root() {
@@ -355,7 +353,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     }
 
     /** Appends a record that becomes visible (or repointed) once an fsync covers it. */
-    private void append(Header h, byte[] data, Loc replaces, CompletableFuture<Boolean> done) throws IOException {
+    void append(Header h, byte[] data, Loc replaces, CompletableFuture<Boolean> done) throws IOException {
         lock.lock();
         try {
             Loc loc = writeRecord(h, data);
@@ -366,7 +364,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     }
 
     /** Becomes the syncer if none runs; otherwise the running one picks up what is pending. */
-    private void syncIfIdle() {
+    void syncIfIdle() {
         lock.lock();
         try {
             if (syncing || pending.isEmpty() && toSeal.isEmpty()) {
@@ -524,7 +522,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             for (Pack p : sealed) {
                 p.sealed = true;
                 p.records = null;
-                markIfDue(p);
+                reclaimer.markIfDue(p);
             }
             for (Pending e : batch) {
                 if (!failed.containsKey(e.pack())) {
@@ -588,11 +586,26 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         io.schedule(() -> failing.forEach(e -> settle(e, error)));
     }
 
+    /** Writes a deletion record copied from a reclaimed pack (not synced: see the class comment). */
+    void copyDeletion(Header h) throws IOException {
+        lock.lock();
+        try {
+            writeRecord(h, NO_DATA);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A pack's channel, failing with {@link java.nio.channels.ClosedChannelException} once the store is closed. */
+    FileChannel channel(Pack p) throws IOException {
+        return p.channel(closed);
+    }
+
     private static Header deletion(BlockId id, int cancelsPack, long at) {
         return new Header(false, id, -1, 0, 0, at, cancelsPack, EMPTY_CRC);
     }
 
-    private static Header block(BlockId id, byte[] compressed, int uncompressedLength, long writtenAt) {
+    static Header block(BlockId id, byte[] compressed, int uncompressedLength, long writtenAt) {
         return new Header(true, id, -1, compressed.length, uncompressedLength, writtenAt, 0, PackFormat.crc(compressed));
     }
 
@@ -685,99 +698,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         }
         // The deletion record may have filled the active pack: its successor gets sealed.
         syncIfIdle();
-        reclaimDue();
-    }
-
-    /** Queues a sealed pack that is mostly garbage for reclaiming. Lock held. */
-    private void markIfDue(Pack p) {
-        if (p.sealed && !p.due && !p.reclaiming && !p.removed && p.length > 0
-                && p.garbage() > RECLAIM_GARBAGE_SHARE * p.length) {
-            p.due = true;
-            due.add(p);
-        }
-    }
-
-    private void reclaimDue() throws IOException {
-        while (true) {
-            Pack p;
-            lock.lock();
-            try {
-                p = due.poll();
-                if (p == null) {
-                    return;
-                }
-                p.due = false;
-                if (p.reclaiming || p.removed || !p.sealed) {
-                    continue;
-                }
-                p.reclaiming = true;
-            } finally {
-                lock.unlock();
-            }
-            reclaim(p);
-        }
-    }
-
-    /** Copies a pack's live records to the active pack, then removes it. */
-    private void reclaim(Pack p) throws IOException {
-        long started = System.nanoTime();
-        List<CompletableFuture<Boolean>> copies = new ArrayList<>();
-        try {
-            List<Header> headers = PackFormat.readIndex(packsDir.resolve(PackFormat.indexName(p.seq)), p.seq, p.length);
-            if (headers == null) {
-                headers = new PackScan(p.channel(closed)).scan(0, p.length, true).headers();
-            }
-            for (Header h : headers) {
-                PackIndex.Corrupt bad = h.block() ? index.corrupt(h.id()) : null;
-                if (bad != null && bad.loc().pack() == p.seq && bad.loc().offset() == h.offset()) {
-                    Path copy = quarantine.copy(p.channel(closed), p.path, h.offset(), h.end() - h.offset());
-                    quarantine.record(Quarantine.REMOVED_CORRUPT, p.path, h.offset(), h.end() - h.offset(), h.id(),
-                            "the pack was reclaimed; the corrupt record is kept in " + copy);
-                }
-                if (h.block()) {
-                    Loc current = index.get(h.id());
-                    if (current == null || current.pack() != p.seq || current.offset() != h.offset()) {
-                        continue;
-                    }
-                    byte[] data = new byte[h.storedLength()];
-                    PackFormat.readFully(p.channel(closed), ByteBuffer.wrap(data), h.offset() + HEADER_BYTES);
-                    CompletableFuture<Boolean> done = new CompletableFuture<>();
-                    // A fresh checksum: copying a damaged record must not plant a record that
-                    // stops the scan of this pack, and the reads' SHA-256 check still finds it.
-                    append(block(h.id(), data, h.uncompressedLength(), h.writtenAt()), data, current, done);
-                    copies.add(done);
-                } else if (h.cancels() != p.seq && packs.containsKey(h.cancels())) {
-                    lock.lock();
-                    try {
-                        writeRecord(h, NO_DATA);
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-            }
-            syncIfIdle();
-            CompletableFuture.allOf(copies.toArray(CompletableFuture[]::new)).join();
-        } catch (IOException | RuntimeException e) {
-            lock.lock();
-            try {
-                p.reclaiming = false;
-            } finally {
-                lock.unlock();
-            }
-            throw new IOException("reclaiming " + p.path + " failed; it stays", e);
-        }
-        lock.lock();
-        try {
-            packs.remove(p.seq);
-        } finally {
-            lock.unlock();
-        }
-        p.close();
-        // No directory fsync: a crash that undoes this leaves duplicates, and the newer copies win.
-        Files.deleteIfExists(p.path);
-        Files.deleteIfExists(packsDir.resolve(PackFormat.indexName(p.seq)));
-        LOG.info("reclaimed {}: {} live records copied, {} bytes freed in {} ms", p.path, copies.size(),
-                p.length, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        reclaimer.reclaimDue();
     }
 
     // ------------------------------------------------------------------ open
@@ -826,7 +747,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                             + PackFormat.packName(c.pack()) + " is damaged (see " + quarantine.dir() + ")");
                 }
             }
-            packs.values().forEach(this::markIfDue);
+            packs.values().forEach(reclaimer::markIfDue);
             LOG.info("block store {}: {} blocks, {} stored bytes in {} packs ({} scanned), {} blocks quarantined as corrupt",
                     root, index.size(), index.storedBytes(), packs.size(), scanned, index.corruptCount());
         } finally {

@@ -181,6 +181,15 @@ final class PackFormat {
         io.tidemark.shared.util.Directories.fsync(dir);
     }
 
+    /** A small file's bytes, or null when there is no such file. */
+    static byte[] readIfExists(Path file) throws IOException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
     /**
      * The headers an index file lists, or null when it is missing, damaged or does not describe
      * a pack of exactly {@code packLength} bytes (then the pack is scanned instead). Reads both
@@ -188,10 +197,8 @@ final class PackFormat {
      * quarantine existed) and 2 (each header after its offset).
      */
     static List<Header> readIndex(Path file, int seq, long packLength) throws IOException {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
+        byte[] bytes = PackFormat.readIfExists(file);
+        if (bytes == null) {
             return null;
         }
         ByteBuffer buf = ByteBuffer.wrap(bytes);

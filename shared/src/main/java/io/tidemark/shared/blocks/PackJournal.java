@@ -4,8 +4,6 @@ import io.tidemark.shared.blocks.PackFormat.Header;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -90,10 +88,8 @@ final class PackJournal implements AutoCloseable {
      * {@code packLength}; null when there is no journal.
      */
     static Contents read(Path file, long packLength) throws IOException {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
+        byte[] bytes = PackFormat.readIfExists(file);
+        if (bytes == null) {
             return null;
         }
         ByteBuffer buf = ByteBuffer.wrap(bytes);
