@@ -12,6 +12,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +59,19 @@ class SnapshotEndToEndTest {
             JsonObject unchanged = new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
             assertEquals("unchanged", unchanged.getString("status"), "the head has not moved: " + unchanged.encode());
 
+            // One flipped byte in the data of the first block written (bit rot under the running server):
+            // check names the block corrupt, repair writes it again from the head, and all reads again.
+            flipByteInFirstRecord(dataDir.resolve("blocks").resolve("packs").resolve(String.format("%016x.pack", 1)));
+            CliRun.Result damaged = CliRun.runIn(dataDir, "check", "--job", "snap-shop", "--read-data");
+            assertEquals(1, damaged.exit(), damaged.out());
+            assertTrue(damaged.out().contains("0 block(s) missing, 1 corrupt"), damaged.out());
+            assertTrue(damaged.out().contains("damaged snapshot " + first.getString("snapshotId")), damaged.out());
+            JsonObject repair = new JsonObject(CliRun.okIn(dataDir, "repair", "--job", "snap-shop", "--json"));
+            assertEquals(new JsonArray().add(first.getString("snapshotId")), repair.getJsonArray("repaired"), repair.encode());
+            assertEquals(new JsonArray(), repair.getJsonArray("damaged"));
+            assertTrue(CliRun.okIn(dataDir, "check", "--job", "snap-shop", "--read-data").contains("OK"));
+            assertTrue(CliRun.okIn(dataDir, "repair", "--job", "snap-shop").contains("nothing to repair"));
+
             for (int i = 0; i < 10; i++) {
                 load.one().block();
             }
@@ -66,10 +84,25 @@ class SnapshotEndToEndTest {
                     "a few changes add few new bytes: " + second.getLong("storedBytes") + " vs " + first.getLong("storedBytes"));
 
             JsonArray listed = new JsonArray(CliRun.okIn(dataDir, "snapshots", "list", "--job", "snap-shop", "--json"));
-            assertEquals(2, listed.size());
+            assertEquals(3, listed.size(), "the first, the full one repair took, the second");
             assertTrue(listed.stream().map(o -> (JsonObject) o).allMatch(s -> s.getBoolean("complete")));
             agent.stop();
             load.close();
+        }
+    }
+
+    /** Flips a byte in the middle of the data of a pack's first record (its stored length is at byte 36). */
+    private static void flipByteInFirstRecord(Path pack) {
+        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer length = ByteBuffer.allocate(4);
+            ch.read(length, 36);
+            long at = 64 + length.flip().getInt() / 2;
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, at);
+            b.put(0, (byte) (b.get(0) ^ 0x5a));
+            ch.write(b.flip(), at);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

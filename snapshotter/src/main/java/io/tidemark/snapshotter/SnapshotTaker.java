@@ -89,12 +89,23 @@ public final class SnapshotTaker {
      * so that whoever announces the snapshot id can be sure a lookup of it finds something.
      */
     public Mono<SnapshotSummary> take(String job, Head head, String snapshotId, Runnable begun) {
+        return take(job, head, snapshotId, false, begun);
+    }
+
+    /**
+     * With {@code full}, a snapshot that reads every namespace and deduplicates only against what
+     * the block store says it holds, never against the previous snapshot's references (which may
+     * name blocks found damaged since): a store that holds a block as corrupt does not report it,
+     * so the block is written again. The base is still named in the catalog entry, which keeps a
+     * garbage collector off the blocks this snapshot finds in the store.
+     */
+    public Mono<SnapshotSummary> take(String job, Head head, String snapshotId, boolean full, Runnable begun) {
         return Mono.defer(() -> {
             long start = System.nanoTime();
             Instant createdAt = Instant.now();
             AtomicLong blocksAdded = new AtomicLong();
             AtomicLong addedLogical = new AtomicLong();
-            return base(job).flatMap(base -> Mono.usingWhen(
+            return base(job).map(b -> full ? b.forFull() : b).flatMap(base -> Mono.usingWhen(
                             Mono.fromCallable(head::openView).subscribeOn(io),
                             view -> {
                                 OpTime ts = OpTime.of(view.position().ts());
@@ -127,6 +138,11 @@ public final class SnapshotTaker {
      */
     private record Base(String snapshotId, KnownBlocks known, Manifest manifest, String headIncarnation, long headSeq) {
         static final Base NONE = new Base(null, KnownBlocks.none(), null, null, -1);
+
+        /** The same base, but with nothing to reuse or trust: a full snapshot. */
+        Base forFull() {
+            return new Base(snapshotId, KnownBlocks.none(), null, null, -1);
+        }
 
         /**
          * The base's copy of {@code ns} when it is still exactly right: cut from the same head

@@ -67,15 +67,20 @@ public final class SnapshotsApi {
     private static void create(Vertx vertx, Stores stores, RoutingContext ctx) {
         // The body is optional; an empty one reads as no body rather than as invalid JSON.
         boolean empty = ctx.body() == null || ctx.body().buffer() == null || ctx.body().buffer().length() == 0;
-        JsonObject body = empty ? new JsonObject() : JsonBodies.read(ctx, Set.of("wait"));
+        JsonObject body = empty ? new JsonObject() : JsonBodies.read(ctx, Set.of("wait", "force"));
         Object waitValue = body.getValue("wait", false);
+        Object forceValue = body.getValue("force", false);
         if (!(waitValue instanceof Boolean wait)) {
             ctx.fail(ApiException.badRequest("'wait' must be true or false"));
             return;
         }
+        if (!(forceValue instanceof Boolean force)) {
+            ctx.fail(ApiException.badRequest("'force' must be true or false"));
+            return;
+        }
         stores.jobs().resolve(ctx.pathParam("job"))
                 .compose(job -> vertx.eventBus().<JsonObject>request(Addresses.SNAPSHOT_REQUEST,
-                        new JsonObject().put("job", job.getString("_id")).put("wait", wait),
+                        new JsonObject().put("job", job.getString("_id")).put("wait", wait).put("force", force),
                         new DeliveryOptions().setSendTimeout(wait ? WAIT_TIMEOUT_MS : START_TIMEOUT_MS)))
                 .onSuccess(reply -> {
                     JsonObject out = reply.body();

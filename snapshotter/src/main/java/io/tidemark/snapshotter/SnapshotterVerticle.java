@@ -42,10 +42,12 @@ import reactor.core.scheduler.Schedulers;
  * runs on this verticle's own schedulers: a parallel one sized to the cores for hashing and
  * compression and a bounded elastic one for RocksDB and file I/O.
  *
- * <p>Request {@code {"job": id, "wait": bool}}; the reply is {@code {"snapshotId", "status"}}
- * with status {@code running} (immediately), {@code complete} (with {@code wait}, with the
- * totals) or {@code unchanged} (the head has not moved since snapshot {@code snapshotId}).
- * Failures reply with code 404 (unknown job), 409 (no head yet) or 500.
+ * <p>Request {@code {"job": id, "wait": bool, "force": bool}}; the reply is
+ * {@code {"snapshotId", "status"}} with status {@code running} (immediately), {@code complete}
+ * (with {@code wait}, with the totals) or {@code unchanged} (the head has not moved since
+ * snapshot {@code snapshotId}; never with {@code force}, which takes a full snapshot anyway).
+ * Failures reply with code 404 (unknown job), 409 (no head yet, or a forced request while a
+ * snapshot runs) or 500.
  */
 public final class SnapshotterVerticle extends VerticleBase {
 
@@ -108,22 +110,32 @@ public final class SnapshotterVerticle extends VerticleBase {
         JsonObject body = msg.body() == null ? new JsonObject() : msg.body();
         String job = body.getString("job");
         boolean wait = body.getBoolean("wait", false);
+        boolean force = body.getBoolean("force", false);
         if (job == null || job.isBlank()) {
             msg.fail(400, "'job' is required");
             return;
         }
-        request(job, wait).onSuccess(msg::reply).onFailure(e -> {
-            int code = e instanceof UnknownJobException ? 404 : e instanceof NoHeadException ? 409 : 500;
+        request(job, wait, force).onSuccess(msg::reply).onFailure(e -> {
+            int code = e instanceof UnknownJobException ? 404
+                    : e instanceof NoHeadException || e instanceof SnapshotRunningException ? 409 : 500;
             msg.fail(code, String.valueOf(e.getMessage()));
         });
     }
 
-    /** Starts (or joins) a snapshot of {@code job} (an id or a deployment name). */
-    Future<JsonObject> request(String jobIdOrName, boolean wait) {
+    /**
+     * Starts (or joins) a snapshot of {@code job} (an id or a deployment name). With
+     * {@code force}, a full snapshot even when the head has not moved (see
+     * {@link SnapshotTaker#take(String, Head, String, boolean, Runnable)}); it does not join a
+     * running snapshot, which may trust blocks a forced one must not.
+     */
+    Future<JsonObject> request(String jobIdOrName, boolean wait, boolean force) {
         return stores.jobs().resolve(jobIdOrName).compose(jobDoc -> {
             String job = jobDoc.getString("_id");
             Running current = running.get(job);
             if (current != null) {
+                if (force) {
+                    throw new SnapshotRunningException(job, current.snapshotId());
+                }
                 return reply(current, wait);
             }
             return headOf(job).compose(head -> {
@@ -133,13 +145,16 @@ public final class SnapshotterVerticle extends VerticleBase {
                 return catalog.latestComplete(job).compose(latest -> {
                     Running again = running.get(job);
                     if (again != null) {
+                        if (force) {
+                            throw new SnapshotRunningException(job, again.snapshotId());
+                        }
                         return reply(again, wait);
                     }
-                    if (latest != null && SnapshotCatalog.ts(latest).equals(position(head.get()))) {
+                    if (!force && latest != null && SnapshotCatalog.ts(latest).equals(position(head.get()))) {
                         return Future.succeededFuture(SnapshotCatalog.view(latest)
                                 .put("snapshotId", latest.getString("_id")).put("status", "unchanged"));
                     }
-                    return reply(start(job, head.get()), wait);
+                    return reply(start(job, head.get(), force), wait);
                 });
             });
         });
@@ -153,12 +168,12 @@ public final class SnapshotterVerticle extends VerticleBase {
         return r.done().map(s -> s.toJson().put("status", "complete"));
     }
 
-    private Running start(String job, Head head) {
+    private Running start(String job, Head head, boolean full) {
         String snapshotId = SnapshotTaker.newSnapshotId();
         Promise<SnapshotSummary> promise = Promise.promise();
         Promise<Void> begun = Promise.promise();
-        LOG.info("job {}: snapshot {} started at {}", job, snapshotId, position(head));
-        Disposable subscription = taker.take(job, head, snapshotId, () -> context.runOnContext(v -> begun.tryComplete()))
+        LOG.info("job {}: {}snapshot {} started at {}", job, full ? "full " : "", snapshotId, position(head));
+        Disposable subscription = taker.take(job, head, snapshotId, full, () -> context.runOnContext(v -> begun.tryComplete()))
                 .subscribe(s -> context.runOnContext(v -> promise.tryComplete(s)),
                         e -> context.runOnContext(v -> {
                             begun.tryFail(e);
@@ -243,7 +258,7 @@ public final class SnapshotterVerticle extends VerticleBase {
             return Future.succeededFuture();
         }
         return headOf(job).compose(head -> head.isEmpty() ? Future.succeededFuture()
-                : request(job, true).onFailure(e -> LOG.warn("job {}: scheduled snapshot: {}", job, e.getMessage()))
+                : request(job, true, false).onFailure(e -> LOG.warn("job {}: scheduled snapshot: {}", job, e.getMessage()))
                         .mapEmpty());
     }
 
@@ -260,6 +275,13 @@ public final class SnapshotterVerticle extends VerticleBase {
     static final class NoHeadException extends RuntimeException {
         NoHeadException(String job) {
             super("job " + job + " has no head yet (its initial sync has not finished)");
+        }
+    }
+
+    /** A forced snapshot asked for while another snapshot of the job runs. */
+    static final class SnapshotRunningException extends RuntimeException {
+        SnapshotRunningException(String job, String snapshotId) {
+            super("snapshot " + snapshotId + " of job " + job + " is running; ask again with force once it is done");
         }
     }
 }

@@ -151,6 +151,31 @@ class SnapshotTakerTest {
         }
     }
 
+    @Test
+    void aFullSnapshotWritesAgainABlockThePackStoreFoundCorruptAndEverySnapshotReadsAgain() throws Exception {
+        BlockStore store = fx.blockStore("packed", dir);
+        SnapshotTaker taker = fx.taker(store);
+        String job = job();
+        try (Head head = newHead(dir)) {
+            SnapshotSummary first = taker.take(job, head).block(TIMEOUT);
+            List<BlockRef> refs = fx.manifests.refs(first.snapshotId(), 1).collectList().block(TIMEOUT);
+            BlockId victim = refs.get(refs.size() / 2).id();
+            corrupt(store, victim);
+            assertThrows(CorruptBlockException.class, () -> store.read(victim).block(TIMEOUT));
+
+            // An ordinary snapshot of the unchanged head reuses the first one's references, damage included.
+            SnapshotSummary second = taker.take(job, head).block(TIMEOUT);
+            assertEquals(0, second.blocksAdded());
+            assertTrue(fx.manifests.allRefs(second.snapshotId()).any(r -> r.id().equals(victim)).block(TIMEOUT));
+
+            SnapshotSummary full = taker.take(job, head, SnapshotTaker.newSnapshotId(), true, () -> { }).block(TIMEOUT);
+            assertEquals(1, full.blocksAdded(), "only the corrupt block is written again");
+            for (SnapshotSummary s : List.of(first, second, full)) {
+                fx.assertRestoresExactly(fx.manifests.read(s.snapshotId()).block(TIMEOUT), store, head);
+            }
+        }
+    }
+
     private static void corrupt(BlockStore store, BlockId id) throws Exception {
         if (store instanceof PackBlockStore packed) {
             PackBlockStore.Location at = packed.locate(id).block(TIMEOUT);

@@ -2,6 +2,7 @@ package io.tidemark.snapshotter;
 
 import static io.tidemark.snapshotter.SnapshotFixture.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tidemark.applier.Head;
@@ -84,6 +85,15 @@ class SnapshotterVerticleTest {
                 assertEquals(200, unchanged.status());
                 assertEquals("unchanged", unchanged.body().getString("status"));
 
+                Reply forced = call(http, server.actualPort(), HttpMethod.POST, "/api/v1/jobs/orders-rs/snapshots",
+                        "{\"wait\":true,\"force\":true}");
+                assertEquals(201, forced.status(), forced.body().encode());
+                assertEquals("complete", forced.body().getString("status"));
+                assertFalse(List.of(second, first.getString("snapshotId")).contains(forced.body().getString("snapshotId")),
+                        "a new snapshot although the head has not moved");
+                assertEquals(400, call(http, server.actualPort(), HttpMethod.POST, "/api/v1/jobs/orders-rs/snapshots",
+                        "{\"force\":\"yes\"}").status());
+
                 Reply bad = call(http, server.actualPort(), HttpMethod.POST, "/api/v1/jobs/orders-rs/snapshots",
                         "{\"wiat\":true}");
                 assertEquals(400, bad.status());
@@ -93,7 +103,7 @@ class SnapshotterVerticleTest {
                 server.close();
             }
 
-            assertEquals(2, completed.size(), completed.toString());
+            assertEquals(3, completed.size(), completed.toString());
             String scrape = Metrics.registry().scrape();
             for (String name : List.of("tidemark_snapshot_duration_seconds_count", "tidemark_snapshot_logical_bytes_total",
                     "tidemark_snapshot_stored_bytes_total", "tidemark_snapshot_dedup_ratio")) {

@@ -1,19 +1,16 @@
 package io.tidemark.shared.blocks;
 
 import io.tidemark.shared.blocks.PackFormat.Header;
+import io.tidemark.shared.blocks.PackIndex.Loc;
 import io.tidemark.shared.util.Directories;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -52,19 +49,23 @@ import reactor.core.scheduler.Scheduler;
  *
  * <p>Packs roll over at {@code packBytes}. A pack that will not grow again is sealed: its
  * record headers go to {@code <seq>.idx} (temporary file, fsync, rename), so opening reads
- * the index files instead of whole packs. A pack without an index (the last one written
- * before a crash or stop) is scanned with both record checksums, a torn tail is truncated
- * off (nothing after the last fsync was acknowledged), and the scan goes on appending to it.
+ * the index files instead of whole packs. The active pack has a {@link PackJournal}, appended
+ * and fsynced by each group commit before its puts are answered: a start reads it instead of
+ * the pack, and its end is the acknowledged position. {@link PackRecovery} reads what neither
+ * describes, and decides what may be cut (a torn tail past the acknowledged position) and what
+ * is damage to quarantine.
+ *
+ * <p>Damage. A block whose record turns out damaged (found by a start's scan, or by a read) is
+ * held as corrupt: out of the index, so {@link #exists} and {@link #stat} do not offer it for
+ * deduplication and the next put writes it again, while {@link #read} names it corrupt. Every
+ * finding goes to the {@link Quarantine} log first, which also keeps blocks corrupt across
+ * restarts.
  *
  * <p>Deletion (only the garbage collector deletes) drops the block from the index and appends
  * a deletion record, not fsynced: a delete a crash undoes only leaves garbage for the next
- * sweep. A pack's garbage is its bytes the index no longer points at. When more than half of
- * a sealed pack is garbage, the delete that crossed the line reclaims it: the live records
- * are copied to the active pack (group-committed like puts, keeping their write times), the
- * index is repointed, and the old pack and its index are deleted. Deletion records are copied
- * too while the pack holding what they cancel still exists. A crash in between leaves a
- * record in two packs; opening lets the newer one win, which is equally correct. Readers that
- * race with a reclaim retry with the new location.
+ * sweep. A pack's garbage is its bytes the index no longer points at; the delete that makes a
+ * sealed pack mostly garbage reclaims it ({@link PackReclaimer}). Readers that race with a
+ * reclaim retry with the new location.
  *
  * <p>Opening loads every index (or scans) on the {@code blockingIo} scheduler the first time
  * any method is used; constructing the store does no I/O. Every method returns without
@@ -82,8 +83,6 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     public static final long DEFAULT_PACK_BYTES = 256L << 20;
     /** Size of a record's header in a pack, before its stored bytes. */
     public static final int HEADER_BYTES = PackFormat.HEADER_BYTES;
-    /** A sealed pack is rewritten once more than this share of it is garbage. */
-    static final double RECLAIM_GARBAGE_SHARE = 0.5;
 
     private static final Logger LOG = LoggerFactory.getLogger(PackBlockStore.class);
     private static final byte[] NO_DATA = new byte[0];
@@ -96,39 +95,8 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     public record Location(Path pack, long recordOffset, long dataOffset, int storedLength) {
     }
 
-    /** The index entry: 40 bytes with compressed references. */
-    private record Loc(int pack, long offset, int storedLength, int uncompressedLength, long writtenAt) {
-        long recordBytes() {
-            return HEADER_BYTES + (long) storedLength;
-        }
-    }
-
     /** A record appended but not yet covered by an fsync. */
     private record Pending(BlockId id, Pack pack, Loc loc, Loc replaces, CompletableFuture<Boolean> done) {
-    }
-
-    private static final class Pack {
-        final int seq;
-        final Path path;
-        volatile FileChannel channel;
-        volatile boolean removed;
-        // The rest is guarded by the store's lock.
-        long length;
-        long liveBytes;
-        /** Headers for the index file, while records are appended or until it is written. */
-        List<Header> records;
-        boolean sealed;
-        boolean reclaiming;
-        boolean due;
-
-        Pack(int seq, Path path) {
-            this.seq = seq;
-            this.path = path;
-        }
-
-        long garbage() {
-            return length - liveBytes;
-        }
     }
 
     private final Path root;
@@ -136,12 +104,13 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private final Scheduler io;
     private final long packBytes;
 
-    private final ConcurrentHashMap<BlockId, Loc> index = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, Pack> packs = new ConcurrentHashMap<>();
+    private final PackIndex index = new PackIndex(packs, p -> reclaimer().markIfDue(p));
+    private final PackReclaimer reclaimer;
+    private final Quarantine quarantine;
     /** Puts under way in this process, so a concurrent put of the same block waits for the first. */
     private final ConcurrentHashMap<BlockId, CompletableFuture<Boolean>> writing = new ConcurrentHashMap<>();
     private final AtomicReference<CompletableFuture<Void>> opening = new AtomicReference<>();
-    private final AtomicLong storedBytes = new AtomicLong();
     private final AtomicLong fsyncs = new AtomicLong();
     private volatile boolean closed;
 
@@ -153,10 +122,8 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     private List<Pending> pending = new ArrayList<>();
     private List<Pack> toSeal = new ArrayList<>();
     private boolean syncing;
-    private final ArrayDeque<Pack> due = new ArrayDeque<>();
     private ByteBuffer writeBuffer = ByteBuffer.allocateDirect(0);
-    private FileChannel lockChannel;
-    private FileLock fileLock;
+    private PackLock dirLock;
 
     public PackBlockStore(Path root, Scheduler blockingIo) {
         this(root, blockingIo, DEFAULT_PACK_BYTES);
@@ -171,6 +138,12 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             throw new IllegalArgumentException("packBytes must exceed a record header: " + packBytes);
         }
         this.packBytes = packBytes;
+        this.quarantine = new Quarantine(this.root);
+        this.reclaimer = new PackReclaimer(this, lock, index, packs, quarantine, packsDir);
+    }
+
+    private PackReclaimer reclaimer() {
+        return reclaimer;
     }
 
     public Path root() {
@@ -187,14 +160,14 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
 
     @Override
     public Mono<Boolean> exists(BlockId id) {
-        return opened().then(Mono.fromSupplier(() -> index.containsKey(id)));
+        return opened().then(Mono.fromSupplier(() -> index.contains(id)));
     }
 
     @Override
     public Mono<BlockInfo> stat(BlockId id) {
         return opened().then(Mono.fromSupplier(() -> {
             Loc loc = index.get(id);
-            return loc == null ? null : info(id, loc);
+            return loc == null ? null : PackIndex.info(id, loc);
         }));
     }
 
@@ -205,8 +178,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
 
     @Override
     public Flux<BlockInfo> list() {
-        return opened().thenMany(Flux.defer(() -> Flux.fromIterable(index.entrySet()))
-                .map(e -> info(e.getKey(), e.getValue())));
+        return opened().thenMany(index.list());
     }
 
     @Override
@@ -219,7 +191,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
 
     @Override
     public Mono<Long> storedBytes() {
-        return opened().then(Mono.fromSupplier(storedBytes::get));
+        return opened().then(Mono.fromSupplier(index::storedBytes));
     }
 
     /** Where the block's record is; empty when it is not stored. */
@@ -264,22 +236,16 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             lock.unlock();
         }
         for (Pack p : packs.values()) {
-            closeChannel(p);
+            p.close();
+            p.closeJournal();
         }
         try {
-            if (fileLock != null) {
-                fileLock.release();
-            }
-            if (lockChannel != null) {
-                lockChannel.close();
+            if (dirLock != null) {
+                dirLock.close();
             }
         } catch (IOException e) {
             LOG.warn("releasing the lock of the block store {}: {}", root, e.toString());
         }
-    }
-
-    private static BlockInfo info(BlockId id, Loc loc) {
-        return new BlockInfo(id, loc.storedLength(), Instant.ofEpochMilli(loc.writtenAt()));
     }
 
     // ------------------------------------------------------------------ scheduling
@@ -349,7 +315,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     // ------------------------------------------------------------------ put and group commit
 
     private Mono<Boolean> put(BlockId id, byte[] compressed, int uncompressedLength) {
-        if (index.containsKey(id)) {
+        if (index.contains(id)) {
             return Mono.just(false);
         }
         CompletableFuture<Boolean> mine = new CompletableFuture<>();
@@ -359,7 +325,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             return answerOf(other, () -> { }).map(x -> false)
                     .onErrorResume(e -> Mono.defer(() -> put(id, compressed, uncompressedLength)));
         }
-        if (index.containsKey(id)) {
+        if (index.contains(id)) {
             // published between the first check and the claim
             writing.remove(id, mine);
             mine.complete(false);
@@ -387,7 +353,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     }
 
     /** Appends a record that becomes visible (or repointed) once an fsync covers it. */
-    private void append(Header h, byte[] data, Loc replaces, CompletableFuture<Boolean> done) throws IOException {
+    void append(Header h, byte[] data, Loc replaces, CompletableFuture<Boolean> done) throws IOException {
         lock.lock();
         try {
             Loc loc = writeRecord(h, data);
@@ -398,7 +364,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     }
 
     /** Becomes the syncer if none runs; otherwise the running one picks up what is pending. */
-    private void syncIfIdle() {
+    void syncIfIdle() {
         lock.lock();
         try {
             if (syncing || pending.isEmpty() && toSeal.isEmpty()) {
@@ -436,7 +402,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         buf.put(data).flip();
         long pos = p.length;
         try {
-            FileChannel ch = channel(p);
+            FileChannel ch = p.channel(closed);
             while (buf.hasRemaining()) {
                 pos += ch.write(buf, pos);
             }
@@ -460,6 +426,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         p.channel = FileChannel.open(p.path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         p.records = new ArrayList<>();
+        p.journal = PackJournal.open(packsDir.resolve(PackFormat.journalName(seq)));
         packs.put(seq, p);
         Directories.fsync(packsDir);
         active = p;
@@ -474,6 +441,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         while (true) {
             List<Pending> batch;
             List<Pack> sealing;
+            Map<Pack, List<Header>> journaling = new HashMap<>();
             lock.lock();
             try {
                 if (pending.isEmpty() && toSeal.isEmpty()) {
@@ -485,11 +453,19 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                 pending = new ArrayList<>();
                 sealing = toSeal;
                 toSeal = new ArrayList<>();
+                // Every record written so far is covered by this round's fsync, so it may be journaled after it.
+                for (Pending e : batch) {
+                    Pack p = e.pack();
+                    if (p.records != null && p.journal != null && !sealing.contains(p) && !journaling.containsKey(p)) {
+                        journaling.put(p, new ArrayList<>(p.records.subList(p.journaled, p.records.size())));
+                        p.journaled = p.records.size();
+                    }
+                }
             } finally {
                 lock.unlock();
             }
             try {
-                syncRound(batch, sealing);
+                syncRound(batch, sealing, journaling);
             } catch (RuntimeException | Error e) {
                 // A bug, not an I/O error: fail this round's puts, and let the next append sync again.
                 lock.lock();
@@ -505,26 +481,38 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         }
     }
 
-    private void syncRound(List<Pending> batch, List<Pack> sealing) {
+    private void syncRound(List<Pending> batch, List<Pack> sealing, Map<Pack, List<Header>> journaling) {
         Set<Pack> touched = new LinkedHashSet<>(sealing);
         batch.forEach(e -> touched.add(e.pack()));
         Map<Pack, Exception> failed = new HashMap<>();
         for (Pack p : touched) {
             try {
-                channel(p).force(false);
+                p.channel(closed).force(false);
                 fsyncs.incrementAndGet();
             } catch (IOException | RuntimeException e) {
                 failed.put(p, e);
             }
         }
+        // An answered put is journaled: the journal's end is the acknowledged position of the pack.
+        journaling.forEach((p, headers) -> {
+            if (!failed.containsKey(p)) {
+                try {
+                    p.journal.append(headers);
+                } catch (IOException | RuntimeException e) {
+                    failed.put(p, e);
+                }
+            }
+        });
         List<Pack> sealed = new ArrayList<>();
         for (Pack p : sealing) {
             if (!failed.containsKey(p)) {
                 try {
                     PackFormat.writeIndex(packsDir, p.seq, p.length, p.records);
+                    p.closeJournal();
+                    Files.deleteIfExists(packsDir.resolve(PackFormat.journalName(p.seq)));
                     sealed.add(p);
                 } catch (IOException e) {
-                    // Its records are durable; the next opener scans the pack instead.
+                    // Its records are durable and journaled; the next opener reads the journal instead.
                     LOG.warn("cannot write the index of {}: {}", p.path, e.toString());
                 }
             }
@@ -534,7 +522,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             for (Pack p : sealed) {
                 p.sealed = true;
                 p.records = null;
-                markIfDue(p);
+                reclaimer.markIfDue(p);
             }
             for (Pending e : batch) {
                 if (!failed.containsKey(e.pack())) {
@@ -554,15 +542,10 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     /** Enters a durable record in the index; the caller holds the lock. */
     private void publish(Pending e) {
         if (e.replaces() == null) {
-            index(e.id(), e.loc());
+            index.put(e.id(), e.loc());
             return;
         }
-        if (index.replace(e.id(), e.replaces(), e.loc())) {
-            e.pack().liveBytes += e.loc().recordBytes();
-            Pack old = packs.get(e.replaces().pack());
-            if (old != null) {
-                old.liveBytes -= e.replaces().recordBytes();
-            }
+        if (index.move(e.id(), e.replaces(), e.loc())) {
             return;
         }
         // Deleted while it was copied: the copy is garbage, and must not come back on reopen.
@@ -581,29 +564,6 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             e.done().complete(true);
         } else {
             e.done().completeExceptionally(error);
-        }
-    }
-
-    /** Indexes a block, replacing (and counting as garbage) an older record of it. Lock held. */
-    private void index(BlockId id, Loc loc) {
-        Loc previous = index.put(id, loc);
-        if (previous != null) {
-            unindexed(previous);
-        }
-        Pack p = packs.get(loc.pack());
-        if (p != null) {
-            p.liveBytes += loc.recordBytes();
-        }
-        storedBytes.addAndGet(loc.storedLength());
-    }
-
-    /** Accounts for a record the index no longer points at. Lock held. */
-    private void unindexed(Loc loc) {
-        storedBytes.addAndGet(-loc.storedLength());
-        Pack p = packs.get(loc.pack());
-        if (p != null) {
-            p.liveBytes -= loc.recordBytes();
-            markIfDue(p);
         }
     }
 
@@ -626,11 +586,26 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         io.schedule(() -> failing.forEach(e -> settle(e, error)));
     }
 
+    /** Writes a deletion record copied from a reclaimed pack (not synced: see the class comment). */
+    void copyDeletion(Header h) throws IOException {
+        lock.lock();
+        try {
+            writeRecord(h, NO_DATA);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A pack's channel, failing with {@link java.nio.channels.ClosedChannelException} once the store is closed. */
+    FileChannel channel(Pack p) throws IOException {
+        return p.channel(closed);
+    }
+
     private static Header deletion(BlockId id, int cancelsPack, long at) {
         return new Header(false, id, -1, 0, 0, at, cancelsPack, EMPTY_CRC);
     }
 
-    private static Header block(BlockId id, byte[] compressed, int uncompressedLength, long writtenAt) {
+    static Header block(BlockId id, byte[] compressed, int uncompressedLength, long writtenAt) {
         return new Header(true, id, -1, compressed.length, uncompressedLength, writtenAt, 0, PackFormat.crc(compressed));
     }
 
@@ -640,6 +615,10 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             Loc loc = index.get(id);
             if (loc == null) {
+                PackIndex.Corrupt c = index.corrupt(id);
+                if (c != null) {
+                    throw new CorruptBlockException(id, "quarantined: " + c.why());
+                }
                 throw new BlockNotFoundException(id);
             }
             Pack p = packs.get(loc.pack());
@@ -648,6 +627,9 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
                     throw new ClosedChannelException();
                 }
                 return readRecord(id, p, loc);
+            } catch (CorruptBlockException e) {
+                quarantine(id, p, loc, e.getMessage());
+                throw e;
             } catch (ClosedChannelException e) {
                 // A reclaim moved the record and closed the old pack: look it up again.
                 if (attempt >= READ_ATTEMPTS) {
@@ -658,7 +640,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
     }
 
     private byte[] readRecord(BlockId id, Pack p, Loc loc) throws IOException {
-        FileChannel ch = channel(p);
+        FileChannel ch = p.channel(closed);
         ByteBuffer head = ByteBuffer.allocate(HEADER_BYTES);
         byte[] data = new byte[loc.storedLength()];
         try {
@@ -677,36 +659,23 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         return BlockCodec.decodeVerified(id, data, loc.uncompressedLength());
     }
 
-    /** The pack's channel, reopened if something closed it while the pack is still in use. */
-    private FileChannel channel(Pack p) throws IOException {
-        FileChannel ch = p.channel;
-        if (ch != null && ch.isOpen()) {
-            return ch;
+    /**
+     * Takes a block whose record turned out damaged out of the index, so lookups stop reporting it
+     * and the next put of it writes it again, and logs it in the quarantine.
+     */
+    private void quarantine(BlockId id, Pack p, Loc loc, String why) {
+        lock.lock();
+        try {
+            if (!index.holdCorrupt(id, loc, why)) {
+                return; // moved or deleted meanwhile
+            }
+        } finally {
+            lock.unlock();
         }
-        synchronized (p) {
-            if (p.removed || closed) {
-                throw new ClosedChannelException();
-            }
-            ch = p.channel;
-            if (ch == null || !ch.isOpen()) {
-                ch = FileChannel.open(p.path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-                p.channel = ch;
-            }
-            return ch;
-        }
-    }
-
-    private static void closeChannel(Pack p) {
-        synchronized (p) {
-            p.removed = true;
-            FileChannel ch = p.channel;
-            if (ch != null) {
-                try {
-                    ch.close();
-                } catch (IOException e) {
-                    LOG.debug("closing {}: {}", p.path, e.toString());
-                }
-            }
+        try {
+            quarantine.record(Quarantine.CORRUPT_BLOCK, p.path, loc.offset(), loc.recordBytes(), id, why);
+        } catch (IOException e) {
+            LOG.warn("cannot log the corrupt block {} in the quarantine: {}", id.hex(), e.toString());
         }
     }
 
@@ -719,7 +688,6 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             if (loc == null) {
                 return;
             }
-            unindexed(loc);
             try {
                 writeRecord(deletion(id, loc.pack(), System.currentTimeMillis()), NO_DATA);
             } catch (IOException e) {
@@ -730,93 +698,7 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
         }
         // The deletion record may have filled the active pack: its successor gets sealed.
         syncIfIdle();
-        reclaimDue();
-    }
-
-    /** Queues a sealed pack that is mostly garbage for reclaiming. Lock held. */
-    private void markIfDue(Pack p) {
-        if (p.sealed && !p.due && !p.reclaiming && !p.removed && p.length > 0
-                && p.garbage() > RECLAIM_GARBAGE_SHARE * p.length) {
-            p.due = true;
-            due.add(p);
-        }
-    }
-
-    private void reclaimDue() throws IOException {
-        while (true) {
-            Pack p;
-            lock.lock();
-            try {
-                p = due.poll();
-                if (p == null) {
-                    return;
-                }
-                p.due = false;
-                if (p.reclaiming || p.removed || !p.sealed) {
-                    continue;
-                }
-                p.reclaiming = true;
-            } finally {
-                lock.unlock();
-            }
-            reclaim(p);
-        }
-    }
-
-    /** Copies a pack's live records to the active pack, then removes it. */
-    private void reclaim(Pack p) throws IOException {
-        long started = System.nanoTime();
-        List<CompletableFuture<Boolean>> copies = new ArrayList<>();
-        try {
-            List<Header> headers = PackFormat.readIndex(packsDir.resolve(PackFormat.indexName(p.seq)), p.seq, p.length);
-            if (headers == null) {
-                headers = PackFormat.scan(channel(p)).headers();
-            }
-            for (Header h : headers) {
-                if (h.block()) {
-                    Loc current = index.get(h.id());
-                    if (current == null || current.pack() != p.seq || current.offset() != h.offset()) {
-                        continue;
-                    }
-                    byte[] data = new byte[h.storedLength()];
-                    PackFormat.readFully(channel(p), ByteBuffer.wrap(data), h.offset() + HEADER_BYTES);
-                    CompletableFuture<Boolean> done = new CompletableFuture<>();
-                    // A fresh checksum: copying a damaged record must not plant a record that
-                    // stops the scan of this pack, and the reads' SHA-256 check still finds it.
-                    append(block(h.id(), data, h.uncompressedLength(), h.writtenAt()), data, current, done);
-                    copies.add(done);
-                } else if (h.cancels() != p.seq && packs.containsKey(h.cancels())) {
-                    lock.lock();
-                    try {
-                        writeRecord(h, NO_DATA);
-                    } finally {
-                        lock.unlock();
-                    }
-                }
-            }
-            syncIfIdle();
-            CompletableFuture.allOf(copies.toArray(CompletableFuture[]::new)).join();
-        } catch (IOException | RuntimeException e) {
-            lock.lock();
-            try {
-                p.reclaiming = false;
-            } finally {
-                lock.unlock();
-            }
-            throw new IOException("reclaiming " + p.path + " failed; it stays", e);
-        }
-        lock.lock();
-        try {
-            packs.remove(p.seq);
-        } finally {
-            lock.unlock();
-        }
-        closeChannel(p);
-        // No directory fsync: a crash that undoes this leaves duplicates, and the newer copies win.
-        Files.deleteIfExists(p.path);
-        Files.deleteIfExists(packsDir.resolve(PackFormat.indexName(p.seq)));
-        LOG.info("reclaimed {}: {} live records copied, {} bytes freed in {} ms", p.path, copies.size(),
-                p.length, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        reclaimer.reclaimDue();
     }
 
     // ------------------------------------------------------------------ open
@@ -827,124 +709,107 @@ public final class PackBlockStore implements BlockStore, AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("block store closed: " + root);
             }
-            refuseFileStore();
-            createDirs();
-            lockDirectory();
+            dirLock = PackLock.acquire(root, packsDir);
+            quarantine.load();
             TreeMap<Integer, Path> packFiles = new TreeMap<>();
-            List<Path> indexFiles = new ArrayList<>();
+            List<Path> sideFiles = new ArrayList<>();
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(packsDir)) {
                 for (Path f : entries) {
                     String name = f.getFileName().toString();
                     if (name.endsWith(PackFormat.TEMP_SUFFIX)) {
-                        Files.deleteIfExists(f);
+                        Files.deleteIfExists(f); // an index or journal rewrite a crash cut short
                     } else if (PackFormat.seqOf(name, PackFormat.PACK_SUFFIX) > 0) {
                         packFiles.put(PackFormat.seqOf(name, PackFormat.PACK_SUFFIX), f);
-                    } else if (PackFormat.seqOf(name, PackFormat.INDEX_SUFFIX) > 0) {
-                        indexFiles.add(f);
+                    } else if (PackFormat.seqOf(name, PackFormat.INDEX_SUFFIX) > 0
+                            || PackFormat.seqOf(name, PackFormat.JOURNAL_SUFFIX) > 0) {
+                        sideFiles.add(f);
                     }
                 }
             }
-            for (Path f : indexFiles) {
-                if (!packFiles.containsKey(PackFormat.seqOf(f.getFileName().toString(), PackFormat.INDEX_SUFFIX))) {
-                    Files.deleteIfExists(f); // its pack was reclaimed
+            for (Path f : sideFiles) {
+                String name = f.getFileName().toString();
+                int seq = Math.max(PackFormat.seqOf(name, PackFormat.INDEX_SUFFIX),
+                        PackFormat.seqOf(name, PackFormat.JOURNAL_SUFFIX));
+                if (!packFiles.containsKey(seq)) {
+                    Files.deleteIfExists(f); // its pack was reclaimed: it describes no data
                 }
             }
+            List<Quarantine.CorruptRecord> found = new ArrayList<>(quarantine.corruptRecords());
             int scanned = 0;
             for (Map.Entry<Integer, Path> f : packFiles.entrySet()) {
-                scanned += load(f.getKey(), f.getValue(), f.getKey().equals(packFiles.lastKey())) ? 1 : 0;
+                scanned += load(f.getKey(), f.getValue(), f.getKey().equals(packFiles.lastKey()), found) ? 1 : 0;
             }
             nextSeq = packFiles.isEmpty() ? 1 : packFiles.lastKey() + 1;
-            packs.values().forEach(this::markIfDue);
-            LOG.info("block store {}: {} blocks, {} stored bytes in {} packs ({} scanned without an index)",
-                    root, index.size(), storedBytes.get(), packs.size(), scanned);
+            for (Quarantine.CorruptRecord c : found) {
+                Loc loc = index.get(c.block());
+                if (loc != null && loc.pack() == c.pack() && loc.offset() == c.offset()) {
+                    index.holdCorrupt(c.block(), loc, "its record at " + c.offset() + " of "
+                            + PackFormat.packName(c.pack()) + " is damaged (see " + quarantine.dir() + ")");
+                }
+            }
+            packs.values().forEach(reclaimer::markIfDue);
+            LOG.info("block store {}: {} blocks, {} stored bytes in {} packs ({} scanned), {} blocks quarantined as corrupt",
+                    root, index.size(), index.storedBytes(), packs.size(), scanned, index.corruptCount());
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * Loads one pack's records into the index, from its index file or by scanning it; returns
-     * whether it was scanned. The newest pack goes on taking records if it has room.
+     * Loads one pack's records into the index, from its index file, or from its journal and a
+     * scan of what the journal does not cover; returns whether any of it was scanned. The newest
+     * pack goes on taking records if it has room; any other is sealed. Damaged records found are
+     * added to {@code corruptFound}.
      */
-    private boolean load(int seq, Path path, boolean newest) throws IOException {
+    private boolean load(int seq, Path path, boolean newest, List<Quarantine.CorruptRecord> corruptFound)
+            throws IOException {
         Pack p = new Pack(seq, path);
         p.length = Files.size(path);
-        List<Header> headers = PackFormat.readIndex(packsDir.resolve(PackFormat.indexName(seq)), seq, p.length);
-        boolean scan = headers == null;
-        if (scan) {
+        Path indexFile = packsDir.resolve(PackFormat.indexName(seq));
+        Path journalFile = packsDir.resolve(PackFormat.journalName(seq));
+        List<Header> headers = PackFormat.readIndex(indexFile, seq, p.length);
+        boolean scanned = false;
+        if (headers != null) {
+            Files.deleteIfExists(journalFile); // superseded by the index written after it
+            p.sealed = true;
+        } else {
             FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             p.channel = ch;
-            PackFormat.Scan found = PackFormat.scan(ch);
-            headers = found.headers();
-            if (found.validLength() < p.length) {
-                LOG.warn("{}: truncating {} bytes after its last intact record at {} (a write a crash cut short)",
-                        path, p.length - found.validLength(), found.validLength());
-                ch.truncate(found.validLength());
-                ch.force(false);
-                p.length = found.validLength();
-            }
-            if (headers.isEmpty() && !newest) {
+            PackRecovery.Recovered r = new PackRecovery(quarantine, seq, p.path, ch, p.length)
+                    .recover(indexFile, journalFile, corruptFound);
+            headers = r.headers();
+            scanned = r.scanned();
+            p.length = r.length();
+            if (p.length == 0 && !newest) {
+                // a pack started just before a crash, with nothing (acknowledged) in it
                 ch.close();
                 Files.delete(path);
+                Files.deleteIfExists(journalFile);
                 return true;
+            }
+            if (newest && p.length < packBytes && !r.wasSealed()) {
+                p.records = new ArrayList<>(headers);
+                if (r.journalStale()) {
+                    PackJournal.rewrite(packsDir, seq, headers);
+                }
+                p.journal = PackJournal.open(journalFile);
+                p.journaled = headers.size();
+                active = p;
+            } else {
+                PackFormat.writeIndex(packsDir, seq, p.length, headers);
+                Files.deleteIfExists(journalFile);
+                p.sealed = true;
             }
         }
         packs.put(seq, p);
         for (Header h : headers) {
             if (h.block()) {
-                index(h.id(), new Loc(seq, h.offset(), h.storedLength(), h.uncompressedLength(), h.writtenAt()));
+                index.put(h.id(), new Loc(seq, h.offset(), h.storedLength(), h.uncompressedLength(), h.writtenAt()));
             } else {
                 // Cancels the block's record in that pack or an older one, never a newer record.
-                Loc loc = index.get(h.id());
-                if (loc != null && loc.pack() <= h.cancels()) {
-                    index.remove(h.id());
-                    unindexed(loc);
-                }
+                index.cancel(h.id(), h.cancels());
             }
         }
-        if (!scan) {
-            p.sealed = true;
-        } else if (newest && p.length < packBytes) {
-            p.records = new ArrayList<>(headers);
-            active = p;
-        } else {
-            PackFormat.writeIndex(packsDir, seq, p.length, headers);
-            p.sealed = true;
-        }
-        return scan;
-    }
-
-    /** A directory of per-file blocks is a filesystem store; reading it as packs would hide them all. */
-    private void refuseFileStore() throws IOException {
-        if (!Files.isDirectory(root)) {
-            return;
-        }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
-            for (Path e : entries) {
-                String name = e.getFileName().toString();
-                if (name.matches("[0-9a-f]{2}") && Files.isDirectory(e)) {
-                    throw new IllegalStateException(root + " holds a filesystem block store (one file per block); set "
-                            + "blockstore.type to filesystem to keep using it, or blockstore.path to another directory");
-                }
-            }
-        }
-    }
-
-    private void createDirs() throws IOException {
-        // Each new directory's entry is fsynced in its parent, or a crash could drop every pack.
-        Directories.createDurably(packsDir);
-    }
-
-    private void lockDirectory() throws IOException {
-        lockChannel = FileChannel.open(packsDir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        try {
-            fileLock = lockChannel.tryLock();
-        } catch (OverlappingFileLockException e) {
-            fileLock = null;
-        }
-        if (fileLock == null) {
-            lockChannel.close();
-            throw new IllegalStateException("the block store " + root + " is open in another store or process");
-        }
+        return scanned;
     }
 }

@@ -31,12 +31,14 @@ import java.util.zip.CRC32C;
  *
  * The header checksum tells a torn or overwritten header from a real one, and the data
  * checksum a record whose header reached the disk before its data; both matter only when
- * a pack without an index is scanned after a crash. Reads verify the SHA-256 instead.
+ * part of a pack is scanned ({@link PackScan}), where the magic and both checksums also let
+ * a scan find the next intact record after a damaged one. Reads verify the SHA-256 instead.
  *
  * <p>An index file is a {@value #INDEX_PREAMBLE}-byte preamble (magic "TMPX", version, pack
- * sequence number, pack length, record count), the pack's record headers in pack order (their
- * offsets follow from the lengths) and a CRC32C of everything before it. All integers are
- * big-endian.
+ * sequence number, pack length, record count), the pack's records and a CRC32C of everything
+ * before it. Version 2 lists each record as its offset and header, so a pack with a stretch
+ * of damaged bytes between records can be indexed; version 1 (still read) lists the headers
+ * back to back, their offsets following from the lengths. All integers are big-endian.
  */
 final class PackFormat {
 
@@ -44,10 +46,13 @@ final class PackFormat {
     static final int BLOCK_MAGIC = 0x544d5042;
     static final int DELETE_MAGIC = 0x544d5044;
     static final int INDEX_MAGIC = 0x544d5058;
-    static final int INDEX_VERSION = 1;
+    static final int INDEX_VERSION = 2;
     static final int INDEX_PREAMBLE = 28;
+    /** A version-2 index entry: the record's offset, then its header. */
+    static final int INDEX_ENTRY_BYTES = 8 + HEADER_BYTES;
     static final String PACK_SUFFIX = ".pack";
     static final String INDEX_SUFFIX = ".idx";
+    static final String JOURNAL_SUFFIX = ".jnl";
     static final String TEMP_SUFFIX = ".tmp";
 
     private PackFormat() {
@@ -67,6 +72,10 @@ final class PackFormat {
 
     static String indexName(int seq) {
         return String.format("%016x", seq) + INDEX_SUFFIX;
+    }
+
+    static String journalName(int seq) {
+        return String.format("%016x", seq) + JOURNAL_SUFFIX;
     }
 
     /** The sequence number in a pack or index file name, or -1 for any other name. */
@@ -124,7 +133,7 @@ final class PackFormat {
         return new Header(block, BlockId.fromBytes(id), offset, stored, uncompressed, writtenAt, cancels, dataCrc);
     }
 
-    private static int crcOf(ByteBuffer buf, int from, int length) {
+    static int crcOf(ByteBuffer buf, int from, int length) {
         CRC32C crc = new CRC32C();
         crc.update(buf.duplicate().limit(from + length).position(from));
         return (int) crc.getValue();
@@ -141,59 +150,30 @@ final class PackFormat {
         }
     }
 
-    /** What a scan of a pack found: the intact records and where they end. */
-    record Scan(List<Header> headers, long validLength) {
-    }
-
     /**
-     * Reads a pack record by record, checking both checksums, up to the first record that is
-     * not intact: the end of the file, or a tail torn by a crash.
+     * Writes a pack's index durably (temporary file, fsync, rename, directory fsync), in the
+     * current version: each header after its offset, so a pack with a quarantined stretch of
+     * unreadable bytes between records can be indexed too.
      */
-    static Scan scan(FileChannel ch) throws IOException {
-        long size = ch.size();
-        List<Header> headers = new ArrayList<>();
-        ByteBuffer head = ByteBuffer.allocateDirect(HEADER_BYTES);
-        ByteBuffer data = ByteBuffer.allocateDirect(1 << 20);
-        long at = 0;
-        while (at + HEADER_BYTES <= size) {
-            head.clear();
-            readFully(ch, head, at);
-            head.flip();
-            Header h = parseHeader(head, at);
-            if (h == null || h.end() > size) {
-                break;
-            }
-            if (data.capacity() < h.storedLength()) {
-                data = ByteBuffer.allocateDirect(h.storedLength());
-            }
-            data.clear().limit(h.storedLength());
-            readFully(ch, data, at + HEADER_BYTES);
-            CRC32C crc = new CRC32C();
-            crc.update(data.flip());
-            if ((int) crc.getValue() != h.dataCrc()) {
-                break;
-            }
-            headers.add(h);
-            at = h.end();
-        }
-        return new Scan(headers, at);
-    }
-
-    /** Writes a pack's index durably: temporary file, fsync, rename, directory fsync. */
     static void writeIndex(Path dir, int seq, long packLength, List<Header> headers) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(INDEX_PREAMBLE + headers.size() * HEADER_BYTES + 4);
+        ByteBuffer buf = ByteBuffer.allocate(INDEX_PREAMBLE + headers.size() * INDEX_ENTRY_BYTES + 4);
         buf.putInt(INDEX_MAGIC).putInt(INDEX_VERSION).putLong(seq).putLong(packLength).putInt(headers.size());
         for (Header h : headers) {
+            buf.putLong(h.offset());
             putHeader(buf, h);
         }
         buf.putInt(crcOf(buf, 0, buf.position()));
-        buf.flip();
-        Path target = dir.resolve(indexName(seq));
-        Path temp = dir.resolve(indexName(seq) + TEMP_SUFFIX);
+        writeDurably(dir, indexName(seq), buf.flip());
+    }
+
+    /** Replaces {@code dir/name} with {@code content} atomically and durably. */
+    static void writeDurably(Path dir, String name, ByteBuffer content) throws IOException {
+        Path target = dir.resolve(name);
+        Path temp = dir.resolve(name + TEMP_SUFFIX);
         try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE)) {
-            while (buf.hasRemaining()) {
-                ch.write(buf);
+            while (content.hasRemaining()) {
+                ch.write(content);
             }
             ch.force(false);
         }
@@ -201,39 +181,53 @@ final class PackFormat {
         io.tidemark.shared.util.Directories.fsync(dir);
     }
 
+    /** A small file's bytes, or null when there is no such file. */
+    static byte[] readIfExists(Path file) throws IOException {
+        try {
+            return Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
     /**
      * The headers an index file lists, or null when it is missing, damaged or does not describe
-     * a pack of exactly {@code packLength} bytes (then the pack is scanned instead).
+     * a pack of exactly {@code packLength} bytes (then the pack is scanned instead). Reads both
+     * versions: 1 (headers back to back, offsets following from the lengths, written before
+     * quarantine existed) and 2 (each header after its offset).
      */
     static List<Header> readIndex(Path file, int seq, long packLength) throws IOException {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
+        byte[] bytes = PackFormat.readIfExists(file);
+        if (bytes == null) {
             return null;
         }
         ByteBuffer buf = ByteBuffer.wrap(bytes);
         if (bytes.length < INDEX_PREAMBLE + 4 || crcOf(buf, 0, bytes.length - 4) != buf.getInt(bytes.length - 4)) {
             return null;
         }
-        if (buf.getInt() != INDEX_MAGIC || buf.getInt() != INDEX_VERSION || buf.getLong() != seq
-                || buf.getLong() != packLength) {
+        if (buf.getInt() != INDEX_MAGIC) {
+            return null;
+        }
+        int version = buf.getInt();
+        int entryBytes = version == 1 ? HEADER_BYTES : version == INDEX_VERSION ? INDEX_ENTRY_BYTES : -1;
+        if (entryBytes < 0 || buf.getLong() != seq || buf.getLong() != packLength) {
             return null;
         }
         int count = buf.getInt();
-        if (count < 0 || (long) count * HEADER_BYTES != bytes.length - INDEX_PREAMBLE - 4) {
+        if (count < 0 || (long) count * entryBytes != bytes.length - INDEX_PREAMBLE - 4) {
             return null;
         }
         List<Header> headers = new ArrayList<>(count);
         long at = 0;
         for (int i = 0; i < count; i++) {
-            Header h = parseHeader(buf, at);
-            if (h == null) {
+            long offset = version == 1 ? at : buf.getLong();
+            Header h = offset < at ? null : parseHeader(buf, offset);
+            if (h == null || h.end() > packLength) {
                 return null;
             }
             headers.add(h);
             at = h.end();
         }
-        return at == packLength ? headers : null;
+        return version > 1 || at == packLength ? headers : null;
     }
 }
