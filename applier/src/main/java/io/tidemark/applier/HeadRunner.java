@@ -101,6 +101,10 @@ final class HeadRunner implements AutoCloseable {
         });
     }
 
+    String job() {
+        return job;
+    }
+
     /** The head, once built and open. */
     Head head() {
         return head;
@@ -198,6 +202,20 @@ final class HeadRunner implements AutoCloseable {
     /** Runs {@code task} on the head's thread. */
     <T> Mono<T> onHeadThread(java.util.concurrent.Callable<T> task) {
         return Mono.fromCallable(task).subscribeOn(scheduler);
+    }
+
+    /**
+     * The head's verify hashes ({@link HeadHashes}), computed on {@code workers} from a view: the
+     * head's thread goes on applying meanwhile. {@code hashed} hears of each namespace done.
+     */
+    Mono<io.vertx.core.json.JsonObject> hashes(Scheduler workers, java.util.function.Consumer<NamespaceEntry> hashed) {
+        return Mono.fromCallable(() -> {
+            Head h = head;
+            if (h == null) {
+                throw new HeadClosedException("the head of " + job + " is not open");
+            }
+            return HeadHashes.of(h, hashed);
+        }).subscribeOn(workers);
     }
 
     @Override
