@@ -14,11 +14,16 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Keeps a head for every job whose initial sync is complete: builds it, feeds it the oplog store's
@@ -43,9 +48,9 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     private LatestValueWriter<Long> headSize;
     private long scanTimer;
     /** Whole-head reads for verify: minutes on a big head, so off the heads' threads and the event loop. */
-    private reactor.core.scheduler.Scheduler verifiers;
+    private Scheduler verifiers;
     /** A walk of the heads' directories is in progress: the next scan does not start another. */
-    private final java.util.concurrent.atomic.AtomicBoolean sizing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean sizing = new AtomicBoolean();
 
     public ApplierVerticle(TidemarkConfig config, Stores stores) {
         this.config = config;
@@ -55,7 +60,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     @Override
     public Future<?> start() {
         memory = HeadMemory.of(config.heads());
-        verifiers = reactor.core.scheduler.Schedulers.newBoundedElastic(2, 16, "tidemark-head-verify");
+        verifiers = Schedulers.newBoundedElastic(2, 16, "tidemark-head-verify");
         metrics.documentCache(memory);
         appliedTs = new LatestValueWriter<>("appliedTs", (job, ts) -> stores.jobs().set(job, new JsonObject().put("appliedTs", ts.toJson())));
         headSize = new LatestValueWriter<>("head size", (job, bytes) -> stores.jobs().set(job, new JsonObject().put("head.sizeBytes", bytes)));
@@ -99,7 +104,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     }
 
     /** The verify hashes of a runner's head, on a verify worker while the head applies. */
-    reactor.core.publisher.Mono<JsonObject> hashes(HeadRunner runner) {
+    Mono<JsonObject> hashes(HeadRunner runner) {
         return runner.hashes(verifiers, ns -> { });
     }
 
@@ -179,7 +184,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 if (head != null) {
                     try {
                         sizes.put(job, head.approximateSizeOnDisk());
-                    } catch (java.io.UncheckedIOException gone) {
+                    } catch (UncheckedIOException gone) {
                         // The head was retired and its directory removed while we walked.
                     }
                 }

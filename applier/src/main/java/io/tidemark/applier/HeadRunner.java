@@ -4,6 +4,7 @@ import io.tidemark.shared.bson.BsonFrames;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.store.OplogStore;
 import io.tidemark.shared.store.Stores;
+import io.vertx.core.json.JsonObject;
 import org.bson.RawBsonDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Keeps one job's head: builds it from the job's initial sync (or reopens it), then applies the
@@ -208,7 +210,7 @@ final class HeadRunner implements AutoCloseable {
      * The head's verify hashes ({@link HeadHashes}), computed on {@code workers} from a view: the
      * head's thread goes on applying meanwhile. {@code hashed} hears of each namespace done.
      */
-    Mono<io.vertx.core.json.JsonObject> hashes(Scheduler workers, java.util.function.Consumer<NamespaceEntry> hashed) {
+    Mono<JsonObject> hashes(Scheduler workers, Consumer<NamespaceEntry> hashed) {
         return Mono.fromCallable(() -> {
             Head h = head;
             if (h == null) {
