@@ -14,11 +14,16 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
+import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Keeps a head for every job whose initial sync is complete: builds it, feeds it the oplog store's
@@ -42,6 +47,10 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     private LatestValueWriter<OpTime> appliedTs;
     private LatestValueWriter<Long> headSize;
     private long scanTimer;
+    /** Whole-head reads for verify: minutes on a big head, so off the heads' threads and the event loop. */
+    private Scheduler verifiers;
+    /** A walk of the heads' directories is in progress: the next scan does not start another. */
+    private final AtomicBoolean sizing = new AtomicBoolean();
 
     public ApplierVerticle(TidemarkConfig config, Stores stores) {
         this.config = config;
@@ -51,6 +60,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     @Override
     public Future<?> start() {
         memory = HeadMemory.of(config.heads());
+        verifiers = Schedulers.newBoundedElastic(2, 16, "tidemark-head-verify");
         metrics.documentCache(memory);
         appliedTs = new LatestValueWriter<>("appliedTs", (job, ts) -> stores.jobs().set(job, new JsonObject().put("appliedTs", ts.toJson())));
         headSize = new LatestValueWriter<>("head size", (job, bytes) -> stores.jobs().set(job, new JsonObject().put("head.sizeBytes", bytes)));
@@ -75,11 +85,13 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         return vertx.executeBlocking(() -> {
             runners.values().forEach(HeadRunner::close);
             runners.clear();
+            verifiers.dispose();
             memory.close();
             return null;
         });
     }
 
+    /** The job's head itself: for the server's own wiring and tests; readers get {@link HeadReader}. */
     @Override
     public Optional<Head> head(String job) {
         HeadRunner runner = runners.get(job);
@@ -91,9 +103,15 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         return Optional.ofNullable(runners.get(job));
     }
 
+    /** The verify hashes of a runner's head, on a verify worker while the head applies. */
+    Mono<JsonObject> hashes(HeadRunner runner) {
+        return runner.hashes(verifiers, ns -> { });
+    }
+
     /** Brings runners in line with jobs: start heads for synced jobs, drop heads a resync replaced. */
     private void scan() {
         stores.jobs().list().onSuccess(jobs -> {
+            Map<String, HeadRunner> live = new HashMap<>();
             for (JsonObject job : jobs) {
                 String id = job.getString("_id");
                 JobState state = JobStore.state(job);
@@ -109,9 +127,10 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                     launch(id, gen, sync);
                 } else if (runner != null) {
                     runner.wake();
-                    reportSize(id, runner);
+                    live.put(id, runner);
                 }
             }
+            reportSizes(live);
         }).onFailure(e -> LOG.warn("applier: cannot list jobs: {}", e.getMessage()));
     }
 
@@ -150,14 +169,36 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         }
     }
 
-    private void reportSize(String job, HeadRunner runner) {
-        Futures.of(runner.onHeadThread(() -> runner.head() == null ? -1L : runner.head().approximateSizeOnDisk()), context)
-                .onSuccess(bytes -> {
-                    if (bytes >= 0) {
-                        metrics.headSize(job, bytes);
-                        headSize.submit(job, bytes);
+    /**
+     * Walks the heads' directories on a worker (a walk of a big head's files takes a while) and
+     * reports their sizes; a walk still running when the next scan comes is not doubled.
+     */
+    private void reportSizes(Map<String, HeadRunner> live) {
+        if (live.isEmpty() || !sizing.compareAndSet(false, true)) {
+            return;
+        }
+        vertx.executeBlocking(() -> {
+            Map<String, Long> sizes = new HashMap<>();
+            live.forEach((job, runner) -> {
+                Head head = runner.head();
+                if (head != null) {
+                    try {
+                        sizes.put(job, head.approximateSizeOnDisk());
+                    } catch (UncheckedIOException gone) {
+                        // The head was retired and its directory removed while we walked.
                     }
+                }
+            });
+            return sizes;
+        }, false).onComplete(ar -> {
+            sizing.set(false);
+            if (ar.succeeded()) {
+                ar.result().forEach((job, bytes) -> {
+                    metrics.headSize(job, bytes);
+                    headSize.submit(job, bytes);
                 });
+            }
+        });
     }
 
     /**

@@ -5,10 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.AbstractMap;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,101 +14,37 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 
-import org.bson.BsonDocument;
-import org.bson.BsonInt64;
 import org.bson.BsonTimestamp;
 import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
-import org.bson.codecs.BsonDocumentCodec;
-import org.rocksdb.BlockBasedTableConfig;
-import org.rocksdb.BloomFilter;
-import org.rocksdb.ColumnFamilyDescriptor;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.CompressionType;
-import org.rocksdb.DataBlockIndexType;
-import org.rocksdb.DBOptions;
-import org.rocksdb.LRUCache;
-import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteOptions;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * A head: the live replica of one backup job's replica set, in one RocksDB at a directory.
+ * A head: the live replica of one backup job's replica set, in one RocksDB at a directory
+ * ({@link HeadDatabase}: its storage and lifecycle). Every change and the oplog position it brings
+ * the head to are written in one WriteBatch, so after a crash the head is exactly at some applied
+ * position and re-applying from there is safe.
  *
- * <p>Column families: {@code docs} (namespace id + exact _id bytes → raw BSON document),
- * {@code catalog} (namespace id → {@link NamespaceEntry}), {@code meta} (applied position, next
- * namespace id, document counts) and {@code txns} (entries of transactions not yet decided). Every
- * change and the oplog position it brings the head to are written in one WriteBatch, synced, so
- * after a crash the head is exactly at some applied position and re-applying from there is safe.
- *
- * <p>One thread writes (the applier or initial sync); any thread may read, and {@link #openView()}
- * gives a consistent snapshot for the snapshotter.
+ * <p>One thread writes (the applier, initial sync or a bulk load); the head publishes each commit's
+ * position, catalog and counts to readers. Readers on other threads use {@link #openView()}: a
+ * consistent, read-only {@link HeadView} at one applied position. Closing the head waits for the
+ * readers in progress and closes their views; a reader that comes later gets a
+ * {@link HeadClosedException}.
  */
-public final class Head implements AutoCloseable {
-    static {
-        RocksDB.loadLibrary();
-    }
-
-    private static final byte[] POSITION_KEY = Bson.utf8("position");
-    private static final byte[] NEXT_NS_ID_KEY = Bson.utf8("nextNsId");
-    private static final byte[] COUNT_PREFIX = Bson.utf8("count/");
-    /**
-     * Per namespace, the modification sequence number of its last change, and the head's latest
-     * one: lets snapshots skip namespaces that did not change. A sequence, not an oplog position,
-     * because bulk loads change namespaces without moving the position.
-     */
-    private static final byte[] MODIFIED_PREFIX = Bson.utf8("modified/");
-    private static final byte[] MOD_SEQ_KEY = Bson.utf8("modSeq");
-    private static final byte[] INCARNATION_KEY = Bson.utf8("incarnation");
-    private static final long BULK_BATCH_BYTES = 8L << 20;
+@SuppressWarnings("try") // leases are held for their try block, never referenced in it
+public final class Head implements HeadReader, AutoCloseable {
     /** A head opened on its own (tests, tools) gets this much; the server shares one {@link HeadMemory}. */
     private static final long PRIVATE_CACHE_BYTES = 256L << 20;
     private static final long PRIVATE_MEMTABLE_BYTES = 192L << 20;
     private static final long PRIVATE_DOCUMENT_CACHE_BYTES = 32L << 20;
-    private static final int BULK_BATCH_DOCS = 20_000;
 
-    private final Path dir;
-    private final RocksDB db;
-    private final DBOptions dbOptions;
-    private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
-    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final HeadDatabase database;
     private final HeadMemory memory;
-    private final LRUCache blockCache;
-    private final BloomFilter bloom;
-    private final ColumnFamilyHandle docs;
-    private final ColumnFamilyHandle catalogCf;
-    private final ColumnFamilyHandle meta;
-    private final ColumnFamilyHandle txns;
-    private final WriteOptions syncWrite;
-    /**
-     * Oplog batches are written without waiting for the disk: the position travels in the same
-     * write batch as the changes, so after an OS crash RocksDB recovers a consistent prefix and
-     * the rest is re-applied from the durable oplog store. The WAL is synced this often, which
-     * bounds that replay without paying an fsync per batch, and on {@link #WAL_SYNCER}: an fsync
-     * of a second's WAL takes long enough that the applier would wait for it.
-     */
-    private static final long WAL_SYNC_NANOS = 1_000_000_000L;
-    private static final ExecutorService WAL_SYNCER = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "tidemark-head-wal-sync");
-        t.setDaemon(true);
-        return t;
-    });
-    private static final Logger LOG = LoggerFactory.getLogger(Head.class);
-    private final WriteOptions groupWrite = new WriteOptions().setSync(false);
-    private volatile long lastWalSync = System.nanoTime();
-    private final AtomicBoolean walSyncQueued = new AtomicBoolean();
-    private final WriteOptions bulkWrite;
+    private final WalSyncer walSyncer;
     private final Set<HeadView> openViews = ConcurrentHashMap.newKeySet();
 
     private volatile HeadCatalog catalog;
@@ -119,12 +52,12 @@ public final class Head implements AutoCloseable {
     private final ConcurrentHashMap<Integer, Long> counts = new ConcurrentHashMap<>();
     private PendingTransactions pending;
     private int nextNsId;
-    private volatile boolean closed;
     /**
      * Identifies this head's lifetime: a head rebuilt from a new sync in the same directory gets a
      * new one, so a snapshot never reuses references from a head that was replaced.
      */
     private String incarnation;
+    /** The modification sequence number of the last change (see {@link MetaKeys#MOD_SEQ}); one writer thread. */
     private long modSeq;
     /**
      * This head's generation in the shared document cache: a new one whenever documents change
@@ -133,77 +66,16 @@ public final class Head implements AutoCloseable {
     private volatile int cacheGeneration;
 
     private Head(Path dir, HeadMemory memory) throws RocksDBException {
-        this.dir = dir;
         this.memory = memory;
+        this.database = new HeadDatabase(dir, memory);
+        this.walSyncer = new WalSyncer(database);
         cacheGeneration = memory.documents().newGeneration();
-        blockCache = memory.blockCache();
-        bloom = new BloomFilter(10, false);
-        dbOptions = new DBOptions()
-                .setCreateIfMissing(true)
-                .setCreateMissingColumnFamilies(true)
-                .setMaxBackgroundJobs(2)
-                .setBytesPerSync(1L << 20)
-                .setWriteBufferManager(memory.writeBuffers())
-                .setKeepLogFileNum(5);
-        ColumnFamilyOptions docsOptions = tableOptions(new ColumnFamilyOptions(), 8 * 1024)
-                // Every memtable insert walks the skiplist, and a deep one costs cache misses at
-                // every level: 32 MiB applied $v:2 updates measurably faster than 128 MiB, whose
-                // extra absorption of rewrites of hot documents saved less flush and compaction
-                // work than its inserts cost (bench apply, interleaved runs).
-                .setWriteBufferSize(32L << 20)
-                .setMaxWriteBufferNumber(4)
-                .setMinWriteBufferNumberToMerge(1)
-                .setLevel0FileNumCompactionTrigger(6)
-                // A memtable bloom makes the existence check of every insert cheap while it is hot.
-                .setMemtablePrefixBloomSizeRatio(0.05)
-                .setMemtableWholeKeyFiltering(true)
-                // Recently written data (L0, L1) is what updates read back: keep it uncompressed so a
-                // point read does not decompress a block; compress the colder levels.
-                .setCompressionPerLevel(List.of(CompressionType.NO_COMPRESSION, CompressionType.NO_COMPRESSION,
-                        CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION,
-                        CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION))
-                // LZ4 even at the bottom: most of a head's data lands there, so every compaction into
-                // it would pay zstd's CPU cost on a machine whose cores also apply the oplog.
-                .setBottommostCompressionType(CompressionType.LZ4_COMPRESSION)
-                .setLevelCompactionDynamicLevelBytes(true);
-        ColumnFamilyOptions small = tableOptions(new ColumnFamilyOptions(), 4 * 1024).setWriteBufferSize(4L << 20);
-        cfOptions.add(small);
-        cfOptions.add(docsOptions);
-        List<ColumnFamilyDescriptor> descriptors = List.of(
-                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small),
-                new ColumnFamilyDescriptor(Bson.utf8("docs"), docsOptions),
-                new ColumnFamilyDescriptor(Bson.utf8("catalog"), small),
-                new ColumnFamilyDescriptor(Bson.utf8("meta"), small),
-                new ColumnFamilyDescriptor(Bson.utf8("txns"), small));
         try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            load();
+        } catch (RocksDBException | RuntimeException e) {
+            database.close(() -> true);
+            throw e;
         }
-        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
-        docs = handles.get(1);
-        catalogCf = handles.get(2);
-        meta = handles.get(3);
-        txns = handles.get(4);
-        syncWrite = new WriteOptions().setSync(true);
-        // Bulk loads are re-delivered by the sync store after a crash, so they only need the WAL
-        // synced once at the end, not per batch.
-        bulkWrite = new WriteOptions().setSync(false);
-        load();
-    }
-
-    private ColumnFamilyOptions tableOptions(ColumnFamilyOptions o, int blockSize) {
-        BlockBasedTableConfig t = new BlockBasedTableConfig()
-                .setBlockCache(blockCache)
-                .setFilterPolicy(bloom)
-                .setBlockSize(blockSize)
-                .setCacheIndexAndFilterBlocks(true)
-                .setPinL0FilterAndIndexBlocksInCache(true)
-                // A hash index in each data block: a point read (every update whose document is not
-                // in the document cache) finds its key without a binary search of the block.
-                .setDataBlockIndexType(DataBlockIndexType.kDataBlockBinaryAndHash)
-                .setDataBlockHashTableUtilRatio(0.75);
-        return o.setTableFormatConfig(t);
     }
 
     /** Opens (creating if needed) the head stored at {@code dir}, with memory of its own. */
@@ -225,89 +97,36 @@ public final class Head implements AutoCloseable {
 
     private void load() throws RocksDBException {
         List<NamespaceEntry> entries = new ArrayList<>();
-        try (RocksIterator it = db.newIterator(catalogCf)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                entries.add(NamespaceEntry.fromBson(new RawBsonDocument(it.value())));
-            }
+        for (Map.Entry<byte[], byte[]> e : database.readAll(database.catalog, null)) {
+            entries.add(NamespaceEntry.fromBson(new RawBsonDocument(e.getValue())));
         }
         catalog = HeadCatalog.of(entries);
-        byte[] pos = db.get(meta, POSITION_KEY);
-        position = pos == null ? OplogPosition.ORIGIN : decodePosition(pos);
-        byte[] incarnationBytes = db.get(meta, INCARNATION_KEY);
+        byte[] pos = database.get(database.meta, MetaKeys.POSITION);
+        position = pos == null ? OplogPosition.ORIGIN : MetaKeys.decodePosition(pos);
+        byte[] incarnationBytes = database.get(database.meta, MetaKeys.INCARNATION);
         if (incarnationBytes == null) {
-            incarnationBytes = Bson.utf8(java.util.UUID.randomUUID().toString());
-            db.put(meta, INCARNATION_KEY, incarnationBytes);
+            incarnationBytes = Bson.utf8(UUID.randomUUID().toString());
+            database.put(database.meta, MetaKeys.INCARNATION, incarnationBytes);
         }
         incarnation = new String(incarnationBytes, java.nio.charset.StandardCharsets.UTF_8);
-        byte[] seq = db.get(meta, MOD_SEQ_KEY);
-        modSeq = seq == null ? 0 : ByteBuffer.wrap(seq).getLong();
-        byte[] next = db.get(meta, NEXT_NS_ID_KEY);
+        byte[] seq = database.get(database.meta, MetaKeys.MOD_SEQ);
+        modSeq = seq == null ? 0 : MetaKeys.decodeLong(seq);
+        byte[] next = database.get(database.meta, MetaKeys.NEXT_NS_ID);
         nextNsId = next == null ? 1 : ByteBuffer.wrap(next).getInt();
-        try (RocksIterator it = db.newIterator(meta)) {
-            for (it.seek(COUNT_PREFIX); it.isValid() && startsWith(it.key(), COUNT_PREFIX); it.next()) {
-                byte[] k = it.key();
-                counts.put(ByteBuffer.wrap(k, COUNT_PREFIX.length, 4).getInt(), ByteBuffer.wrap(it.value()).getLong());
-            }
+        for (Map.Entry<byte[], byte[]> e : database.readFrom(database.meta, null, MetaKeys.COUNT_PREFIX)) {
+            counts.put(ByteBuffer.wrap(e.getKey(), MetaKeys.COUNT_PREFIX.length, 4).getInt(), MetaKeys.decodeLong(e.getValue()));
         }
-        List<Map.Entry<byte[], byte[]>> stored = new ArrayList<>();
-        try (RocksIterator it = db.newIterator(txns)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                stored.add(new AbstractMap.SimpleImmutableEntry<>(it.key(), it.value()));
-            }
-        }
-        pending = PendingTransactions.load(stored);
-    }
-
-    private static boolean startsWith(byte[] b, byte[] prefix) {
-        if (b.length < prefix.length) {
-            return false;
-        }
-        for (int i = 0; i < prefix.length; i++) {
-            if (b[i] != prefix[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    static OplogPosition decodePosition(byte[] bytes) {
-        RawBsonDocument d = new RawBsonDocument(bytes);
-        return new OplogPosition(d.getTimestamp("ts"), d.getInt64("t").getValue());
-    }
-
-    static byte[] encodePosition(OplogPosition p) {
-        BsonDocument d = new BsonDocument("ts", p.ts()).append("t", new BsonInt64(p.term()));
-        RawBsonDocument raw = new RawBsonDocument(d, new BsonDocumentCodec());
-        var bb = raw.getByteBuffer();
-        byte[] out = new byte[bb.limit() - bb.position()];
-        System.arraycopy(bb.array(), bb.position(), out, 0, out.length);
-        return out;
-    }
-
-    static byte[] modifiedKey(int nsId) {
-        return ByteBuffer.allocate(MODIFIED_PREFIX.length + 4).put(MODIFIED_PREFIX).putInt(nsId).array();
-    }
-
-    static byte[] modSeqKey() {
-        return MOD_SEQ_KEY;
+        pending = PendingTransactions.load(database.readAll(database.txns, null));
     }
 
     /** Stamps {@code nsIds} with the next modification sequence number in {@code wb}; one writer thread. */
-    void recordModifications(WriteBatch wb, java.util.Set<Integer> nsIds) throws RocksDBException {
+    void recordModifications(WriteBatch wb, Set<Integer> nsIds) throws RocksDBException {
         long seq = ++modSeq;
-        byte[] encoded = ByteBuffer.allocate(8).putLong(seq).array();
+        byte[] encoded = MetaKeys.encodeLong(seq);
         for (int nsId : nsIds) {
-            wb.put(meta, modifiedKey(nsId), encoded);
+            wb.put(database.meta, MetaKeys.modified(nsId), encoded);
         }
-        wb.put(meta, MOD_SEQ_KEY, encoded);
-    }
-
-    static byte[] countKey(int nsId) {
-        return ByteBuffer.allocate(COUNT_PREFIX.length + 4).put(COUNT_PREFIX).putInt(nsId).array();
-    }
-
-    static byte[] catalogKey(int nsId) {
-        return ByteBuffer.allocate(4).putInt(nsId).array();
+        wb.put(database.meta, MetaKeys.MOD_SEQ, encoded);
     }
 
     // ---------------------------------------------------------------- public reads
@@ -317,10 +136,11 @@ public final class Head implements AutoCloseable {
     }
 
     public Path directory() {
-        return dir;
+        return database.directory();
     }
 
     /** The oplog position the head reflects (ORIGIN before anything was applied). */
+    @Override
     public OplogPosition appliedPosition() {
         return position;
     }
@@ -360,9 +180,12 @@ public final class Head implements AutoCloseable {
         return out;
     }
 
-    /** Bytes the head's files take on disk (SST files, WAL, manifests). */
+    /**
+     * Bytes the head's files take on disk (SST files, WAL, manifests). A directory walk: call it
+     * from a worker, never from an event loop or the head's apply thread.
+     */
     public long approximateSizeOnDisk() {
-        try (Stream<Path> files = Files.walk(dir)) {
+        try (Stream<Path> files = Files.walk(database.directory())) {
             return files.filter(Files::isRegularFile).mapToLong(p -> {
                 try {
                     return Files.size(p);
@@ -375,20 +198,30 @@ public final class Head implements AutoCloseable {
         }
     }
 
-    /** A consistent, read-only view of the head at its current position; close it when done. */
+    /**
+     * A consistent, read-only view of the head at its current position; close it when done. Any
+     * thread may open and read one while the head applies; closing the head closes it.
+     *
+     * @throws HeadClosedException the head is closed or closing
+     */
+    @Override
     public HeadView openView() {
-        checkOpen();
-        HeadView v = new HeadView(this, db, db.getSnapshot());
-        openViews.add(v);
+        HeadView v;
+        try (LeaseGate.Lease l = database.gate().acquire()) {
+            Snapshot snapshot = database.db().getSnapshot();
+            v = new HeadView(this, database, snapshot);
+            // Registered under the lease: a close that has drained the leases sees every view.
+            openViews.add(v);
+        }
         // Oplog batches reach the WAL unsynced; sync it after taking the snapshot so that what the
         // view shows, and the modification sequence a snapshot records from it, cannot be rolled
         // back by an OS crash. A later snapshot reuses namespaces by comparing against that
         // sequence, and a head that came back with a lower one would make the comparison lie.
         try {
-            db.syncWal();
-        } catch (RocksDBException e) {
+            walSyncer.syncNow();
+        } catch (RuntimeException e) {
             v.close();
-            throw new HeadException("cannot sync the head's WAL for a consistent view", e);
+            throw e instanceof HeadClosedException ? e : new HeadException("cannot sync the head's WAL for a consistent view", e);
         }
         return v;
     }
@@ -401,14 +234,13 @@ public final class Head implements AutoCloseable {
      */
     public NamespaceEntry createNamespace(String db, String collection, UUID uuid, NamespaceType type,
                                           RawBsonDocument options, List<RawBsonDocument> indexes) {
-        checkOpen();
         if (InternalNamespaces.isSkipped(db, collection)) {
             throw new IllegalArgumentException(db + "." + collection + " is internal and not kept in a head");
         }
-        if (catalog.byName(db, collection).isPresent()) {
-            throw new IllegalStateException("namespace " + db + "." + collection + " already exists");
-        }
-        try (StagedBatch b = new StagedBatch(this)) {
+        try (LeaseGate.Lease l = lease(); StagedBatch b = new StagedBatch(this)) {
+            if (catalog.byName(db, collection).isPresent()) {
+                throw new IllegalStateException("namespace " + db + "." + collection + " already exists");
+            }
             NamespaceEntry n = new NamespaceEntry(b.allocateNsId(), db, collection, uuid, type, options, indexes, Map.of());
             b.putNamespace(n);
             b.commit(position);
@@ -421,22 +253,23 @@ public final class Head implements AutoCloseable {
      * applied past it.
      */
     public void initializePosition(OplogPosition start) {
-        checkOpen();
-        if (position.compareTo(start) > 0) {
-            throw new IllegalStateException("head is already at " + position + ", after " + start);
-        }
-        try (StagedBatch b = new StagedBatch(this)) {
-            b.commit(start);
+        try (LeaseGate.Lease l = lease()) {
+            if (position.compareTo(start) > 0) {
+                throw new IllegalStateException("head is already at " + position + ", after " + start);
+            }
+            try (StagedBatch b = new StagedBatch(this)) {
+                b.commit(start);
+            }
         }
     }
 
     /** Streams initial-sync documents of one namespace into the head in bounded write batches. */
     public BulkLoader bulkLoader(int nsId) {
-        checkOpen();
+        database.gate().checkOpen();
         if (catalog.byId(nsId).isEmpty()) {
             throw new IllegalArgumentException("no namespace with id " + nsId);
         }
-        return new BulkLoader(nsId);
+        return new BulkLoader(this, database, nsId);
     }
 
     /** Loads every document of {@code documents} into the namespace; returns how many were new. */
@@ -449,113 +282,19 @@ public final class Head implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- package-private, for the write path
+
     /**
-     * Writes initial-sync documents of one namespace. Documents are stored as given (raw bytes); a
-     * document whose _id is already present replaces it, as a re-delivered slice must.
+     * A lease on the head's native objects, for the writer: an apply call holds one throughout, so
+     * that its write batches (which name column families) are never staged on a freed head, and a
+     * close waits for the call or cancels it at its next read or commit.
      */
-    public final class BulkLoader implements AutoCloseable {
-        private final int nsId;
-        private WriteBatch batch = new WriteBatch();
-        private final HashMap<ByteKey, Boolean> inBatch = new HashMap<>();
-        private long batchBytes;
-        private long added;
-        private long fresh;
-        private long freshInBatch;
-        private boolean finished;
-
-        private BulkLoader(int nsId) {
-            this.nsId = nsId;
-        }
-
-        public void add(RawBsonDocument doc) {
-            var bb = doc.getByteBuffer();
-            add(bb.array(), bb.position(), bb.limit() - bb.position());
-        }
-
-        public void add(byte[] buf, int offset, int length) {
-            BsonCursor c = new BsonCursor();
-            if (!c.find(buf, offset, "_id")) {
-                throw new IllegalArgumentException("document without _id");
-            }
-            byte[] key = DocumentKeys.key(nsId, c.type, buf, c.valueStart, c.valueLength);
-            byte[] value = new byte[length];
-            System.arraycopy(buf, offset, value, 0, length);
-            try {
-                ByteKey k = new ByteKey(key);
-                if (inBatch.put(k, Boolean.TRUE) == null && readDocument(key) == null) {
-                    freshInBatch++;
-                }
-                batch.put(docs, key, value);
-            } catch (RocksDBException e) {
-                throw new HeadException("bulk load failed", e);
-            }
-            added++;
-            batchBytes += key.length + length;
-            if (batchBytes >= BULK_BATCH_BYTES || inBatch.size() >= BULK_BATCH_DOCS) {
-                flush(false);
-            }
-        }
-
-        private void flush(boolean sync) {
-            try {
-                long newCount = documentCount(nsId) + freshInBatch;
-                batch.put(meta, countKey(nsId), ByteBuffer.allocate(8).putLong(newCount).array());
-                recordModifications(batch, java.util.Set.of(nsId));
-                db.write(sync ? syncWrite : bulkWrite, batch);
-                // A re-delivered slice may replace documents the cache holds.
-                forgetCachedDocuments();
-                counts.put(nsId, newCount);
-                fresh += freshInBatch;
-            } catch (RocksDBException e) {
-                throw new HeadException("bulk load failed", e);
-            } finally {
-                batch.close();
-                batch = new WriteBatch();
-                inBatch.clear();
-                batchBytes = 0;
-                freshInBatch = 0;
-            }
-        }
-
-        /** Writes what is left, syncs, and returns how many documents were new to the head. */
-        public long finish() {
-            if (!finished) {
-                flush(true);
-                finished = true;
-            }
-            return fresh;
-        }
-
-        public long added() {
-            return added;
-        }
-
-        @Override
-        public void close() {
-            batch.close();
-        }
+    LeaseGate.Lease lease() {
+        return database.gate().acquire();
     }
 
-    // ---------------------------------------------------------------- package-private, for the applier
-
-    RocksDB db() {
-        return db;
-    }
-
-    ColumnFamilyHandle docsCf() {
-        return docs;
-    }
-
-    ColumnFamilyHandle catalogCf() {
-        return catalogCf;
-    }
-
-    ColumnFamilyHandle metaCf() {
-        return meta;
-    }
-
-    ColumnFamilyHandle txnsCf() {
-        return txns;
+    HeadDatabase database() {
+        return database;
     }
 
     PendingTransactions pending() {
@@ -567,12 +306,7 @@ public final class Head implements AutoCloseable {
     }
 
     byte[] readDocument(byte[] key) {
-        checkOpen();
-        try {
-            return db.get(docs, key);
-        } catch (RocksDBException e) {
-            throw new HeadException("read failed", e);
-        }
+        return database.get(database.docs, key);
     }
 
     /**
@@ -585,12 +319,7 @@ public final class Head implements AutoCloseable {
 
     /** Reads many documents in one call (RocksDB batches the lookups); null where absent. */
     List<byte[]> readDocuments(List<byte[]> keys) {
-        checkOpen();
-        try {
-            return db.multiGetAsList(Collections.nCopies(keys.size(), docs), keys);
-        } catch (RocksDBException e) {
-            throw new HeadException("read failed", e);
-        }
+        return database.multiGet(database.docs, keys);
     }
 
     /**
@@ -622,18 +351,16 @@ public final class Head implements AutoCloseable {
         cacheGeneration = memory.documents().newGeneration();
     }
 
+    /** A bulk load's batch was written: the namespace now holds {@code count} documents. */
+    void loaded(int nsId, long count) {
+        counts.put(nsId, count);
+    }
+
     /** Commits a sealed batch, then publishes its effects to readers. */
     void commit(WriteBatch wb, HeadCatalog newCatalog, Map<Integer, Long> newCounts, PendingTransactions newPending,
                 int newNextNsId, OplogPosition newPosition) {
-        checkOpen();
-        try {
-            db.write(groupWrite, wb);
-            if (System.nanoTime() - lastWalSync > WAL_SYNC_NANOS && walSyncQueued.compareAndSet(false, true)) {
-                WAL_SYNCER.execute(this::syncWalInBackground);
-            }
-        } catch (RocksDBException e) {
-            throw new HeadException("commit failed", e);
-        }
+        database.write(database.groupWrite, wb);
+        walSyncer.written();
         if (newCatalog != null) {
             catalog = newCatalog;
         }
@@ -655,12 +382,6 @@ public final class Head implements AutoCloseable {
         openViews.remove(v);
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("head at " + dir + " is closed");
-        }
-    }
-
     /** Pending transactions, for diagnostics and tests: how many are waiting for their outcome. */
     public int pendingTransactionCount() {
         return pending.size();
@@ -671,82 +392,27 @@ public final class Head implements AutoCloseable {
      * rather than one still compacting a fresh bulk load in the background.
      */
     public void compact() {
-        checkOpen();
-        try {
-            for (ColumnFamilyHandle h : handles) {
-                db.compactRange(h);
-            }
-        } catch (RocksDBException e) {
-            throw new HeadException("cannot compact the head", e);
-        }
+        database.compact();
     }
 
     /** Makes everything committed so far durable (a build's end, a clean shutdown). */
     public void sync() {
-        checkOpen();
-        try {
-            db.syncWal();
-            lastWalSync = System.nanoTime();
-        } catch (RocksDBException e) {
-            throw new HeadException("cannot sync the head's write-ahead log", e);
-        }
+        walSyncer.syncNow();
     }
 
-    /** The periodic WAL sync; synchronized with {@link #close()} so it never runs on a closed DB. */
-    private synchronized void syncWalInBackground() {
-        try {
-            if (!closed) {
-                long started = System.nanoTime();
-                db.syncWal();
-                lastWalSync = started;
-            }
-        } catch (RocksDBException e) {
-            // The next sync tries again; a WAL that cannot be written fails the next commit.
-            LOG.warn("head at {}: cannot sync the write-ahead log: {}", dir, e.getMessage());
-        } finally {
-            walSyncQueued.set(false);
-        }
-    }
-
+    /**
+     * Closes the head: new reads and views fail with {@link HeadClosedException}, reads in
+     * progress (on any thread) are waited for, open views are closed, and only then is RocksDB
+     * freed. Safe from any thread, and more than once.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        try {
-            db.syncWal();
-        } catch (RocksDBException e) {
-            // Closing anyway: what the WAL holds is replayed from the oplog store if it was lost.
-        }
-        closed = true;
-        for (HeadView v : new ArrayList<>(openViews)) {
-            v.close();
-        }
-        syncWrite.close();
-        groupWrite.close();
-        bulkWrite.close();
-        for (ColumnFamilyHandle h : handles) {
-            h.close();
-        }
-        db.close();
-        dbOptions.close();
-        for (ColumnFamilyOptions o : cfOptions) {
-            o.close();
-        }
-        bloom.close();
-        if (memory.ownedByHead()) {
-            memory.close();
-        }
-    }
-
-    /** Reads all entries of a column family (small families only: catalog, meta). */
-    static List<Map.Entry<byte[], byte[]>> readAll(RocksDB db, ColumnFamilyHandle cf, ReadOptions ro) {
-        List<Map.Entry<byte[], byte[]>> out = new ArrayList<>();
-        try (RocksIterator it = db.newIterator(cf, ro)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                out.add(new AbstractMap.SimpleImmutableEntry<>(it.key(), it.value()));
+    public void close() {
+        database.close(() -> {
+            boolean all = true;
+            for (HeadView v : new ArrayList<>(openViews)) {
+                all &= v.closeAndReport();
             }
-        }
-        return Collections.unmodifiableList(out);
+            return all;
+        });
     }
 }

@@ -62,7 +62,7 @@ final class HeadBuilder {
 
     private long load(Head head, NamespaceEntry ns, String name) {
         long n = 0;
-        try (Head.BulkLoader loader = head.bulkLoader(ns.id())) {
+        try (BulkLoader loader = head.bulkLoader(ns.id())) {
             for (byte[] slice : sync.slices(job, generation, name).toIterable(1)) {
                 for (BsonFrames.Frame f : BsonFrames.split(slice)) {
                     loader.add(slice, f.offset(), f.length());

@@ -4,6 +4,7 @@ import io.tidemark.shared.bson.BsonFrames;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.store.OplogStore;
 import io.tidemark.shared.store.Stores;
+import io.vertx.core.json.JsonObject;
 import org.bson.RawBsonDocument;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Keeps one job's head: builds it from the job's initial sync (or reopens it), then applies the
@@ -99,6 +101,10 @@ final class HeadRunner implements AutoCloseable {
             this.applier = new OplogApplier(h);
             this.head = h;
         });
+    }
+
+    String job() {
+        return job;
     }
 
     /** The head, once built and open. */
@@ -198,6 +204,20 @@ final class HeadRunner implements AutoCloseable {
     /** Runs {@code task} on the head's thread. */
     <T> Mono<T> onHeadThread(java.util.concurrent.Callable<T> task) {
         return Mono.fromCallable(task).subscribeOn(scheduler);
+    }
+
+    /**
+     * The head's verify hashes ({@link HeadHashes}), computed on {@code workers} from a view: the
+     * head's thread goes on applying meanwhile. {@code hashed} hears of each namespace done.
+     */
+    Mono<JsonObject> hashes(Scheduler workers, Consumer<NamespaceEntry> hashed) {
+        return Mono.fromCallable(() -> {
+            Head h = head;
+            if (h == null) {
+                throw new HeadClosedException("the head of " + job + " is not open");
+            }
+            return HeadHashes.of(h, hashed);
+        }).subscribeOn(workers);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.tidemark.applier;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -22,40 +21,52 @@ import org.rocksdb.Snapshot;
 /**
  * A read-only view of a head frozen at one applied position (a RocksDB snapshot): position,
  * catalog, counts and documents all come from the same instant, whatever the applier does
- * meanwhile. This is what a snapshot is taken from. Holding a view pins old data on disk, so close
- * it (and its cursors) promptly.
+ * meanwhile. This is all that snapshots, restores and verification see of a head. Holding a view
+ * pins old data on disk, so close it (and its cursors) promptly.
+ *
+ * <p>Safe to use from any thread while the head applies, and to close from another thread: every
+ * read holds a lease of the view (or of its cursor) while it is in RocksDB, and closing waits for
+ * the reads in progress before it frees anything. The head closes its views when it closes; a
+ * read after that fails with {@link HeadClosedException}.
  */
+@SuppressWarnings("try") // leases are held for their try block, never referenced in it
 public final class HeadView implements AutoCloseable {
     private final Head head;
+    private final HeadDatabase database;
     private final RocksDB db;
     private final Snapshot snapshot;
     private final ReadOptions readOptions;
+    private final LeaseGate gate;
     private final OplogPosition position;
     private final HeadCatalog catalog;
     private final Map<Integer, Long> counts = new ConcurrentHashMap<>();
     private final Set<DocumentCursor> cursors = ConcurrentHashMap.newKeySet();
-    private boolean closed;
+    /** A cursor's reader outlasted the close's wait: the snapshot stays allocated for it. */
+    private volatile boolean leaked;
 
-    HeadView(Head head, RocksDB db, Snapshot snapshot) {
+    /** Called by the head under its lease. */
+    HeadView(Head head, HeadDatabase database, Snapshot snapshot) {
         this.head = head;
-        this.db = db;
+        this.database = database;
+        this.db = database.db();
         this.snapshot = snapshot;
+        this.gate = new LeaseGate("a view of the head at " + database.directory());
         this.readOptions = new ReadOptions().setSnapshot(snapshot);
         try {
-            byte[] pos = db.get(head.metaCf(), readOptions, Bson.utf8("position"));
-            position = pos == null ? OplogPosition.ORIGIN : Head.decodePosition(pos);
+            byte[] pos = db.get(database.meta, readOptions, MetaKeys.POSITION);
+            position = pos == null ? OplogPosition.ORIGIN : MetaKeys.decodePosition(pos);
             List<NamespaceEntry> entries = new ArrayList<>();
-            for (Map.Entry<byte[], byte[]> e : Head.readAll(db, head.catalogCf(), readOptions)) {
+            for (Map.Entry<byte[], byte[]> e : database.readAll(database.catalog, readOptions)) {
                 entries.add(NamespaceEntry.fromBson(new RawBsonDocument(e.getValue())));
             }
             catalog = HeadCatalog.of(entries);
             for (NamespaceEntry n : entries) {
-                byte[] c = db.get(head.metaCf(), readOptions, Head.countKey(n.id()));
-                counts.put(n.id(), c == null ? 0L : ByteBuffer.wrap(c).getLong());
+                byte[] c = db.get(database.meta, readOptions, MetaKeys.count(n.id()));
+                counts.put(n.id(), c == null ? 0L : MetaKeys.decodeLong(c));
             }
-        } catch (RocksDBException e) {
-            close();
-            throw new HeadException("cannot open view", e);
+        } catch (RocksDBException | RuntimeException e) {
+            free();
+            throw e instanceof HeadException h ? h : new HeadException("cannot open view", e);
         }
     }
 
@@ -66,24 +77,14 @@ public final class HeadView implements AutoCloseable {
      * snapshot holds.
      */
     public Optional<Long> lastModified(int nsId) {
-        checkOpen();
-        try {
-            byte[] p = db.get(head.metaCf(), readOptions, Head.modifiedKey(nsId));
-            return p == null ? Optional.empty() : Optional.of(ByteBuffer.wrap(p).getLong());
-        } catch (RocksDBException e) {
-            throw new HeadException("cannot read the last change of namespace " + nsId, e);
-        }
+        byte[] p = get(database.meta, MetaKeys.modified(nsId), "the last change of namespace " + nsId);
+        return p == null ? Optional.empty() : Optional.of(MetaKeys.decodeLong(p));
     }
 
     /** The head's modification sequence number as of this view. */
     public long modificationSeq() {
-        checkOpen();
-        try {
-            byte[] p = db.get(head.metaCf(), readOptions, Head.modSeqKey());
-            return p == null ? 0 : ByteBuffer.wrap(p).getLong();
-        } catch (RocksDBException e) {
-            throw new HeadException("cannot read the head's modification sequence", e);
-        }
+        byte[] p = get(database.meta, MetaKeys.MOD_SEQ, "the head's modification sequence");
+        return p == null ? 0 : MetaKeys.decodeLong(p);
     }
 
     /** The incarnation of the head this view was taken from. */
@@ -109,12 +110,15 @@ public final class HeadView implements AutoCloseable {
     }
 
     public Optional<RawBsonDocument> document(int nsId, BsonValue id) {
-        checkOpen();
-        try {
-            byte[] v = db.get(head.docsCf(), readOptions, DocumentKeys.key(nsId, id));
-            return v == null ? Optional.empty() : Optional.of(new RawBsonDocument(v));
+        byte[] v = get(database.docs, DocumentKeys.key(nsId, id), "a document");
+        return v == null ? Optional.empty() : Optional.of(new RawBsonDocument(v));
+    }
+
+    private byte[] get(org.rocksdb.ColumnFamilyHandle cf, byte[] key, String what) {
+        try (LeaseGate.Lease l = gate.acquire()) {
+            return db.get(cf, readOptions, key);
         } catch (RocksDBException e) {
-            throw new HeadException("read failed", e);
+            throw new HeadException("cannot read " + what, e);
         }
     }
 
@@ -123,57 +127,77 @@ public final class HeadView implements AutoCloseable {
         return documents(ns.id());
     }
 
+    /** @throws HeadClosedException the view (or its head) is closed */
     public DocumentCursor documents(int nsId) {
-        checkOpen();
-        DocumentCursor c = new DocumentCursor(nsId);
-        cursors.add(c);
-        return c;
-    }
-
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException("view is closed");
+        try (LeaseGate.Lease l = gate.acquire()) {
+            DocumentCursor c = new DocumentCursor(nsId);
+            // Registered under the lease: a close that has drained the leases sees every cursor.
+            cursors.add(c);
+            return c;
         }
     }
 
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
+        closeAndReport();
+    }
+
+    /** Closes the view; false if a reader kept it past the wait and its native objects were left. */
+    boolean closeAndReport() {
+        boolean drained = gate.close(this::freeAll);
+        head.viewClosed(this);
+        return drained && !leaked;
+    }
+
+    private void freeAll() {
         for (DocumentCursor c : new ArrayList<>(cursors)) {
-            c.close();
+            if (!c.gate.close(c::free)) {
+                leaked = true;
+            }
         }
+        if (!leaked) {
+            free();
+        }
+    }
+
+    private void free() {
         readOptions.close();
         db.releaseSnapshot(snapshot);
         snapshot.close();
-        head.viewClosed(this);
     }
 
-    /** Iterates one namespace's documents; must be closed (it holds a native iterator). */
+    /**
+     * Iterates one namespace's documents; must be closed (it holds a native iterator). Every step
+     * holds the cursor's lease, so closing it, its view or its head from another thread waits for
+     * the step in progress, and the next step fails with {@link HeadClosedException}.
+     */
     public final class DocumentCursor implements java.util.Iterator<RawBsonDocument>, AutoCloseable {
+        private final LeaseGate gate;
         private final Slice upper;
         private final ReadOptions options;
         private final RocksIterator it;
-        private boolean open = true;
         /** The document {@link #readBytes} could not fit whole, and how much of it is read. */
         private byte[] split;
         private int splitPos;
         private long documentsRead;
 
         private DocumentCursor(int nsId) {
+            gate = new LeaseGate("a cursor of the head at " + database.directory());
             upper = new Slice(DocumentKeys.upperBound(nsId));
             options = new ReadOptions().setSnapshot(snapshot).setIterateUpperBound(upper).setFillCache(false);
-            it = db.newIterator(head.docsCf(), options);
+            it = db.newIterator(database.docs, options);
             it.seek(DocumentKeys.prefix(nsId));
         }
 
+        /** @throws HeadClosedException the cursor, its view or its head was closed */
         @Override
         public boolean hasNext() {
-            if (!open) {
-                return false;
+            try (LeaseGate.Lease l = gate.acquire()) {
+                return valid();
             }
+        }
+
+        private boolean valid() {
             if (it.isValid()) {
                 return true;
             }
@@ -192,12 +216,14 @@ public final class HeadView implements AutoCloseable {
 
         /** The next document's raw bytes. */
         public byte[] nextBytes() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
+            try (LeaseGate.Lease l = gate.acquire()) {
+                if (!valid()) {
+                    throw new NoSuchElementException();
+                }
+                byte[] v = it.value();
+                it.next();
+                return v;
             }
-            byte[] v = it.value();
-            it.next();
-            return v;
         }
 
         /**
@@ -210,34 +236,39 @@ public final class HeadView implements AutoCloseable {
          * does): one JNI call copies a value straight into the caller's array, where
          * {@link #nextBytes()} allocates an array per document that the caller then copies
          * again, a gigabyte of short-lived garbage per gigabyte read.
+         *
+         * @throws HeadClosedException the cursor, its view or its head was closed: unlike a
+         *         plain end of documents, never a silently short namespace
          */
         public int readBytes(byte[] b, int off, int len) {
             java.util.Objects.checkFromIndexSize(off, len, b.length);
-            int n = 0;
-            if (split != null) {
-                int k = Math.min(len, split.length - splitPos);
-                System.arraycopy(split, splitPos, b, off, k);
-                splitPos += k;
-                n = k;
-                if (splitPos == split.length) {
-                    split = null;
+            try (LeaseGate.Lease l = gate.acquire()) {
+                int n = 0;
+                if (split != null) {
+                    int k = Math.min(len, split.length - splitPos);
+                    System.arraycopy(split, splitPos, b, off, k);
+                    splitPos += k;
+                    n = k;
+                    if (splitPos == split.length) {
+                        split = null;
+                    }
                 }
-            }
-            while (n < len && hasNext()) {
-                int room = len - n;
-                int size = it.value(b, off + n, room);
-                if (size > room) {
-                    // Rare (once per caller buffer at most): keep the whole value for the rest.
-                    split = it.value();
-                    splitPos = room;
-                    n = len;
-                } else {
-                    n += size;
+                while (n < len && valid()) {
+                    int room = len - n;
+                    int size = it.value(b, off + n, room);
+                    if (size > room) {
+                        // Rare (once per caller buffer at most): keep the whole value for the rest.
+                        split = it.value();
+                        splitPos = room;
+                        n = len;
+                    } else {
+                        n += size;
+                    }
+                    it.next();
+                    documentsRead++;
                 }
-                it.next();
-                documentsRead++;
+                return n == 0 && len > 0 ? -1 : n;
             }
-            return n == 0 && len > 0 ? -1 : n;
         }
 
         /** Documents started by {@link #readBytes} so far (a split one counts when its first part is read). */
@@ -245,15 +276,17 @@ public final class HeadView implements AutoCloseable {
             return documentsRead;
         }
 
+        /** Waits for a step in progress on another thread, then frees the iterator. */
         @Override
         public void close() {
-            if (open) {
-                open = false;
-                it.close();
-                options.close();
-                upper.close();
-                cursors.remove(this);
-            }
+            gate.close(this::free);
+        }
+
+        private void free() {
+            it.close();
+            options.close();
+            upper.close();
+            cursors.remove(this);
         }
     }
 }

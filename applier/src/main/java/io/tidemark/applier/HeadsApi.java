@@ -31,7 +31,8 @@ public final class HeadsApi {
 
     /**
      * Waits until the head has applied at least {@code atLeast} (T:I), then hashes every namespace
-     * from one consistent view and says at which position.
+     * from one consistent view, on a worker while the head keeps applying, and says at which
+     * position.
      */
     private static void hashes(Vertx vertx, Stores stores, ApplierVerticle applier, RoutingContext ctx) {
         String atLeastParam = ctx.queryParams().get("atLeast");
@@ -39,7 +40,10 @@ public final class HeadsApi {
         int waitSeconds = intParam(ctx, "waitSeconds", 60);
         stores.jobs().resolve(ctx.pathParam("job"))
                 .compose(job -> awaitApplied(vertx, applier, job.getString("_id"), atLeast, System.currentTimeMillis() + waitSeconds * 1000L))
-                .compose(runner -> Futures.of(runner.onHeadThread(() -> hashAll(runner.head())), vertx.getOrCreateContext()))
+                .compose(runner -> Futures.of(applier.hashes(runner), vertx.getOrCreateContext())
+                        .recover(e -> Future.failedFuture(e instanceof HeadClosedException
+                                ? new ApiException(409, "the head of " + runner.job() + " was closed (a resync, a failure or shutdown); try again")
+                                : e)))
                 .onSuccess(ctx::json)
                 .onFailure(ctx::fail);
     }
@@ -61,22 +65,6 @@ public final class HeadsApi {
                     new JsonObject().put("appliedTs", applied == null ? null : applied.toJson())));
         } else {
             vertx.setTimer(POLL_MILLIS, t -> poll(vertx, applier, job, atLeast, deadline, done));
-        }
-    }
-
-    private static JsonObject hashAll(Head head) {
-        try (HeadView view = head.openView()) {
-            JsonObject namespaces = new JsonObject();
-            for (NamespaceEntry ns : view.namespaces()) {
-                if (ns.type() == NamespaceType.VIEW) {
-                    continue;
-                }
-                VerifyHash.Result r = VerifyHash.of(view, ns.id());
-                namespaces.put(ns.ns(), new JsonObject().put("count", r.count()).put("hash", r.hex()));
-            }
-            return new JsonObject()
-                    .put("appliedTs", OpTime.of(view.position().ts()).toJson())
-                    .put("namespaces", namespaces);
         }
     }
 

@@ -63,8 +63,19 @@ public final class OplogApplier {
      * @throws HeadDivergenceException         the head does not match what an entry expects (STEADY)
      * @throws UnsupportedOplogEntryException  an entry the applier does not understand
      * @throws IllegalArgumentException        entries out of timestamp order
+     * @throws HeadClosedException             the head was closed (before or during the call)
      */
+    @SuppressWarnings("try") // the lease is held for the try block, never referenced in it
     public Result apply(List<RawBsonDocument> entries, Mode mode) {
+        // Held throughout: write batches name the head's column families, and the read-ahead and
+        // commit threads work for this call. A close from another thread waits for it, and makes
+        // its next read or commit fail (the head stays at its last committed position).
+        try (LeaseGate.Lease l = head.lease()) {
+            return applyLeased(entries, mode);
+        }
+    }
+
+    private Result applyLeased(List<RawBsonDocument> entries, Mode mode) {
         boolean strict = mode == Mode.STEADY;
         BsonTimestamp appliedTs = head.appliedTs();
         BsonTimestamp last = appliedTs;

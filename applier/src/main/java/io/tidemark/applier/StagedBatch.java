@@ -144,7 +144,7 @@ final class StagedBatch implements AutoCloseable {
     /** Removes every document of a namespace (one range delete: ids are never reused). */
     void clear(int nsId) {
         try {
-            wb.deleteRange(head.docsCf(), DocumentKeys.prefix(nsId), DocumentKeys.upperBound(nsId));
+            wb.deleteRange(head.database().docs, DocumentKeys.prefix(nsId), DocumentKeys.upperBound(nsId));
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }
@@ -192,7 +192,7 @@ final class StagedBatch implements AutoCloseable {
         catalogEdit().put(n);
         touched.add(n.id());
         try {
-            wb.put(head.catalogCf(), Head.catalogKey(n.id()), bytes(n.toBson()));
+            wb.put(head.database().catalog, MetaKeys.catalog(n.id()), bytes(n.toBson()));
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }
@@ -204,7 +204,7 @@ final class StagedBatch implements AutoCloseable {
         clear(n.id());
         counts.put(n.id(), -1L);
         try {
-            wb.delete(head.catalogCf(), Head.catalogKey(n.id()));
+            wb.delete(head.database().catalog, MetaKeys.catalog(n.id()));
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }
@@ -235,7 +235,7 @@ final class StagedBatch implements AutoCloseable {
         byte[] raw = entry.copyBytes();
         pending.put(t.append(raw, entry.ts, prepared, ops));
         try {
-            wb.put(head.txnsCf(), PendingTransactions.storageKey(txnKey, entry.ts), raw);
+            wb.put(head.database().txns, PendingTransactions.storageKey(txnKey, entry.ts), raw);
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }
@@ -249,7 +249,7 @@ final class StagedBatch implements AutoCloseable {
         pending.remove(t.key());
         try {
             for (BsonTimestamp ts : t.entryTs()) {
-                wb.delete(head.txnsCf(), PendingTransactions.storageKey(t.key(), ts));
+                wb.delete(head.database().txns, PendingTransactions.storageKey(t.key(), ts));
             }
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
@@ -288,18 +288,18 @@ final class StagedBatch implements AutoCloseable {
         try {
             for (Map.Entry<Integer, Long> c : counts.entrySet()) {
                 if (c.getValue() < 0) {
-                    wb.delete(head.metaCf(), Head.countKey(c.getKey()));
+                    wb.delete(head.database().meta, MetaKeys.count(c.getKey()));
                 } else {
-                    wb.put(head.metaCf(), Head.countKey(c.getKey()), ByteBuffer.allocate(8).putLong(c.getValue()).array());
+                    wb.put(head.database().meta, MetaKeys.count(c.getKey()), MetaKeys.encodeLong(c.getValue()));
                 }
             }
             if (nextNsId != head.peekNextNsId()) {
-                wb.put(head.metaCf(), Bson.utf8("nextNsId"), ByteBuffer.allocate(4).putInt(nextNsId).array());
+                wb.put(head.database().meta, MetaKeys.NEXT_NS_ID, ByteBuffer.allocate(4).putInt(nextNsId).array());
             }
             if (!touched.isEmpty()) {
                 head.recordModifications(wb, touched);
             }
-            wb.put(head.metaCf(), Bson.utf8("position"), Head.encodePosition(position));
+            wb.put(head.database().meta, MetaKeys.POSITION, MetaKeys.encodePosition(position));
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }
@@ -314,9 +314,9 @@ final class StagedBatch implements AutoCloseable {
         sorted.sort((a, b) -> Arrays.compareUnsigned(a.getKey().bytes, b.getKey().bytes));
         for (Map.Entry<ByteKey, byte[]> d : sorted) {
             if (d.getValue() == DELETED) {
-                wb.delete(head.docsCf(), d.getKey().bytes);
+                wb.delete(head.database().docs, d.getKey().bytes);
             } else {
-                wb.put(head.docsCf(), d.getKey().bytes, d.getValue());
+                wb.put(head.database().docs, d.getKey().bytes, d.getValue());
             }
         }
     }

@@ -11,15 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import org.bson.BsonBinary;
-import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
 import org.bson.BsonInt64;
 import org.bson.BsonString;
 import org.bson.BsonTimestamp;
 import org.bson.RawBsonDocument;
-import org.bson.UuidRepresentation;
 import org.bson.codecs.BsonDocumentCodec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,11 +30,7 @@ class HeadTest {
     }
 
     private static RawBsonDocument insert(int i, UUID uuid, RawBsonDocument d) {
-        return new RawBsonDocument(new BsonDocument("op", new BsonString("i")).append("ns", new BsonString("db.c"))
-                .append("ui", new BsonBinary(uuid, UuidRepresentation.STANDARD)).append("o", d)
-                .append("o2", new BsonDocument("_id", d.get("_id")))
-                .append("ts", new BsonTimestamp(1_700_000_000, i)).append("t", new BsonInt64(3))
-                .append("v", new BsonInt64(2)).append("wall", new BsonDateTime(0)), new BsonDocumentCodec());
+        return TestEntries.insert(i, uuid, d);
     }
 
     @Test

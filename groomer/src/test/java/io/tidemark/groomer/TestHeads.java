@@ -4,6 +4,7 @@ import static io.tidemark.groomer.GroomFixture.TIMEOUT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.tidemark.applier.BulkLoader;
 import io.tidemark.applier.Head;
 import io.tidemark.applier.HeadView;
 import io.tidemark.applier.NamespaceEntry;
@@ -72,7 +73,7 @@ final class TestHeads {
         NamespaceEntry ns = head.catalog().byName("app.items").orElseThrow();
         BsonTimestamp ts = head.appliedTs();
         head.initializePosition(OplogPosition.of(new BsonTimestamp(ts.getTime() + 1, 1)));
-        try (Head.BulkLoader loader = head.bulkLoader(ns.id())) {
+        try (BulkLoader loader = head.bulkLoader(ns.id())) {
             for (int i = 0; i < DOCUMENTS; i++) {
                 long seed = i < DOCUMENTS / 3 ? i : i < 2 * DOCUMENTS / 3 ? 1_000_000L * (1 + v % 3) + i : 1_000_000_000L * (1 + v) + i;
                 byte[] payload = new byte[900];

@@ -1,5 +1,6 @@
 package io.tidemark.snapshotter;
 
+import io.tidemark.applier.HeadClosedException;
 import io.tidemark.applier.HeadView;
 import io.tidemark.applier.NamespaceEntry;
 import java.io.IOException;
@@ -9,16 +10,15 @@ import java.io.InputStream;
  * One namespace of a head view as a byte stream: its documents' raw BSON, concatenated in key
  * order, which is what the chunker cuts and what a restore reads back document by document.
  *
- * <p>Every cursor step happens under the view's monitor, the one {@link HeadView#close()}
- * takes, so a view closed from another thread (a cancelled snapshot, the applier closing the
- * head) can never free the native iterator in the middle of a read. A view closed before the
- * end is reported as an error, not as a short namespace.
+ * <p>A view closed from another thread (a cancelled snapshot, the applier closing the head)
+ * waits for a read in progress, and the next read fails with {@link HeadClosedException}: a
+ * view closed before the end is reported as an error, not as a short namespace.
  */
 final class NamespaceInput extends InputStream {
 
     private final HeadView view;
     private final NamespaceEntry namespace;
-    private HeadView.DocumentCursor cursor;
+    private volatile HeadView.DocumentCursor cursor;
     private long documents;
     private boolean ended;
 
@@ -43,38 +43,31 @@ final class NamespaceInput extends InputStream {
         if (len == 0) {
             return 0;
         }
-        synchronized (view) {
-            if (ended) {
-                return -1;
-            }
-            try {
-                if (cursor == null) {
-                    cursor = view.documents(namespace);
-                }
-                // Whole documents straight into the caller's buffer (the block writer's read
-                // buffer): no array per document and no second copy.
-                int n = cursor.readBytes(b, off, len);
-                documents = cursor.documentsRead();
-                if (n >= 0) {
-                    return n;
-                }
-                // A closed view's cursor also reports no more documents; opening a cursor fails
-                // on a closed view, which tells the two apart.
-                view.documents(namespace).close();
-            } catch (IllegalStateException e) {
-                throw new IOException("the head view of " + namespace.ns() + " was closed during the snapshot", e);
-            }
-            ended = true;
+        if (ended) {
             return -1;
         }
+        try {
+            if (cursor == null) {
+                cursor = view.documents(namespace);
+            }
+            // Whole documents straight into the caller's buffer (the block writer's read
+            // buffer): no array per document and no second copy.
+            int n = cursor.readBytes(b, off, len);
+            documents = cursor.documentsRead();
+            if (n >= 0) {
+                return n;
+            }
+        } catch (HeadClosedException e) {
+            throw new IOException("the head view of " + namespace.ns() + " was closed during the snapshot", e);
+        }
+        ended = true;
+        return -1;
     }
 
     @Override
     public void close() {
-        synchronized (view) {
-            if (cursor != null) {
-                cursor.close();
-            }
+        if (cursor != null) {
+            cursor.close();
         }
     }
 }

@@ -1,6 +1,6 @@
 package io.tidemark.snapshotter;
 
-import io.tidemark.applier.Head;
+import io.tidemark.applier.HeadReader;
 import io.tidemark.applier.HeadView;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
@@ -72,7 +72,7 @@ public final class SnapshotTaker {
         return new ObjectId().toHexString();
     }
 
-    public Mono<SnapshotSummary> take(String job, Head head) {
+    public Mono<SnapshotSummary> take(String job, HeadReader head) {
         return take(job, head, newSnapshotId());
     }
 
@@ -80,7 +80,7 @@ public final class SnapshotTaker {
      * Takes a snapshot under {@code snapshotId}. On failure the catalog entry (if one was made)
      * is marked failed and stays invisible; cancelling leaves it incomplete, as a crash would.
      */
-    public Mono<SnapshotSummary> take(String job, Head head, String snapshotId) {
+    public Mono<SnapshotSummary> take(String job, HeadReader head, String snapshotId) {
         return take(job, head, snapshotId, () -> { });
     }
 
@@ -88,7 +88,7 @@ public final class SnapshotTaker {
      * The same, calling {@code begun} once the snapshot's (still invisible) catalog entry exists,
      * so that whoever announces the snapshot id can be sure a lookup of it finds something.
      */
-    public Mono<SnapshotSummary> take(String job, Head head, String snapshotId, Runnable begun) {
+    public Mono<SnapshotSummary> take(String job, HeadReader head, String snapshotId, Runnable begun) {
         return take(job, head, snapshotId, false, begun);
     }
 
@@ -99,7 +99,7 @@ public final class SnapshotTaker {
      * so the block is written again. The base is still named in the catalog entry, which keeps a
      * garbage collector off the blocks this snapshot finds in the store.
      */
-    public Mono<SnapshotSummary> take(String job, Head head, String snapshotId, boolean full, Runnable begun) {
+    public Mono<SnapshotSummary> take(String job, HeadReader head, String snapshotId, boolean full, Runnable begun) {
         return Mono.defer(() -> {
             long start = System.nanoTime();
             Instant createdAt = Instant.now();

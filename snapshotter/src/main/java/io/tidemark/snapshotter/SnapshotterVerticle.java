@@ -1,6 +1,6 @@
 package io.tidemark.snapshotter;
 
-import io.tidemark.applier.Head;
+import io.tidemark.applier.HeadReader;
 import io.tidemark.applier.HeadRegistry;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.bus.Addresses;
@@ -168,7 +168,7 @@ public final class SnapshotterVerticle extends VerticleBase {
         return r.done().map(s -> s.toJson().put("status", "complete"));
     }
 
-    private Running start(String job, Head head, boolean full) {
+    private Running start(String job, HeadReader head, boolean full) {
         String snapshotId = SnapshotTaker.newSnapshotId();
         Promise<SnapshotSummary> promise = Promise.promise();
         Promise<Void> begun = Promise.promise();
@@ -263,11 +263,11 @@ public final class SnapshotterVerticle extends VerticleBase {
     }
 
     /** The registry touches RocksDB-backed state, so it is asked on a worker thread. */
-    private Future<Optional<Head>> headOf(String job) {
-        return Futures.of(reactor.core.publisher.Mono.fromCallable(() -> heads.head(job)).subscribeOn(io), context);
+    private Future<Optional<HeadReader>> headOf(String job) {
+        return Futures.of(reactor.core.publisher.Mono.fromCallable(() -> heads.head(job).<HeadReader>map(h -> h)).subscribeOn(io), context);
     }
 
-    private static OpTime position(Head head) {
+    private static OpTime position(HeadReader head) {
         return OpTime.of(head.appliedPosition().ts());
     }
 

@@ -1,5 +1,6 @@
 package io.tidemark.restore.pit;
 
+import io.tidemark.applier.BulkLoader;
 import io.tidemark.applier.Head;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
@@ -82,10 +83,10 @@ final class SnapshotLoader {
 
     /** One namespace's documents on their way from blocks into the head's bulk loader. */
     private static final class NamespaceLoad {
-        private final Head.BulkLoader loader;
+        private final BulkLoader loader;
         private final DocumentFramer framer;
 
-        NamespaceLoad(Head.BulkLoader loader) {
+        NamespaceLoad(BulkLoader loader) {
             this.loader = loader;
             this.framer = new DocumentFramer(loader::add);
         }

@@ -1,5 +1,6 @@
 package io.tidemark.snapshotter.bench;
 
+import io.tidemark.applier.BulkLoader;
 import io.tidemark.applier.Head;
 import io.tidemark.applier.HeadView;
 import io.tidemark.applier.NamespaceEntry;
@@ -85,7 +86,7 @@ public final class SyntheticHead {
                     i++;
                 }
             }
-            try (Head.BulkLoader loader = head.bulkLoader(ns.id())) {
+            try (BulkLoader loader = head.bulkLoader(ns.id())) {
                 for (byte[] doc : replacements) {
                     loader.add(doc, 0, doc.length);
                 }
@@ -104,7 +105,7 @@ public final class SyntheticHead {
 
     private static long loadDocuments(Head head, List<NamespaceEntry> namespaces, SyntheticDocuments docs, long bytes,
             long idsBefore) {
-        Head.BulkLoader[] loaders = new Head.BulkLoader[namespaces.size()];
+        BulkLoader[] loaders = new BulkLoader[namespaces.size()];
         long[] count = new long[1];
         try {
             docs.documents(bytes, idsBefore, (ns, buffer, offset, length) -> {
@@ -114,13 +115,13 @@ public final class SyntheticHead {
                 loaders[ns].add(buffer, offset, length);
                 count[0]++;
             });
-            for (Head.BulkLoader l : loaders) {
+            for (BulkLoader l : loaders) {
                 if (l != null) {
                     l.finish();
                 }
             }
         } finally {
-            for (Head.BulkLoader l : loaders) {
+            for (BulkLoader l : loaders) {
                 if (l != null) {
                     l.close();
                 }

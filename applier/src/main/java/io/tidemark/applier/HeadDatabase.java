@@ -1,0 +1,285 @@
+package io.tidemark.applier;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.DataBlockIndexType;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The RocksDB under a head, its lifecycle: options, column families, opening and closing. Column
+ * families: {@code docs} (namespace id + exact _id bytes → raw BSON document), {@code catalog}
+ * (namespace id → {@link NamespaceEntry}), {@code meta} (applied position, next namespace id,
+ * document counts, see {@link MetaKeys}) and {@code txns} (entries of transactions not yet decided).
+ *
+ * <p>Every call here holds a lease of {@link #gate()} while it is in RocksDB, and so do the head's
+ * views and the applier's staging of write batches (they reference the column families). Closing
+ * refuses new leases, waits for the held ones, closes the views, and only then frees the native
+ * objects: a reader racing a close gets a {@link HeadClosedException}, never freed memory.
+ */
+@SuppressWarnings("try") // leases are held for their try block, never referenced in it
+final class HeadDatabase {
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final Path dir;
+    private final HeadMemory memory;
+    private final LeaseGate gate;
+    private final RocksDB db;
+    private final DBOptions dbOptions;
+    private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final BloomFilter bloom;
+    final ColumnFamilyHandle docs;
+    final ColumnFamilyHandle catalog;
+    final ColumnFamilyHandle meta;
+    final ColumnFamilyHandle txns;
+    /** Single writes that must be durable on return (namespace creation, a bulk load's end). */
+    final WriteOptions syncWrite = new WriteOptions().setSync(true);
+    /** Oplog batches: durable through the WAL syncs of {@link WalSyncer}. */
+    final WriteOptions groupWrite = new WriteOptions().setSync(false);
+    /**
+     * Bulk loads are re-delivered by the sync store after a crash, so they only need the WAL synced
+     * once at the end, not per batch.
+     */
+    final WriteOptions bulkWrite = new WriteOptions().setSync(false);
+
+    HeadDatabase(Path dir, HeadMemory memory) throws RocksDBException {
+        this.dir = dir;
+        this.memory = memory;
+        this.gate = new LeaseGate("head at " + dir);
+        bloom = new BloomFilter(10, false);
+        dbOptions = new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                .setMaxBackgroundJobs(2)
+                .setBytesPerSync(1L << 20)
+                .setWriteBufferManager(memory.writeBuffers())
+                .setKeepLogFileNum(5);
+        ColumnFamilyOptions docsOptions = tableOptions(new ColumnFamilyOptions(), 8 * 1024)
+                // Every memtable insert walks the skiplist, and a deep one costs cache misses at
+                // every level: 32 MiB applied $v:2 updates measurably faster than 128 MiB, whose
+                // extra absorption of rewrites of hot documents saved less flush and compaction
+                // work than its inserts cost (bench apply, interleaved runs).
+                .setWriteBufferSize(32L << 20)
+                .setMaxWriteBufferNumber(4)
+                .setMinWriteBufferNumberToMerge(1)
+                .setLevel0FileNumCompactionTrigger(6)
+                // A memtable bloom makes the existence check of every insert cheap while it is hot.
+                .setMemtablePrefixBloomSizeRatio(0.05)
+                .setMemtableWholeKeyFiltering(true)
+                // Recently written data (L0, L1) is what updates read back: keep it uncompressed so a
+                // point read does not decompress a block; compress the colder levels.
+                .setCompressionPerLevel(List.of(CompressionType.NO_COMPRESSION, CompressionType.NO_COMPRESSION,
+                        CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION,
+                        CompressionType.LZ4_COMPRESSION, CompressionType.LZ4_COMPRESSION))
+                // LZ4 even at the bottom: most of a head's data lands there, so every compaction into
+                // it would pay zstd's CPU cost on a machine whose cores also apply the oplog.
+                .setBottommostCompressionType(CompressionType.LZ4_COMPRESSION)
+                .setLevelCompactionDynamicLevelBytes(true);
+        ColumnFamilyOptions small = tableOptions(new ColumnFamilyOptions(), 4 * 1024).setWriteBufferSize(4L << 20);
+        cfOptions.add(small);
+        cfOptions.add(docsOptions);
+        List<ColumnFamilyDescriptor> descriptors = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small),
+                new ColumnFamilyDescriptor(Bson.utf8("docs"), docsOptions),
+                new ColumnFamilyDescriptor(Bson.utf8("catalog"), small),
+                new ColumnFamilyDescriptor(Bson.utf8("meta"), small),
+                new ColumnFamilyDescriptor(Bson.utf8("txns"), small));
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            freeOptions();
+            throw new UncheckedIOException(e);
+        }
+        try {
+            db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        } catch (RocksDBException e) {
+            freeOptions();
+            throw e;
+        }
+        docs = handles.get(1);
+        catalog = handles.get(2);
+        meta = handles.get(3);
+        txns = handles.get(4);
+    }
+
+    private ColumnFamilyOptions tableOptions(ColumnFamilyOptions o, int blockSize) {
+        BlockBasedTableConfig t = new BlockBasedTableConfig()
+                .setBlockCache(memory.blockCache())
+                .setFilterPolicy(bloom)
+                .setBlockSize(blockSize)
+                .setCacheIndexAndFilterBlocks(true)
+                .setPinL0FilterAndIndexBlocksInCache(true)
+                // A hash index in each data block: a point read (every update whose document is not
+                // in the document cache) finds its key without a binary search of the block.
+                .setDataBlockIndexType(DataBlockIndexType.kDataBlockBinaryAndHash)
+                .setDataBlockHashTableUtilRatio(0.75);
+        return o.setTableFormatConfig(t);
+    }
+
+    Path directory() {
+        return dir;
+    }
+
+    /** The lease every use of this database's native objects holds. */
+    LeaseGate gate() {
+        return gate;
+    }
+
+    /** The database itself, for callers holding a lease (views, write batches). */
+    RocksDB db() {
+        return db;
+    }
+
+    byte[] get(ColumnFamilyHandle cf, byte[] key) {
+        try (LeaseGate.Lease l = gate.acquire()) {
+            return db.get(cf, key);
+        } catch (RocksDBException e) {
+            throw new HeadException("read failed", e);
+        }
+    }
+
+    /** Reads many keys of one family in one call (RocksDB batches the lookups); null where absent. */
+    List<byte[]> multiGet(ColumnFamilyHandle cf, List<byte[]> keys) {
+        try (LeaseGate.Lease l = gate.acquire()) {
+            return db.multiGetAsList(Collections.nCopies(keys.size(), cf), keys);
+        } catch (RocksDBException e) {
+            throw new HeadException("read failed", e);
+        }
+    }
+
+    void put(ColumnFamilyHandle cf, byte[] key, byte[] value) {
+        try (LeaseGate.Lease l = gate.acquire()) {
+            db.put(cf, key, value);
+        } catch (RocksDBException e) {
+            throw new HeadException("write failed", e);
+        }
+    }
+
+    void write(WriteOptions options, WriteBatch batch) {
+        try (LeaseGate.Lease l = gate.acquire()) {
+            db.write(options, batch);
+        } catch (RocksDBException e) {
+            throw new HeadException("commit failed", e);
+        }
+    }
+
+    /** Makes everything written so far durable. */
+    void syncWal() {
+        try (LeaseGate.Lease l = gate.acquire()) {
+            db.syncWal();
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot sync the head's write-ahead log", e);
+        }
+    }
+
+    void compact() {
+        try (LeaseGate.Lease l = gate.acquire()) {
+            for (ColumnFamilyHandle h : handles) {
+                db.compactRange(h);
+            }
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot compact the head", e);
+        }
+    }
+
+    /** Every entry of a column family (small families only: catalog, meta, txns), at {@code ro}. */
+    List<Map.Entry<byte[], byte[]>> readAll(ColumnFamilyHandle cf, ReadOptions ro) {
+        return readFrom(cf, ro, null);
+    }
+
+    /** The entries of a column family from {@code prefix} on while their keys start with it. */
+    List<Map.Entry<byte[], byte[]>> readFrom(ColumnFamilyHandle cf, ReadOptions ro, byte[] prefix) {
+        List<Map.Entry<byte[], byte[]>> out = new ArrayList<>();
+        try (LeaseGate.Lease l = gate.acquire();
+             RocksIterator it = ro == null ? db.newIterator(cf) : db.newIterator(cf, ro)) {
+            for (start(it, prefix); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (prefix != null && !startsWith(k, prefix)) {
+                    break;
+                }
+                out.add(new AbstractMap.SimpleImmutableEntry<>(k, it.value()));
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    private static void start(RocksIterator it, byte[] prefix) {
+        if (prefix == null) {
+            it.seekToFirst();
+        } else {
+            it.seek(prefix);
+        }
+    }
+
+    private static boolean startsWith(byte[] b, byte[] prefix) {
+        if (b.length < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (b[i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Waits for every lease, closes the views with {@code closeViews} (each waits for its own
+     * readers; false if one could not), syncs the WAL and frees everything native. Idempotent; safe from any thread that
+     * holds no lease.
+     */
+    void close(java.util.function.BooleanSupplier closeViews) {
+        gate.close(() -> {
+            if (!closeViews.getAsBoolean()) {
+                // A view kept a reader past the wait: its iterators still use the database.
+                return;
+            }
+            try {
+                db.syncWal();
+            } catch (RocksDBException e) {
+                // Closing anyway: what the WAL holds is replayed from the oplog store if it was lost.
+            }
+            syncWrite.close();
+            groupWrite.close();
+            bulkWrite.close();
+            for (ColumnFamilyHandle h : handles) {
+                h.close();
+            }
+            db.close();
+            freeOptions();
+            if (memory.ownedByHead()) {
+                memory.close();
+            }
+        });
+    }
+
+    private void freeOptions() {
+        dbOptions.close();
+        for (ColumnFamilyOptions o : cfOptions) {
+            o.close();
+        }
+        bloom.close();
+    }
+}

@@ -1,0 +1,63 @@
+package io.tidemark.applier;
+
+import java.nio.ByteBuffer;
+
+import org.bson.BsonDocument;
+import org.bson.BsonInt64;
+import org.bson.RawBsonDocument;
+import org.bson.codecs.BsonDocumentCodec;
+
+/**
+ * The keys of a head's {@code meta} and {@code catalog} column families and the encoding of the
+ * applied position: shared by the head, its write batches and its views.
+ */
+final class MetaKeys {
+    static final byte[] POSITION = Bson.utf8("position");
+    static final byte[] NEXT_NS_ID = Bson.utf8("nextNsId");
+    static final byte[] INCARNATION = Bson.utf8("incarnation");
+    /**
+     * The head's latest modification sequence number; per namespace, that of its last change (see
+     * {@link #modified}): lets snapshots skip namespaces that did not change. A sequence, not an
+     * oplog position, because bulk loads change namespaces without moving the position.
+     */
+    static final byte[] MOD_SEQ = Bson.utf8("modSeq");
+    static final byte[] COUNT_PREFIX = Bson.utf8("count/");
+    private static final byte[] MODIFIED_PREFIX = Bson.utf8("modified/");
+
+    private MetaKeys() {
+    }
+
+    static byte[] count(int nsId) {
+        return ByteBuffer.allocate(COUNT_PREFIX.length + 4).put(COUNT_PREFIX).putInt(nsId).array();
+    }
+
+    static byte[] modified(int nsId) {
+        return ByteBuffer.allocate(MODIFIED_PREFIX.length + 4).put(MODIFIED_PREFIX).putInt(nsId).array();
+    }
+
+    static byte[] catalog(int nsId) {
+        return ByteBuffer.allocate(4).putInt(nsId).array();
+    }
+
+    static OplogPosition decodePosition(byte[] bytes) {
+        RawBsonDocument d = new RawBsonDocument(bytes);
+        return new OplogPosition(d.getTimestamp("ts"), d.getInt64("t").getValue());
+    }
+
+    static byte[] encodePosition(OplogPosition p) {
+        BsonDocument d = new BsonDocument("ts", p.ts()).append("t", new BsonInt64(p.term()));
+        RawBsonDocument raw = new RawBsonDocument(d, new BsonDocumentCodec());
+        var bb = raw.getByteBuffer();
+        byte[] out = new byte[bb.limit() - bb.position()];
+        System.arraycopy(bb.array(), bb.position(), out, 0, out.length);
+        return out;
+    }
+
+    static long decodeLong(byte[] bytes) {
+        return ByteBuffer.wrap(bytes).getLong();
+    }
+
+    static byte[] encodeLong(long v) {
+        return ByteBuffer.allocate(8).putLong(v).array();
+    }
+}
