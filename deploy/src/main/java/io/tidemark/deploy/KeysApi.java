@@ -31,7 +31,8 @@ final class KeysApi {
             } catch (IllegalArgumentException e) {
                 throw ApiException.badRequest("'kind' must be 'agent' or 'admin'");
             }
-            stores.keys().create(kind, body.getString("name", kind.name().toLowerCase(Locale.ROOT) + " key"))
+            String name = JsonBodies.optionalString(body, "name", 128);
+            stores.keys().create(kind, name != null ? name : kind.name().toLowerCase(Locale.ROOT) + " key")
                     .onSuccess(k -> ctx.response().setStatusCode(201).putHeader("Content-Type", "application/json")
                             .end(new JsonObject().put("id", k.id()).put("kind", k.kind().name()).put("name", k.name())
                                     .put("token", k.token()).encode()))

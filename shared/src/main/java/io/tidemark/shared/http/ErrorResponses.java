@@ -3,6 +3,7 @@ package io.tidemark.shared.http;
 import io.tidemark.shared.bson.MalformedBsonException;
 import io.tidemark.shared.jobs.UnknownJobException;
 import io.tidemark.shared.security.AuthenticationException;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
@@ -28,6 +29,9 @@ public final class ErrorResponses {
 
     public static void handle(RoutingContext ctx) {
         Throwable failure = ctx.failure();
+        if (failure instanceof HttpClosedException || ctx.response().closed()) {
+            return; // the client went away mid-request: nobody to answer, and not a server fault
+        }
         int status = ctx.statusCode();
         JsonObject body;
         if (failure instanceof ApiException api) {
@@ -73,8 +77,8 @@ public final class ErrorResponses {
     /** The route pattern that failed, e.g. {@code /download/:token}: safe to log, unlike the path. */
     private static String route(RoutingContext ctx) {
         Route route = ctx.currentRoute();
-        String pattern = route == null ? null : route.getPath();
-        return pattern != null ? ctx.mountPoint() == null ? pattern : ctx.mountPoint().replaceAll("/$", "") + pattern
-                : "(route " + (route == null ? "unmatched" : "by pattern") + ")";
+        String pattern = route == null ? null : route.getName();
+        String mount = ctx.mountPoint() == null ? "" : ctx.mountPoint().replaceAll("/$", "");
+        return pattern != null && pattern.startsWith("/") ? mount + pattern : mount + "/(unnamed route)";
     }
 }

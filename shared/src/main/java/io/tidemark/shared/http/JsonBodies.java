@@ -37,12 +37,14 @@ public final class JsonBodies {
 
     /** The body as an object, for routes whose callee checks the keys itself; an empty body reads as {@code {}}. */
     public static JsonObject read(RoutingContext ctx) {
-        if (ctx.body() == null || ctx.body().length() <= 0) {
-            return new JsonObject();
-        }
+        // Checked even for an empty body: a form-encoded one, say, has been parsed away by now.
         String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !isJson(type)) {
+        boolean empty = ctx.body() == null || ctx.body().length() <= 0;
+        if (type != null && !isJson(type) || type == null && !empty) {
             throw new ApiException(415, "the body must be application/json");
+        }
+        if (empty) {
+            return new JsonObject();
         }
         Object value;
         try {
