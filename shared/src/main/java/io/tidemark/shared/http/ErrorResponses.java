@@ -34,7 +34,8 @@ public final class ErrorResponses {
         }
         int status = ctx.statusCode();
         JsonObject body;
-        if (failure instanceof ApiException api) {
+        // An ApiException of 500 carries another component's failure (over the event bus): internal too.
+        if (failure instanceof ApiException api && api.status() != 500) {
             status = api.status();
             body = api.toJson();
         } else if (failure instanceof MalformedBsonException) {

@@ -9,10 +9,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Reads a JSON request body: it must be sent as {@code application/json} (else 415) and be a JSON
- * object (else 400); unknown keys are refused so that a misspelt field is not silently ignored,
- * and no string anywhere in it may exceed {@link #MAX_STRING} characters, so that nothing
- * unbounded reaches a store. Routes bound their own fields more tightly.
+ * Reads a JSON request body: it must be sent as {@code application/json} or without a type (any
+ * other type is 415) and be a JSON object (else 400); unknown keys are refused so that a misspelt
+ * field is not silently ignored, and no string anywhere in it may exceed {@link #MAX_STRING}
+ * characters, so that nothing unbounded reaches a store. Routes bound their own fields more tightly.
  */
 public final class JsonBodies {
 
@@ -37,10 +37,11 @@ public final class JsonBodies {
 
     /** The body as an object, for routes whose callee checks the keys itself; an empty body reads as {@code {}}. */
     public static JsonObject read(RoutingContext ctx) {
-        // Checked even for an empty body: a form-encoded one, say, has been parsed away by now.
+        // Checked even for an empty body: a form-encoded one, say, has been parsed away by now. A
+        // body sent without a type is read as JSON, as it always was.
         String type = ctx.request().getHeader("Content-Type");
         boolean empty = ctx.body() == null || ctx.body().length() <= 0;
-        if (type != null && !isJson(type) || type == null && !empty) {
+        if (type != null && !isJson(type)) {
             throw new ApiException(415, "the body must be application/json");
         }
         if (empty) {
