@@ -268,14 +268,6 @@ class HttpHardeningTest {
         assertFalse(reply.encode().contains("not-a-uri"), "the URI (it may hold a password) is not repeated");
     }
 
-    @Test
-    void healthSaysUpWithoutDetails() throws Exception {
-        try (RawHttps raw = connect(server.apiPort())) {
-            raw.head("GET", "/health");
-            assertEquals(200, RawHttps.status(raw.readHead()));
-        }
-    }
-
     /** {@code endpoint}: server, method, path, bearer token. */
     private static JsonObject send(String[] endpoint, String body, String contentType) {
         var http = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setSsl(true).setVerifyHost(false)

@@ -23,6 +23,8 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class ErrorResponses {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
+    /** Path segments longer than this are not logged: ids are shorter, secrets longer. */
+    private static final int MAX_LOGGED_SEGMENT = 24;
 
     private ErrorResponses() {
     }
@@ -75,11 +77,27 @@ public final class ErrorResponses {
         }
     }
 
-    /** The route pattern that failed, e.g. {@code /download/:token}: safe to log, unlike the path. */
+    /**
+     * What failed, safe to log: the failure handler's route pattern where it has one (e.g.
+     * {@code /download/*}), else the path with every segment long enough to be a secret (a
+     * download token is 43 characters) replaced by "…". Never the query string.
+     */
     private static String route(RoutingContext ctx) {
         Route route = ctx.currentRoute();
         String pattern = route == null ? null : route.getName();
-        String mount = ctx.mountPoint() == null ? "" : ctx.mountPoint().replaceAll("/$", "");
-        return pattern != null && pattern.startsWith("/") ? mount + pattern : mount + "/(unnamed route)";
+        if (pattern != null && pattern.startsWith("/")) {
+            return (ctx.mountPoint() == null ? "" : ctx.mountPoint().replaceAll("/$", "")) + pattern;
+        }
+        return redacted(ctx.request().path());
+    }
+
+    static String redacted(String path) {
+        if (path == null) {
+            return "?";
+        }
+        String out = java.util.Arrays.stream(path.split("/", -1))
+                .map(segment -> segment.length() > MAX_LOGGED_SEGMENT ? "…" : segment)
+                .collect(java.util.stream.Collectors.joining("/"));
+        return out.length() > 200 ? out.substring(0, 200) + "…" : out;
     }
 }
