@@ -25,6 +25,11 @@ public final class IngestClient implements AutoCloseable {
     public static final String VERSION = "0.1.0";
     private static final String BSON = "application/bson";
 
+    /** How many times a request refused for lack of budget is resent: minutes of waiting at most. */
+    private static final int MAX_BUSY_RETRIES = 100;
+    private static final long MAX_RETRY_AFTER_SECONDS = 30;
+
+    private final Vertx vertx;
     private final HttpClient http;
     private final URI base;
     private final String apiKey;
@@ -39,6 +44,7 @@ public final class IngestClient implements AutoCloseable {
             throw new IllegalArgumentException("the Backup HTTP service is reached over https, not " + serverUrl);
         }
         this.apiKey = apiKey;
+        this.vertx = vertx;
         HttpClientOptions options = new HttpClientOptions().setSsl(true).setSslEngineOptions(TlsEngines.preferred()).setKeepAlive(true)
                 .setConnectTimeout(10_000).setIdleTimeout(120);
         if (pinSha256 != null && !pinSha256.isBlank()) {
@@ -106,27 +112,57 @@ public final class IngestClient implements AutoCloseable {
     }
 
     private Future<JsonObject> send(HttpMethod method, String path, String contentType, Buffer body) {
+        return send(method, path, contentType, body, 0);
+    }
+
+    /**
+     * Sends once more after a 503 with {@code Retry-After} (the service had no budget for the body
+     * and did not read it, so resending is always safe), waiting as told plus jitter so that agents
+     * refused together do not come back together; bounded, after which the 503 is an error like any other.
+     */
+    private Future<JsonObject> send(HttpMethod method, String path, String contentType, Buffer body, int busyRetries) {
         RequestOptions options = new RequestOptions().setMethod(method).setAbsoluteURI(base + path)
                 .putHeader("Authorization", "Bearer " + apiKey).putHeader("Content-Type", contentType)
                 .setTimeout(120_000);
         return http.request(options)
                 .compose(req -> req.send(body))
-                .compose(resp -> resp.body().map(b -> {
-                    JsonObject json;
-                    try {
-                        json = b.length() == 0 ? new JsonObject() : b.toJsonObject();
-                    } catch (RuntimeException e) {
-                        json = new JsonObject().put("error", b.toString());
+                .compose(resp -> resp.body().compose(b -> {
+                    String retryAfter = resp.getHeader("Retry-After");
+                    if (resp.statusCode() == 503 && retryAfter != null && busyRetries < MAX_BUSY_RETRIES) {
+                        return vertx.timer(busyDelayMillis(retryAfter))
+                                .compose(t -> send(method, path, contentType, body, busyRetries + 1));
                     }
-                    if (resp.statusCode() >= 400 && resp.statusCode() < 500) {
-                        throw new IngestRejection(resp.statusCode(), json, method + " " + path.replaceAll("\\?.*", ""));
-                    }
-                    if (resp.statusCode() >= 300) {
-                        throw new IllegalStateException(method + " " + path + " failed with " + resp.statusCode() + ": "
-                                + json.getString("error", json.encode()));
-                    }
-                    return json;
+                    return Future.succeededFuture(outcome(method, path, resp.statusCode(), b));
                 }));
+    }
+
+    private static JsonObject outcome(HttpMethod method, String path, int status, Buffer b) {
+        JsonObject json;
+        try {
+            json = b.length() == 0 ? new JsonObject() : b.toJsonObject();
+        } catch (RuntimeException e) {
+            json = new JsonObject().put("error", b.toString());
+        }
+        if (status >= 400 && status < 500) {
+            throw new IngestRejection(status, json, method + " " + path.replaceAll("\\?.*", ""));
+        }
+        if (status >= 300) {
+            throw new IllegalStateException(method + " " + path + " failed with " + status + ": "
+                    + json.getString("error", json.encode()));
+        }
+        return json;
+    }
+
+    /** Retry-After in seconds, clamped to 1..30, plus up to half of it again at random. */
+    static long busyDelayMillis(String retryAfter) {
+        long seconds;
+        try {
+            seconds = Long.parseLong(retryAfter.trim());
+        } catch (NumberFormatException e) {
+            seconds = 1; // an HTTP date, or nonsense: the shortest wait
+        }
+        long millis = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, seconds)) * 1000L;
+        return millis + java.util.concurrent.ThreadLocalRandom.current().nextLong(millis / 2 + 1);
     }
 
     private static String jobPath(String job) {

@@ -36,7 +36,12 @@ public final class HeadsApi {
      */
     private static void hashes(Vertx vertx, Stores stores, ApplierVerticle applier, RoutingContext ctx) {
         String atLeastParam = ctx.queryParams().get("atLeast");
-        OpTime atLeast = atLeastParam == null ? OpTime.ZERO : OpTime.parse(atLeastParam);
+        OpTime atLeast;
+        try {
+            atLeast = atLeastParam == null ? OpTime.ZERO : OpTime.parse(atLeastParam);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("'atLeast': " + e.getMessage());
+        }
         int waitSeconds = intParam(ctx, "waitSeconds", 60);
         stores.jobs().resolve(ctx.pathParam("job"))
                 .compose(job -> awaitApplied(vertx, applier, job.getString("_id"), atLeast, System.currentTimeMillis() + waitSeconds * 1000L))

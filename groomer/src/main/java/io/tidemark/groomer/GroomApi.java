@@ -2,6 +2,7 @@ package io.tidemark.groomer;
 
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.http.JsonBodies;
 import io.tidemark.shared.snapshots.RetentionPolicies;
 import io.tidemark.shared.snapshots.RetentionPolicy;
 import io.tidemark.shared.store.Stores;
@@ -13,6 +14,8 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+
+import java.util.Set;
 
 /**
  * REST routes for retention and grooming, relative to {@code /api/v1}:
@@ -52,9 +55,9 @@ public final class GroomApi {
                 .onSuccess(ctx::json)
                 .onFailure(ctx::fail));
         router.post("/jobs/:job/groom").handler(ctx -> {
-            JsonObject body = body(ctx);
+            JsonObject body = JsonBodies.read(ctx, Set.of("dryRun"));
             Object dry = body.getValue("dryRun", false);
-            if (!(dry instanceof Boolean dryRun) || body.fieldNames().stream().anyMatch(f -> !f.equals("dryRun"))) {
+            if (!(dry instanceof Boolean dryRun)) {
                 ctx.fail(ApiException.badRequest("the body may only hold 'dryRun' (true or false)"));
                 return;
             }
@@ -81,7 +84,7 @@ public final class GroomApi {
     private static void setPolicy(Stores stores, RetentionPolicies policies, RoutingContext ctx) {
         JsonObject body;
         try {
-            body = body(ctx);
+            body = JsonBodies.read(ctx);
         } catch (ApiException e) {
             ctx.fail(e);
             return;
@@ -98,17 +101,6 @@ public final class GroomApi {
                 }))
                 .onSuccess(ctx::json)
                 .onFailure(ctx::fail);
-    }
-
-    private static JsonObject body(RoutingContext ctx) {
-        if (ctx.body() == null || ctx.body().buffer() == null || ctx.body().buffer().length() == 0) {
-            return new JsonObject();
-        }
-        try {
-            return ctx.body().asJsonObject();
-        } catch (RuntimeException e) {
-            throw ApiException.badRequest("the body is not a JSON object");
-        }
     }
 
     private static Future<String> jobId(Stores stores, RoutingContext ctx) {

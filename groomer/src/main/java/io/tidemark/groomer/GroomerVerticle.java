@@ -170,7 +170,8 @@ public final class GroomerVerticle extends VerticleBase {
 
     private static void fail(Message<JsonObject> msg, Throwable e) {
         Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
-        int code = cause instanceof UnknownJobException ? 404 : cause instanceof IllegalArgumentException ? 400 : 500;
+        // Only deliberate refusals are client errors; anything else is the groomer's own failure.
+        int code = cause instanceof UnknownJobException ? 404 : cause instanceof io.tidemark.shared.http.ApiException a ? a.status() : 500;
         if (code == 500) {
             LOG.warn("groomer request failed", cause);
         }

@@ -4,7 +4,6 @@ import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.jobs.JobIds;
 import io.tidemark.shared.jobs.JobState;
-import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -128,17 +127,5 @@ final class AgentRegistry {
             }
         }
         return info;
-    }
-
-    static OpTime requirePosition(JsonObject body, String key) {
-        try {
-            OpTime ts = OpTime.fromJson(body.getJsonObject(key));
-            if (ts == null) {
-                throw ApiException.badRequest("'" + key + "' is required as {\"t\": seconds, \"i\": increment}");
-            }
-            return ts;
-        } catch (ClassCastException e) {
-            throw ApiException.badRequest("'" + key + "' must be {\"t\": seconds, \"i\": increment}");
-        }
     }
 }

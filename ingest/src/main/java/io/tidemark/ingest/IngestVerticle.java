@@ -3,10 +3,11 @@ package io.tidemark.ingest;
 import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.http.BearerAuth;
+import io.tidemark.shared.http.RequestDeadlines;
 import io.tidemark.shared.http.ErrorResponses;
 import io.tidemark.shared.http.JsonBodies;
 import io.tidemark.shared.metrics.Metrics;
-import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.security.ApiKeys;
 import io.tidemark.shared.security.SelfSignedTls;
 import io.tidemark.shared.store.Stores;
@@ -34,7 +35,11 @@ public final class IngestVerticle extends VerticleBase {
     private final TidemarkConfig config;
     private final Stores stores;
     private final SelfSignedTls.Material tls;
+    /** JSON bodies are small; only BSON data may be as large as ingest.maxBodyBytes. */
+    private static final long JSON_BODY_LIMIT = 1024 * 1024;
+
     private HttpServer server;
+    private RequestDeadlines deadlines;
 
     public IngestVerticle(TidemarkConfig config, Stores stores, SelfSignedTls.Material tls) {
         this.config = config;
@@ -51,22 +56,31 @@ public final class IngestVerticle extends VerticleBase {
         AgentScope scope = new AgentScope(stores);
         AgentRegistry agents = new AgentRegistry(vertx, stores, oplog, metrics, scope);
 
+        IngestBudget budget = new IngestBudget(config.ingest().maxBytesInFlight(), config.ingest().maxBodyBytes(),
+                metrics, Metrics.registry());
+        BodyHandler bsonBodies = BodyHandler.create(false).setBodyLimit(config.ingest().maxBodyBytes());
+        BodyHandler jsonBodies = BodyHandler.create(false).setBodyLimit(Math.min(JSON_BODY_LIMIT, config.ingest().maxBodyBytes()));
+
+        // The order matters: authenticate from the headers (the request paused), then take the
+        // body's bytes from the budget, and only then read the body.
         Router router = Router.router(vertx);
-        router.route().handler(BodyHandler.create(false).setBodyLimit(config.ingest().maxBodyBytes()));
-        router.route("/agent/v1/*").handler(ctx -> authenticate(ctx, metrics));
+        router.route("/agent/v1/*").handler(BearerAuth.handler(stores.keys(), ApiKeys.Kind.AGENT, "an agent API key",
+                () -> metrics.rejected("auth")));
         router.route("/agent/v1/jobs/:job/*").handler(scope::checkJob);
+        router.route("/agent/v1/*").handler(budget);
+        router.route("/agent/v1/*").handler(ctx -> (isBson(ctx) ? bsonBodies : jsonBodies).handle(ctx));
 
         router.post("/agent/v1/register").handler(ctx -> {
             JsonObject body = JsonBodies.read(ctx, Set.of("deployment", "agentVersion", "hostname"));
-            reply(ctx, agents.register(ctx, JsonBodies.requireString(body, "deployment"), body));
+            reply(ctx, agents.register(ctx, JsonBodies.requireString(body, "deployment", 128), AgentStatus.validated(body)));
         });
         router.post("/agent/v1/jobs/:job/heartbeat").handler(ctx -> {
             JsonObject body = JsonBodies.read(ctx, Set.of("agentVersion", "hostname", "state", "lagSeconds", "sourceTs"));
-            reply(ctx, agents.heartbeat(ctx.pathParam("job"), body));
+            reply(ctx, agents.heartbeat(ctx.pathParam("job"), AgentStatus.validated(body)));
         });
         router.post("/agent/v1/jobs/:job/resync-required").handler(ctx -> {
             JsonObject body = JsonBodies.read(ctx, Set.of("reason"));
-            reply(ctx, agents.resyncRequired(ctx.pathParam("job"), JsonBodies.requireString(body, "reason")));
+            reply(ctx, agents.resyncRequired(ctx.pathParam("job"), JsonBodies.requireString(body, "reason", AgentStatus.MAX_REASON)));
         });
         router.post("/agent/v1/jobs/:job/sync/begin").handler(ctx -> {
             JsonObject body = JsonBodies.read(ctx, Set.of("startTs", "fetchStartTs", "fetchStartSha256"));
@@ -74,8 +88,8 @@ public final class IngestVerticle extends VerticleBase {
             if (sha != null && !(sha instanceof String s && s.matches("[0-9a-f]{64}"))) {
                 throw ApiException.badRequest("'fetchStartSha256' must be 64 lower-case hex digits");
             }
-            reply(ctx, sync.begin(ctx.pathParam("job"), AgentRegistry.requirePosition(body, "startTs"),
-                    AgentRegistry.requirePosition(body, "fetchStartTs"), (String) sha));
+            reply(ctx, sync.begin(ctx.pathParam("job"), AgentStatus.position(body, "startTs"),
+                    AgentStatus.position(body, "fetchStartTs"), (String) sha));
         });
         router.put("/agent/v1/jobs/:job/sync/:gen/collections/:ns").handler(ctx -> {
             requireBson(ctx);
@@ -90,12 +104,12 @@ public final class IngestVerticle extends VerticleBase {
         });
         router.post("/agent/v1/jobs/:job/sync/:gen/end").handler(ctx -> {
             JsonObject body = JsonBodies.read(ctx, Set.of("endTs", "documents", "collections"));
-            Object documents = body.getValue("documents");
-            if (!(documents instanceof Number)) {
+            Long documents = JsonBodies.optionalWholeNumber(body, "documents", 0, Long.MAX_VALUE);
+            if (documents == null) {
                 throw ApiException.badRequest("'documents' (the number of documents copied) is required");
             }
-            reply(ctx, sync.end(ctx.pathParam("job"), longParam(ctx, "gen"), AgentRegistry.requirePosition(body, "endTs"),
-                    ((Number) documents).longValue()));
+            JsonBodies.optionalWholeNumber(body, "collections", 0, Integer.MAX_VALUE);
+            reply(ctx, sync.end(ctx.pathParam("job"), longParam(ctx, "gen"), AgentStatus.position(body, "endTs"), documents));
         });
         router.post("/agent/v1/jobs/:job/oplog").handler(ctx -> {
             requireBson(ctx);
@@ -104,11 +118,12 @@ public final class IngestVerticle extends VerticleBase {
                 throw ApiException.badRequest("query parameter 'prev' (the position this batch follows, T:I) is required");
             }
             long arrived = System.nanoTime();
-            reply(ctx, oplog.accept(ctx.pathParam("job"), OpTime.parse(prev), bytes(ctx), arrived)
+            reply(ctx, oplog.accept(ctx.pathParam("job"), AgentStatus.position(prev, "prev"), bytes(ctx), arrived)
                     .map(ack -> new JsonObject().put("ackTs", ack.toJson())));
         });
         router.route().failureHandler(ErrorResponses::handle);
         router.route().last().handler(ctx -> ctx.fail(404));
+        deadlines = new RequestDeadlines(vertx, config.ingest().requestIdleSeconds() * 1000L);
 
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.ingest().host())
@@ -117,7 +132,7 @@ public final class IngestVerticle extends VerticleBase {
                 .setSslEngineOptions(TlsEngines.preferred())
                 .setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.certFile().toString()).setKeyPath(tls.keyFile().toString()))
                 .setCompressionSupported(false);
-        return vertx.createHttpServer(options).requestHandler(router).listen()
+        return vertx.createHttpServer(options).connectionHandler(deadlines::track).requestHandler(deadlines.wrap(router)).listen()
                 .recover(e -> Future.failedFuture(new IllegalStateException("the Backup HTTP service cannot listen on "
                         + options.getHost() + ":" + options.getPort() + " (ingest.port): " + e.getMessage(), e)))
                 .onSuccess(s -> server = s);
@@ -128,28 +143,21 @@ public final class IngestVerticle extends VerticleBase {
         return server.actualPort();
     }
 
-    private void authenticate(RoutingContext ctx, IngestMetrics metrics) {
-        String header = ctx.request().getHeader("Authorization");
-        String token = header != null && header.startsWith("Bearer ") ? header.substring(7).trim() : null;
-        if (token == null) {
-            metrics.rejected("auth");
-            ctx.fail(new io.tidemark.shared.security.AuthenticationException("an agent API key is required (Authorization: Bearer <key>)"));
-            return;
+    @Override
+    public Future<?> stop() {
+        if (deadlines != null) {
+            deadlines.stop();
         }
-        stores.keys().authenticate(token, ApiKeys.Kind.AGENT).onComplete(ar -> {
-            if (ar.succeeded()) {
-                ctx.put("principal", ar.result());
-                ctx.next();
-            } else {
-                metrics.rejected("auth");
-                ctx.fail(ar.cause());
-            }
-        });
+        return Future.succeededFuture();
+    }
+
+    private static boolean isBson(RoutingContext ctx) {
+        String type = ctx.request().getHeader("Content-Type");
+        return type != null && type.startsWith(BSON);
     }
 
     private static void requireBson(RoutingContext ctx) {
-        String type = ctx.request().getHeader("Content-Type");
-        if (type == null || !type.startsWith(BSON)) {
+        if (!isBson(ctx)) {
             throw new ApiException(415, "the body must be " + BSON + " (concatenated BSON documents)");
         }
     }

@@ -2,6 +2,7 @@ package io.tidemark.ingest;
 
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.http.JsonBodies;
 import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.jobs.JobStore;
 import io.tidemark.shared.oplog.OpTime;
@@ -10,6 +11,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,11 @@ public final class JobsApi {
         router.get("/jobs/:job").handler(ctx -> stores.jobs().resolve(ctx.pathParam("job"))
                 .onSuccess(job -> ctx.json(view(job)))
                 .onFailure(ctx::fail));
+        // takes no body: refuse one rather than ignore it
+        router.post("/jobs/:job/resync").handler(ctx -> {
+            JsonBodies.read(ctx, Set.of());
+            ctx.next();
+        });
         router.post("/jobs/:job/resync").handler(ctx -> stores.jobs().resolve(ctx.pathParam("job"))
                 .compose(job -> {
                     JobState state = JobStore.state(job);

@@ -1,5 +1,6 @@
 package io.tidemark.restore;
 
+import com.mongodb.ConnectionString;
 import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.oplog.OpTime;
 import io.vertx.core.json.JsonObject;
@@ -66,6 +67,9 @@ record RestoreRequest(String snapshotId, OpTime atTs, Instant at, boolean gzip, 
         if (delivery == Delivery.PUSH && target == null) {
             throw ApiException.badRequest("a push needs 'target', the mongodb:// URI of the deployment to restore into");
         }
+        if (delivery == Delivery.PUSH) {
+            checkTarget(target);
+        }
         if (delivery == Delivery.DOWNLOAD && (target != null || body.containsKey("drop"))) {
             throw ApiException.badRequest("'target' and 'drop' only apply to delivery \"push\"");
         }
@@ -77,6 +81,18 @@ record RestoreRequest(String snapshotId, OpTime atTs, Instant at, boolean gzip, 
             throw ApiException.badRequest("'gzip' only applies to delivery \"download\"");
         }
         return new RestoreRequest(snapshot, atTs, at, (Boolean) gzip, delivery, target, (Boolean) drop);
+    }
+
+    /**
+     * Refuses a push target the driver cannot parse now, rather than accepting the restore and
+     * failing it later. The message does not repeat the URI: it may hold a password.
+     */
+    private static void checkTarget(String target) {
+        try {
+            new ConnectionString(target);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("'target' must be a valid mongodb:// or mongodb+srv:// connection string");
+        }
     }
 
     private static String optionalString(JsonObject body, String key) {

@@ -58,4 +58,16 @@ class ConfigLoaderTest {
         Files.writeString(file, "ingest: 3\n");
         assertThrows(ConfigException.class, () -> ConfigLoader.load(file, Map.of()));
     }
+
+    @Test
+    void theIngestBudgetMustHoldTheLargestBody() {
+        TidemarkConfig c = ConfigLoader.defaults();
+        assertEquals(256L * 1024 * 1024, c.ingest().maxBytesInFlight());
+        assertEquals(30, c.ingest().requestIdleSeconds());
+        assertEquals(30, c.api().requestIdleSeconds());
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of(
+                "TIDEMARK_INGEST_MAXBODYBYTES", "1000", "TIDEMARK_INGEST_MAXBYTESINFLIGHT", "999")));
+        assertTrue(e.getMessage().contains("ingest.maxBytesInFlight"), e.getMessage());
+        assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("TIDEMARK_API_REQUESTIDLESECONDS", "0")));
+    }
 }

@@ -66,8 +66,7 @@ public final class SnapshotsApi {
 
     private static void create(Vertx vertx, Stores stores, RoutingContext ctx) {
         // The body is optional; an empty one reads as no body rather than as invalid JSON.
-        boolean empty = ctx.body() == null || ctx.body().buffer() == null || ctx.body().buffer().length() == 0;
-        JsonObject body = empty ? new JsonObject() : JsonBodies.read(ctx, Set.of("wait", "force"));
+        JsonObject body = JsonBodies.read(ctx, Set.of("wait", "force"));
         Object waitValue = body.getValue("wait", false);
         Object forceValue = body.getValue("force", false);
         if (!(waitValue instanceof Boolean wait)) {

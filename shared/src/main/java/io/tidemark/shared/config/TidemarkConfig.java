@@ -25,10 +25,33 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
         }
     }
 
-    public record Ingest(String host, int port, long maxBodyBytes, Tls tls) {
+    /**
+     * @param maxBytesInFlight request bodies being read or awaiting their durable write, summed over
+     *     all agents; a request that would exceed it gets 503 with Retry-After, unread
+     * @param requestIdleSeconds a request whose headers or body stop arriving for this long is cut
+     */
+    public record Ingest(String host, int port, long maxBodyBytes, long maxBytesInFlight, int requestIdleSeconds, Tls tls) {
+        public Ingest {
+            if (maxBodyBytes < 1) {
+                throw new ConfigException("ingest.maxBodyBytes must be positive, not " + maxBodyBytes);
+            }
+            if (maxBytesInFlight < maxBodyBytes) {
+                throw new ConfigException("ingest.maxBytesInFlight (" + maxBytesInFlight
+                        + ") must be at least ingest.maxBodyBytes (" + maxBodyBytes + "), or no largest body could ever be read");
+            }
+            if (requestIdleSeconds < 1) {
+                throw new ConfigException("ingest.requestIdleSeconds must be at least 1, not " + requestIdleSeconds);
+            }
+        }
     }
 
-    public record Api(String host, int port, ApiTls tls) {
+    /** @param requestIdleSeconds a request whose headers or body stop arriving for this long is cut */
+    public record Api(String host, int port, int requestIdleSeconds, ApiTls tls) {
+        public Api {
+            if (requestIdleSeconds < 1) {
+                throw new ConfigException("api.requestIdleSeconds must be at least 1, not " + requestIdleSeconds);
+            }
+        }
     }
 
     public record Agent(int batchMaxBytes, int batchMaxMillis, int sliceBytes, int slicesInFlight,

@@ -3,30 +3,44 @@ package io.tidemark.shared.http;
 import io.tidemark.shared.bson.MalformedBsonException;
 import io.tidemark.shared.jobs.UnknownJobException;
 import io.tidemark.shared.security.AuthenticationException;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.ThreadLocalRandom;
+
 /**
- * Turns failures into JSON error replies: client mistakes get a 4xx that says what was wrong,
- * anything else a 500 that is logged with its cause.
+ * Turns failures into JSON error replies. Only deliberate client errors are 4xx: an
+ * {@link ApiException}, malformed BSON or JSON, an unknown job, a failed authentication. Anything
+ * else is a server bug and answers 500 "internal error" with a correlation id that the log line
+ * carries too; the reply never shows the exception's text (it may hold internals), and the log
+ * names the route pattern, never the request path, which can carry a secret (a download link's
+ * token).
  */
 public final class ErrorResponses {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
+    /** Path segments longer than this are not logged: ids are shorter, secrets longer. */
+    private static final int MAX_LOGGED_SEGMENT = 24;
 
     private ErrorResponses() {
     }
 
     public static void handle(RoutingContext ctx) {
         Throwable failure = ctx.failure();
+        if (failure instanceof HttpClosedException || ctx.response().closed()) {
+            return; // the client went away mid-request: nobody to answer, and not a server fault
+        }
         int status = ctx.statusCode();
         JsonObject body;
-        if (failure instanceof ApiException api) {
+        // An ApiException of 500 carries another component's failure (over the event bus): internal too.
+        if (failure instanceof ApiException api && api.status() != 500) {
             status = api.status();
             body = api.toJson();
-        } else if (failure instanceof MalformedBsonException || failure instanceof IllegalArgumentException) {
+        } else if (failure instanceof MalformedBsonException) {
             status = 400;
             body = new JsonObject().put("error", failure.getMessage());
         } else if (failure instanceof io.vertx.core.json.DecodeException) {
@@ -39,23 +53,51 @@ public final class ErrorResponses {
             status = 401;
             body = new JsonObject().put("error", failure.getMessage());
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
-        } else if (failure == null && status >= 400) {
-            body = new JsonObject().put("error", status == 413 ? "request body too large"
-                    : status == 404 ? "no such resource" : status == 405 ? "method not allowed" : "request failed");
+        } else if (failure == null && status >= 400 && status < 500) {
+            body = new JsonObject().put("error", switch (status) {
+                case 413 -> "request body too large";
+                case 404 -> "no such resource";
+                case 405 -> "method not allowed";
+                case 415 -> "unsupported content type";
+                default -> "request failed";
+            });
         } else {
             status = 500;
-            LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
-            body = new JsonObject().put("error", "internal error: " + (failure == null ? "unknown" : failure.getMessage()));
+            String id = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xFFFF_FFFF_FFFFL);
+            LOG.error("{} {} failed (error id {})", ctx.request().method(), route(ctx), id, failure);
+            body = new JsonObject().put("error", "internal error").put("errorId", id);
         }
         if (!ctx.response().ended() && !ctx.response().closed()) {
             ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");
-            if (status == 413 && !ctx.request().isEnded()) {
-                // The body handler paused the request it refused: read and discard the rest of it,
-                // or the connection jams and the client's next request on it never gets an answer.
-                // (Closing instead would race the client still writing, and lose this reply.)
-                ctx.request().handler(ignored -> { }).resume();
+            if (!ctx.request().isEnded()) {
+                UnreadBodies.answerAndClose(ctx, body.toBuffer());
+            } else {
+                ctx.response().end(body.encode());
             }
-            ctx.response().end(body.encode());
         }
+    }
+
+    /**
+     * What failed, safe to log: the failure handler's route pattern where it has one (e.g.
+     * {@code /download/*}), else the path with every segment long enough to be a secret (a
+     * download token is 43 characters) replaced by "…". Never the query string.
+     */
+    private static String route(RoutingContext ctx) {
+        Route route = ctx.currentRoute();
+        String pattern = route == null ? null : route.getName();
+        if (pattern != null && pattern.startsWith("/")) {
+            return (ctx.mountPoint() == null ? "" : ctx.mountPoint().replaceAll("/$", "")) + pattern;
+        }
+        return redacted(ctx.request().path());
+    }
+
+    static String redacted(String path) {
+        if (path == null) {
+            return "?";
+        }
+        String out = java.util.Arrays.stream(path.split("/", -1))
+                .map(segment -> segment.length() > MAX_LOGGED_SEGMENT ? "…" : segment)
+                .collect(java.util.stream.Collectors.joining("/"));
+        return out.length() > 200 ? out.substring(0, 200) + "…" : out;
     }
 }
