@@ -17,6 +17,7 @@ import io.tidemark.shared.security.SelfSignedTls;
 import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -52,7 +53,7 @@ public final class TidemarkServer implements AutoCloseable {
 
     /** Starts a server; blocks the calling (non-event-loop) thread until it listens. */
     public static TidemarkServer start(TidemarkConfig config) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+        Vertx vertx = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false));
         TidemarkServer server = new TidemarkServer(config, vertx);
         try {
             server.deploy().toCompletionStage().toCompletableFuture().get();
