@@ -71,6 +71,9 @@ public final class TidemarkServer implements AutoCloseable {
             stores = s;
             return vertx.executeBlocking(() -> {
                 ingestTls = tlsFor(config.ingest().tls(), dataDir);
+                // Loads BoringSSL's native library here, on a worker, rather than in the first
+                // verticle's start on an event loop.
+                TlsEngines.description();
                 return null;
             });
         }).compose(v -> Bootstrap.ensureCredentials(vertx, stores, dataDir)).compose(v -> {

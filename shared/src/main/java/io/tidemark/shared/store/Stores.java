@@ -11,6 +11,8 @@ import io.vertx.ext.mongo.MongoClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Map;
+
 /**
  * The metadata DB and the blockstore DB, opened from the configuration: replica-set URIs in
  * production, otherwise the embedded store under {@code <dataDir>/store}. Everything above talks
@@ -41,7 +43,9 @@ public final class Stores implements AutoCloseable {
         Future<EmbeddedMongo> embedded = m.embedded()
                 ? vertx.executeBlocking(() -> EmbeddedMongo.durable(config.dataPath().resolve("store"), m.embeddedPort()))
                 : Future.succeededFuture(null);
-        return embedded.compose(e -> {
+        // Creating the clients and subscribing the first commands loads and initialises most of
+        // both drivers: seconds of class loading on a cold JVM, so on a worker, not the event loop.
+        return embedded.compose(e -> vertx.executeBlocking(() -> {
             String metadataUri = e != null ? e.uri() : m.metadataUri().isBlank() ? m.blockstoreUri() : m.metadataUri();
             String blockstoreUri = e != null ? e.uri() : m.blockstoreUri().isBlank() ? m.metadataUri() : m.blockstoreUri();
             boolean majority = e == null;
@@ -51,10 +55,10 @@ public final class Stores implements AutoCloseable {
                     .put("db_name", dbName(metadataUri, DEFAULT_METADATA_DB)), "tidemark-metadata-" + metadataUri);
             BlockstoreDb blockstore = new BlockstoreDb(blockstoreUri, dbName(blockstoreUri, DEFAULT_BLOCKSTORE_DB), majority);
             Stores stores = new Stores(e, metadata, blockstore);
-            return Future.fromCompletionStage(blockstore.init().toFuture(), vertx.getOrCreateContext())
-                    .map(v -> stores)
-                    .onFailure(err -> stores.close());
-        });
+            return Map.entry(stores, blockstore.init().toFuture());
+        })).compose(opened -> Future.fromCompletionStage(opened.getValue(), vertx.getOrCreateContext())
+                .map(v -> opened.getKey())
+                .onFailure(err -> opened.getKey().close()));
     }
 
     private static String dbName(String uri, String fallback) {

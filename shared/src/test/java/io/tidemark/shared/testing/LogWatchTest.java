@@ -35,10 +35,10 @@ class LogWatchTest {
         try {
             CountDownLatch done = new CountDownLatch(1);
             vertx.runOnContext(v -> {
-                blockFor(limit * 3);
+                blockFor(Math.max(limit * 3, LogWatch.scaledLimit(limit) * 2));
                 done.countDown();
             });
-            assertTrue(done.await(30, TimeUnit.SECONDS));
+            assertTrue(done.await(60, TimeUnit.SECONDS));
             List<LogWatch.Finding> findings = awaitFindings(f -> f.kind() == LogWatch.Kind.BLOCKED_EVENT_LOOP
                     && f.text().contains("blockFor"));
             AssertionError failure = LogWatch.failure("during this test", findings);
@@ -93,6 +93,23 @@ class LogWatchTest {
         assertNotNull(SecretShapes.redactedIfSecret("-----BEGIN EC PRIVATE KEY-----"));
     }
 
+    @Test
+    void aBlockWhileTheJvmLoadsAClassIsAColdStartNotTheCodesWork() {
+        String loading = "Thread vert.x-eventloop-thread-1 has been blocked for 328 ms, time limit is 200 ms\n"
+                + "io.vertx.core.VertxException: Thread blocked\n"
+                + "\tat java.base@17.0.15/java.lang.ClassLoader.defineClass1(Native Method)\n"
+                + "\tat app//io.vertx.core.http.impl.Http1xClientConnection.createStream(Http1xClientConnection.java:1239)";
+        String initialising = "Thread vert.x-eventloop-thread-0 has been blocked for 900 ms, time limit is 200 ms\n"
+                + "\tat app//io.netty.handler.ssl.OpenSsl.loadTcNative(OpenSsl.java:700)\n"
+                + "\tat app//io.tidemark.shared.security.TlsEngines.<clinit>(TlsEngines.java:19)";
+        String working = "Thread vert.x-eventloop-thread-0 has been blocked for 900 ms, time limit is 200 ms\n"
+                + "\tat app//com.github.luben.zstd.ZstdCompressCtx.compress(ZstdCompressCtx.java:600)\n"
+                + "\tat app//io.tidemark.shared.bson.Zstd.compress(Zstd.java:30)";
+        assertTrue(LogWatch.loadingClasses(loading));
+        assertTrue(LogWatch.loadingClasses(initialising));
+        assertFalse(LogWatch.loadingClasses(working));
+    }
+
     private static void blockFor(long millis) {
         long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         while (System.nanoTime() < until) {
@@ -126,7 +143,7 @@ class LogWatchTest {
             Vertx vertx = VertxFactory.create();
             CountDownLatch done = new CountDownLatch(1);
             vertx.runOnContext(v -> {
-                blockFor(limit * 3);
+                blockFor(Math.max(limit * 3, LogWatch.scaledLimit(limit) * 2));
                 done.countDown();
             });
             done.await();
