@@ -84,16 +84,18 @@ public final class TidemarkServer implements AutoCloseable {
             applier = new ApplierVerticle(config, stores);
             // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
             return vertx.deployVerticle(applier).map(id -> ingest);
-        }).compose(ingest -> {
+        }).compose(ingest -> vertx.executeBlocking(() -> {
             // Snapshots and grooms share one fenced store: a sweep never deletes a block that a
-            // running snapshot has just found and is about to reference.
+            // running snapshot has just found and is about to reference. Opening the store reads
+            // its directory and pack indexes, and the fence allocates its filter: on a worker.
             blocks = FencedBlockStore.wrap(BlockStores.open(config, stores, Schedulers.boundedElastic()));
             restores = RestoreService.create(config, stores, blocks, new PointInTimeRestores(config, stores, blocks));
-            return vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
-                    .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
-                    .compose(id -> restores.createIndexes())
-                    .map(id -> ingest);
-        }).compose(ingest -> {
+            return ingest;
+        })).compose(ingest -> vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
+                .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
+                .compose(id -> restores.createIndexes())
+                .map(id -> ingest)
+        ).compose(ingest -> {
             apiTls = config.api().tls().enabled();
             // Reading (or on first start generating) certificates is file I/O: on a worker.
             return vertx.executeBlocking(() -> apiTls ? tlsFor(config.api().tls().files(), dataDir) : null);
