@@ -131,8 +131,10 @@ public final class LogWatch {
     /**
      * Whether a blocked thread's stack shows the JVM loading, linking or initialising a class:
      * a one-time cost of a cold JVM (each deploy test class starts one), not work the code does
-     * on every call. The checker reports a long block again every few milliseconds, each time
-     * with a new stack, so a block that goes on doing real work is still caught.
+     * on every call. A verticle's start() counts too: it runs once, before the verticle serves
+     * anything, and on a cold JVM it is mostly first-time initialisation (such blocks are still
+     * logged, with their stacks). The checker reports a long block again every few milliseconds,
+     * each time with a new stack, so a block that goes on doing real work is still caught.
      */
     static boolean loadingClasses(String report) {
         String[] lines = report.split("\n");
@@ -142,7 +144,7 @@ public final class LogWatch {
             if (!t.startsWith("at ")) {
                 continue;
             }
-            if (t.contains(".<clinit>(")) {
+            if (t.contains(".<clinit>(") || t.contains("io.vertx.core.VerticleBase.deploy(")) {
                 return true;
             }
             if (frames++ < 12 && (t.contains("java.lang.ClassLoader.") || t.contains("jdk.internal.loader.")

@@ -107,6 +107,9 @@ class LogWatchTest {
                 + "\tat app//io.tidemark.shared.bson.Zstd.compress(Zstd.java:30)";
         assertTrue(LogWatch.loadingClasses(loading));
         assertTrue(LogWatch.loadingClasses(initialising));
+        assertTrue(LogWatch.loadingClasses("Thread vert.x-eventloop-thread-0 has been blocked for 900 ms, time limit is 200 ms\n"
+                + "\tat app//io.tidemark.applier.ApplierVerticle.start(ApplierVerticle.java:54)\n"
+                + "\tat app//io.vertx.core.VerticleBase.deploy(VerticleBase.java:74)"));
         assertFalse(LogWatch.loadingClasses(working));
     }
 
