@@ -3,6 +3,7 @@ package io.tidemark.deploy;
 import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.security.PinnedCertificateTrust;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class AdminClient implements AutoCloseable {
 
-    private final Vertx vertx = Vertx.vertx();
+    private final Vertx vertx = VertxFactory.create();
     private final HttpClient http;
     private final String url;
     private final String token;

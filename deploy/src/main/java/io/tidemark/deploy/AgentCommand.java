@@ -5,6 +5,7 @@ import io.tidemark.agent.AgentSettings;
 import io.tidemark.agent.ApiKeyFile;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
@@ -59,7 +60,7 @@ final class AgentCommand implements Runnable {
             throw new CliException("give --server and --api-key-file (or " + ApiKeyFile.ENV
                     + "), or run on the server's machine with its --data-dir");
         }
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = VertxFactory.create();
         Agent agent = new Agent(vertx, new AgentSettings(source, name, url, key, pinned, caFile, config.agent()));
         try {
             agent.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);

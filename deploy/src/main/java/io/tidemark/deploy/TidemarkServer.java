@@ -18,6 +18,7 @@ import io.tidemark.shared.security.SelfSignedTls;
 import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
@@ -53,7 +54,7 @@ public final class TidemarkServer implements AutoCloseable {
 
     /** Starts a server; blocks the calling (non-event-loop) thread until it listens. */
     public static TidemarkServer start(TidemarkConfig config) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+        Vertx vertx = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false));
         TidemarkServer server = new TidemarkServer(config, vertx);
         try {
             server.deploy().toCompletionStage().toCompletableFuture().get();
@@ -72,6 +73,9 @@ public final class TidemarkServer implements AutoCloseable {
             stores = s;
             return vertx.executeBlocking(() -> {
                 ingestTls = tlsFor(config.ingest().tls(), dataDir);
+                // Loads BoringSSL's native library here, on a worker, rather than in the first
+                // verticle's start on an event loop.
+                TlsEngines.description();
                 return null;
             });
         }).compose(v -> Bootstrap.ensureCredentials(vertx, stores, dataDir)).compose(v -> {
@@ -82,16 +86,18 @@ public final class TidemarkServer implements AutoCloseable {
             applier = new ApplierVerticle(config, stores);
             // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
             return vertx.deployVerticle(applier).map(id -> ingest);
-        }).compose(ingest -> {
+        }).compose(ingest -> vertx.executeBlocking(() -> {
             // Snapshots and grooms share one fenced store: a sweep never deletes a block that a
-            // running snapshot has just found and is about to reference.
+            // running snapshot has just found and is about to reference. Opening the store reads
+            // its directory and pack indexes, and the fence allocates its filter: on a worker.
             blocks = FencedBlockStore.wrap(BlockStores.open(config, stores, Schedulers.boundedElastic()));
             restores = RestoreService.create(config, stores, blocks, new PointInTimeRestores(config, stores, blocks));
-            return vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
-                    .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
-                    .compose(id -> restores.createIndexes())
-                    .map(id -> ingest);
-        }).compose(ingest -> {
+            return ingest;
+        })).compose(ingest -> vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
+                .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
+                .compose(id -> restores.createIndexes())
+                .map(id -> ingest)
+        ).compose(ingest -> {
             apiTls = config.api().tls().enabled();
             // Reading (or on first start generating) certificates is file I/O: on a worker.
             return vertx.executeBlocking(() -> apiTls ? tlsFor(config.api().tls().files(), dataDir) : null);

@@ -5,6 +5,7 @@ import io.tidemark.agent.IngestRejection;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.security.CredentialsFile;
 import io.vertx.core.Future;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -54,7 +55,7 @@ class AgentProtocolTest {
     @BeforeAll
     static void start() {
         server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of("TIDEMARK_INGEST_MAXBODYBYTES", String.valueOf(MAX_BODY))));
-        vertx = Vertx.vertx();
+        vertx = VertxFactory.create();
         creds = CredentialsFile.read(server.config().dataPath());
         newAgent();
         job = get(agent.register("protocol-test", "host")).getString("job");

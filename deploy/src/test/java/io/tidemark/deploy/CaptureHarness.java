@@ -61,7 +61,7 @@ final class CaptureHarness {
     }
 
     /** Agents get their own Vert.x, as in production, so stopping a server does not close their clients. */
-    private static final io.vertx.core.Vertx AGENT_VERTX = io.vertx.core.Vertx.vertx();
+    private static final io.vertx.core.Vertx AGENT_VERTX = io.tidemark.shared.util.VertxFactory.create();
 
     static Agent startAgent(TidemarkServer server, String sourceUri, String deployment) {
         JsonObject creds = CredentialsFile.read(server.config().dataPath());

@@ -6,6 +6,7 @@ import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.security.CredentialsFile;
 import io.vertx.core.Future;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -62,7 +63,7 @@ class HeadServiceTest {
     void start() {
         config = CaptureHarness.config(dataDir, Map.of());
         server = TidemarkServer.start(config);
-        vertx = Vertx.vertx();
+        vertx = VertxFactory.create();
         JsonObject creds = CredentialsFile.read(config.dataPath());
         agent = new IngestClient(vertx, server.ingestUrl(), creds.getString("agentKey"), creds.getString("certificateSha256"), null);
         job = get(agent.register("heads", "h")).getString("job");

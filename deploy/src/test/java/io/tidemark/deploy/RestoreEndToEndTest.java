@@ -22,6 +22,7 @@ import io.tidemark.shared.snapshots.ManifestStore;
 import io.tidemark.shared.store.EmbeddedMongo;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -211,7 +212,7 @@ class RestoreEndToEndTest {
                 .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(tls.sha256()))));
     }
 
-    private static final Vertx CLIENT_VERTX = Vertx.vertx();
+    private static final Vertx CLIENT_VERTX = VertxFactory.create();
 
     @AfterAll
     static void stop() {

@@ -9,6 +9,7 @@ import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.EmbeddedMongo;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ final class GroomFixture implements AutoCloseable {
     static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     final EmbeddedMongo mongo = EmbeddedMongo.inMemoryWithOplog();
-    final Vertx vertx = Vertx.vertx();
+    final Vertx vertx = VertxFactory.create();
     final Scheduler cpu = Schedulers.newParallel("test-groom-cpu", 2);
     final Scheduler io = Schedulers.newBoundedElastic(8, 1000, "test-groom-io");
     final TestClock clock = new TestClock(Instant.now());

@@ -5,12 +5,14 @@ import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.jobs.JobStore;
 import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.store.CompressedPayload;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Futures;
 import io.tidemark.shared.util.LatestValueWriter;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 
 import java.util.HashMap;
@@ -20,6 +22,8 @@ import java.util.Map;
  * Appends agents' oplog batches to the oplog store. A batch is accepted only where it continues
  * the stored chain exactly ({@code prev} equals the stored tip); its acknowledgement is sent only
  * once the store has it durably; a resent batch is acknowledged again without being stored twice.
+ * Validation, hashing and compression run on the codec workers, inside the job's serialized
+ * chain, so one job's batches are still stored strictly one after another.
  */
 final class OplogIntake {
 
@@ -28,6 +32,7 @@ final class OplogIntake {
     private final Stores stores;
     private final IngestMetrics metrics;
     private final JobSerializer serializer;
+    private final WorkerExecutor codec;
     /** Last durable position per job; confined to the event loop; reloaded from the store when unknown. */
     private final Map<String, Tip> tips = new HashMap<>();
 
@@ -43,6 +48,7 @@ final class OplogIntake {
         this.stores = stores;
         this.metrics = metrics;
         this.serializer = serializer;
+        this.codec = CodecWorkers.of(vertx);
         this.storedTs = new LatestValueWriter<>("storedTs", stores.jobs()::recordStored);
     }
 
@@ -92,10 +98,14 @@ final class OplogIntake {
     }
 
     private Future<OpTime> append(String jobId, OpTime prev, byte[] body, long arrivedNanos) {
-        return vertx.executeBlocking(() -> OplogBatch.parse(prev, body), false)
-                .compose(batch -> Futures.of(stores.oplog().store(jobId, prev, batch.first(), batch.last(), batch.count(),
-                                batch.raw(), batch.lastSha256()), context)
-                        .map(result -> {
+        return codec.executeBlocking(() -> {
+                    OplogBatch parsed = OplogBatch.parse(prev, body);
+                    return new Compressed(parsed, CompressedPayload.of(parsed.raw()));
+                }, false)
+                .compose(ready -> Futures.of(stores.oplog().store(jobId, prev, ready.batch().first(), ready.batch().last(),
+                                ready.batch().count(), ready.payload(), ready.batch().lastSha256()), context)
+                        .map(result -> ready.batch())
+                        .map(batch -> {
                             tips.put(jobId, new Tip(batch.last(), batch.lastSha256()));
                             metrics.batchStored(jobId, batch.count(), batch.raw().length, System.nanoTime() - arrivedNanos);
                             vertx.eventBus().publish(Addresses.OPLOG_STORED,
@@ -113,7 +123,7 @@ final class OplogIntake {
     /** A batch before the tip: acknowledged if it is exactly a batch we hold, refused otherwise. */
     private Future<OpTime> resent(String jobId, OpTime prev, byte[] body, OpTime tip) {
         return Futures.of(stores.oplog().following(jobId, prev), context).compose(stored ->
-                vertx.executeBlocking(() -> OplogBatch.parse(prev, body), false).map(batch -> {
+                codec.executeBlocking(() -> OplogBatch.parse(prev, body), false).map(batch -> {
                     if (stored != null && stored.last().equals(batch.last()) && stored.count() == batch.count()) {
                         metrics.batchOutcome(jobId, "duplicate");
                         return stored.last();
@@ -122,6 +132,10 @@ final class OplogIntake {
                     throw ApiException.conflict("the batch after " + prev + " overlaps the stored oplog, which ends at "
                             + tip + "; resume from there", new JsonObject().put("storedTs", tip.toJson()));
                 }));
+    }
+
+    /** A validated batch and its entries compressed for the store. */
+    private record Compressed(OplogBatch batch, CompressedPayload payload) {
     }
 
     static OpTime syncFetchStart(JsonObject job) {

@@ -6,11 +6,13 @@ import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.jobs.JobStore;
 import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.store.CompressedPayload;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Futures;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import org.bson.BsonArray;
 import org.bson.BsonDocument;
@@ -34,6 +36,8 @@ final class SyncIntake {
     private final IngestMetrics metrics;
     private final JobSerializer serializer;
     private final OplogIntake oplog;
+    /** Parses and compresses slices (up to 10 MiB each) off the event loop. */
+    private final WorkerExecutor codec;
 
     SyncIntake(Vertx vertx, Context context, Stores stores, IngestMetrics metrics, JobSerializer serializer, OplogIntake oplog) {
         this.vertx = vertx;
@@ -42,6 +46,7 @@ final class SyncIntake {
         this.metrics = metrics;
         this.serializer = serializer;
         this.oplog = oplog;
+        this.codec = CodecWorkers.of(vertx);
     }
 
     /** Starts a new sync generation: earlier slices and the oplog chain are discarded. */
@@ -75,7 +80,7 @@ final class SyncIntake {
     }
 
     Future<Void> collection(String jobId, long gen, String ns, byte[] body) {
-        return runningSync(jobId, gen).compose(job -> vertx.executeBlocking(() -> parseCollection(ns, body), false))
+        return runningSync(jobId, gen).compose(job -> codec.executeBlocking(() -> parseCollection(ns, body), false))
                 .compose(doc -> Futures.of(stores.sync().putCollection(jobId, gen, ns,
                         doc.getDocument("info"), doc.getArray("indexes")), context));
     }
@@ -86,16 +91,17 @@ final class SyncIntake {
             throw ApiException.badRequest("slice sequence numbers start at 0");
         }
         return runningSync(jobId, gen)
-                .compose(job -> vertx.executeBlocking(() -> {
+                .compose(job -> codec.executeBlocking(() -> {
                     int n = BsonFrames.split(body).size();
                     if (n == 0) {
                         throw ApiException.badRequest("a slice needs at least one document");
                     }
-                    return n;
+                    return new Slice(n, CompressedPayload.of(body));
                 }, false))
-                .compose(n -> Futures.of(stores.sync().putSlice(jobId, gen, ns, seq, n, body), context).map(v -> {
-                    metrics.sliceStored(jobId, n, body.length);
-                    return n;
+                .compose(slice -> Futures.of(stores.sync().putSlice(jobId, gen, ns, seq, slice.documents(), slice.payload()),
+                        context).map(v -> {
+                    metrics.sliceStored(jobId, slice.documents(), body.length);
+                    return slice.documents();
                 }));
     }
 
@@ -167,6 +173,10 @@ final class SyncIntake {
             }
         }
         return doc.clone();
+    }
+
+    /** A validated slice: its document count and its bytes compressed for the store. */
+    private record Slice(int documents, CompressedPayload payload) {
     }
 
     static void checkNamespace(String ns) {

@@ -24,6 +24,7 @@ import io.tidemark.shared.store.Stores;
 import io.tidemark.snapshotter.blocks.BlockWriter;
 import io.tidemark.snapshotter.chunk.ChunkingParams;
 import io.vertx.core.Future;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ final class SnapshotFixture implements AutoCloseable {
     static final BlockWriter.Options OPTIONS = BlockWriter.Options.defaults().withChunking(CHUNKING);
 
     final EmbeddedMongo mongo = EmbeddedMongo.inMemoryWithOplog();
-    final Vertx vertx = Vertx.vertx();
+    final Vertx vertx = VertxFactory.create();
     final Scheduler cpu = Schedulers.newParallel("test-snapshot-cpu", 2);
     final Scheduler io = Schedulers.newBoundedElastic(8, 1000, "test-snapshot-io");
     final TidemarkConfig config;

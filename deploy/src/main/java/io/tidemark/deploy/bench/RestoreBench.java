@@ -26,6 +26,7 @@ import io.tidemark.snapshotter.bench.SyntheticHead;
 import io.tidemark.snapshotter.blocks.BlockWriter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpClient;
@@ -82,8 +83,8 @@ public final class RestoreBench {
         }
         TidemarkConfig config = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", root.toString(),
                 "TIDEMARK_BLOCKSTORE_TYPE", "packed"));
-        Vertx server = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
-        Vertx client = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+        Vertx server = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false));
+        Vertx client = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false));
         Scheduler cpu = Schedulers.newParallel("bench-restore-cpu", cores, true);
         Scheduler io = Schedulers.newBoundedElastic(4 * cores, 10_000, "bench-restore-io", 60, true);
         Stores stores = await(Stores.open(server, config));

@@ -22,6 +22,7 @@ import io.tidemark.snapshotter.SnapshotTaker;
 import io.tidemark.snapshotter.blocks.BlockWriter;
 import io.tidemark.snapshotter.chunk.ChunkingParams;
 import io.vertx.core.Future;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.bson.BsonArray;
@@ -61,7 +62,7 @@ public final class PitFixture implements AutoCloseable {
     public static final Duration TIMEOUT = Duration.ofSeconds(30);
 
     final EmbeddedMongo mongo = EmbeddedMongo.inMemoryWithOplog();
-    final Vertx vertx = Vertx.vertx();
+    final Vertx vertx = VertxFactory.create();
     final Scheduler cpu = Schedulers.newParallel("test-pit-cpu", 2);
     final Scheduler io = Schedulers.newBoundedElastic(4, 1000, "test-pit-io");
     final Path dir;

@@ -59,9 +59,16 @@ public final class OplogStore {
 
     /**
      * Stores entries {@code first..last} that follow {@code prev}. Storing the same batch again is a
-     * no-op; a different batch at the same place is a conflict.
+     * no-op; a different batch at the same place is a conflict. Compresses {@code raw} on the
+     * calling thread, so it is for tools and tests; a server passes a {@link CompressedPayload}.
      */
     public Mono<StoreResult> store(String job, OpTime prev, OpTime first, OpTime last, int count, byte[] raw, String lastSha256) {
+        return store(job, prev, first, last, count, CompressedPayload.of(raw), lastSha256);
+    }
+
+    /** The same with the entries already compressed (on a worker: the caller may be an event loop). */
+    public Mono<StoreResult> store(String job, OpTime prev, OpTime first, OpTime last, int count, CompressedPayload payload,
+                                   String lastSha256) {
         // Keyed by the position the batch follows: the unique primary key then refuses a second,
         // different batch at the same place, so the chain can never fork, whatever the store.
         BsonDocument id = new BsonDocument("job", new BsonString(job)).append("prev", prev.toBson());
@@ -73,7 +80,7 @@ public final class OplogStore {
                 .append("n", new BsonInt32(count))
                 .append("lastSha256", new BsonString(lastSha256))
                 .append("createdAt", new BsonDateTime(System.currentTimeMillis()));
-        return StoredPayload.attach(doc, raw, parts)
+        return StoredPayload.attach(doc, payload, parts)
                 .flatMap(d -> Mono.from(batches.insertOne(d)))
                 .map(r -> StoreResult.STORED)
                 .onErrorResume(e -> isDuplicateKey(e), e -> Mono.from(rawBatches.find(Filters.eq("_id", id))

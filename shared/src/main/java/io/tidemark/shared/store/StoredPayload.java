@@ -29,9 +29,9 @@ final class StoredPayload {
     }
 
     /** Adds {@code data}, {@code rawBytes} and (when needed) {@code parts} to {@code doc}; writes the parts. */
-    static Mono<BsonDocument> attach(BsonDocument doc, byte[] raw, MongoCollection<BsonDocument> partsCollection) {
-        byte[] compressed = Zstd.compress(raw);
-        doc.put("rawBytes", new BsonInt32(raw.length));
+    static Mono<BsonDocument> attach(BsonDocument doc, CompressedPayload payload, MongoCollection<BsonDocument> partsCollection) {
+        byte[] compressed = payload.data;
+        doc.put("rawBytes", new BsonInt32(payload.rawBytes));
         doc.put("storedBytes", new BsonInt32(compressed.length));
         if (compressed.length <= PART_BYTES) {
             doc.put("data", new BsonBinary(compressed));

@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The metadata DB and the blockstore DB, opened from the configuration: replica-set URIs in
@@ -45,7 +46,9 @@ public final class Stores implements AutoCloseable {
                     return EmbeddedMongo.durable(embeddedDir(config.dataPath()), m.embeddedPort());
                 })
                 : Future.succeededFuture(null);
-        return embedded.compose(e -> {
+        // Creating the clients and subscribing the first commands loads and initialises most of
+        // both drivers: seconds of class loading on a cold JVM, so on a worker, not the event loop.
+        return embedded.compose(e -> vertx.executeBlocking(() -> {
             StoreConnection metadataAt = e != null ? embeddedConnection(e)
                     : StoreConnection.of(m.metadataUri().isBlank() ? m.blockstoreUri() : m.metadataUri(), true, null);
             StoreConnection blockstoreAt = e != null ? embeddedConnection(e)
@@ -56,10 +59,10 @@ public final class Stores implements AutoCloseable {
                     "tidemark-metadata-" + metadataAt.uri().getConnectionString());
             BlockstoreDb blockstore = new BlockstoreDb(blockstoreAt, blockstoreAt.database(DEFAULT_BLOCKSTORE_DB));
             Stores stores = new Stores(e, metadata, blockstore);
-            return Future.fromCompletionStage(blockstore.init().toFuture(), vertx.getOrCreateContext())
-                    .map(v -> stores)
-                    .onFailure(err -> stores.close());
-        });
+            return Map.entry(stores, blockstore.init().toFuture());
+        })).compose(opened -> Future.fromCompletionStage(opened.getValue(), vertx.getOrCreateContext())
+                .map(v -> opened.getKey())
+                .onFailure(err -> opened.getKey().close()));
     }
 
     /** Where the embedded store keeps its files and its secret. */

@@ -49,15 +49,18 @@ public final class SyncStore {
                 .append("ns", new BsonString(ns)).append("seq", new BsonInt64(seq));
     }
 
-    /** Stores one slice of a collection's documents; storing the same slice again replaces it with identical content. */
-    public Mono<Void> putSlice(String job, long gen, String ns, long seq, int count, byte[] raw) {
+    /**
+     * Stores one slice of a collection's documents; storing the same slice again replaces it with
+     * identical content. {@code payload} is compressed by the caller, on a worker.
+     */
+    public Mono<Void> putSlice(String job, long gen, String ns, long seq, int count, CompressedPayload payload) {
         BsonDocument id = sliceId(job, gen, ns, seq);
         BsonDocument doc = new BsonDocument("_id", id)
                 .append("job", new BsonString(job)).append("gen", new BsonInt64(gen))
                 .append("ns", new BsonString(ns)).append("seq", new BsonInt64(seq))
                 .append("n", new BsonInt32(count))
                 .append("createdAt", new BsonDateTime(System.currentTimeMillis()));
-        return StoredPayload.attach(doc, raw, parts)
+        return StoredPayload.attach(doc, payload, parts)
                 .flatMap(d -> Mono.from(slices.replaceOne(Filters.eq("_id", id), d, new ReplaceOptions().upsert(true))))
                 .then();
     }

@@ -15,6 +15,7 @@ import io.tidemark.shared.util.ProcessMemory;
 import io.tidemark.snapshotter.SnapshotSummary;
 import io.tidemark.snapshotter.SnapshotTaker;
 import io.tidemark.snapshotter.blocks.BlockWriter;
+import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,7 +68,7 @@ public final class SnapshotBench {
         int cores = Runtime.getRuntime().availableProcessors();
         Scheduler cpu = Schedulers.newParallel("bench-snapshot-cpu", cores, true);
         Scheduler io = Schedulers.newBoundedElastic(4 * cores, 10_000, "bench-snapshot-io", 60, true);
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = VertxFactory.create();
         Path root;
         try {
             root = Files.createTempDirectory(Files.createDirectories(workDir), "snapshot-bench-");

@@ -1,0 +1,44 @@
+package io.tidemark.shared.util;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Creates every Vert.x instance of the server, the CLI and the tests, so that one system
+ * property can tighten the blocked-thread checker for all of them. With
+ * {@code -Dtidemark.test.maxEventLoopMillis=N} (set for the whole test suite) an event loop busy
+ * for longer than N ms is reported with its stack, which the test harness turns into a failing
+ * test; without it Vert.x's defaults apply (a warning after 2 s).
+ */
+public final class VertxFactory {
+
+    /** The event-loop time limit in milliseconds; unset in production. */
+    public static final String MAX_EVENT_LOOP_MILLIS = "tidemark.test.maxEventLoopMillis";
+
+    private VertxFactory() {
+    }
+
+    public static Vertx create() {
+        return create(new VertxOptions());
+    }
+
+    public static Vertx create(VertxOptions options) {
+        return Vertx.vertx(withLimits(options));
+    }
+
+    static VertxOptions withLimits(VertxOptions options) {
+        String limit = System.getProperty(MAX_EVENT_LOOP_MILLIS);
+        if (limit == null || limit.isBlank()) {
+            return options;
+        }
+        long millis = Long.parseLong(limit.trim());
+        // Check often enough to see a block soon after it passes the limit, and log the blocked
+        // thread's stack on the first report: that is what a developer needs to find the culprit.
+        return new VertxOptions(options)
+                .setMaxEventLoopExecuteTime(millis).setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+                .setWarningExceptionTime(millis).setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS)
+                .setBlockedThreadCheckInterval(Math.max(10, millis / 4)).setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
+    }
+}
