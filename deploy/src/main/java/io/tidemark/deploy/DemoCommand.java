@@ -7,12 +7,15 @@ import io.tidemark.deploy.demo.DemoWorkload;
 import io.tidemark.deploy.demo.MongoShapedSource;
 import io.tidemark.ingest.JobsApi;
 import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.security.ApiKeys;
 import io.tidemark.shared.security.CredentialsFile;
+import io.tidemark.shared.store.Stores;
 import io.vertx.core.json.JsonObject;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -52,11 +55,18 @@ final class DemoCommand implements Runnable {
             load.start(opsPerSecond);
             say("write load running: about " + opsPerSecond + " inserts/updates/deletes a second");
 
+            say("the server's embedded store admits only clients holding its secret (" + Stores.embeddedDir(config.dataPath())
+                    + "/secret, mode 0600); the data dir is owner-only");
             JsonObject creds = CredentialsFile.read(config.dataPath());
+            // A key of its own, scoped to this one deployment: it can register and back up
+            // 'demo-shop' and nothing else (a 403 on any other deployment's job).
+            ApiKeys.Created key = server.stores().keys().create(ApiKeys.Kind.AGENT, "demo-shop agent", List.of("demo-shop"))
+                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             agent = new Agent(server.vertx(), new AgentSettings(source.uri(), "demo-shop", server.ingestUrl(),
-                    creds.getString("agentKey"), creds.getString("certificateSha256"), null, config.agent()));
+                    key.token(), creds.getString("certificateSha256"), null, config.agent()));
             agent.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-            say("agent started for deployment 'demo-shop'");
+            say("agent started for deployment 'demo-shop' with agent key " + key.id()
+                    + ", scoped to 'demo-shop' only (see: tidemark keys list" + dataDirFlag() + ")");
             String api = server.apiUrl();
             String ca = creds.getString("certificateFile");
             say("look at:");

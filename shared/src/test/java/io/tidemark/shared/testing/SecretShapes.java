@@ -7,8 +7,8 @@ import java.util.regex.Pattern;
 /**
  * What a secret of this server looks like in text: API tokens and agent keys
  * ({@code tm<kind>_<12 hex>_<43 base64url>}, see ApiKeys), download links and bare download
- * tokens (43 base64url characters carrying 256 random bits, see DownloadLinks), and PEM private
- * keys. A bare token is recognised by its length and its mix of upper case, lower case and digits,
+ * tokens (43 base64url characters carrying 256 random bits, see DownloadLinks; the embedded
+ * store's secret, see StoreSecret, has the same shape), and PEM private keys. A bare token is recognised by its length and its mix of upper case, lower case and digits,
  * which 256 random bits show with certainty and names or hex digests never do.
  */
 final class SecretShapes {
