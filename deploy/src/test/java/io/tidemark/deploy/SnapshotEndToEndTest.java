@@ -5,6 +5,7 @@ import io.tidemark.deploy.demo.DemoDataset;
 import io.tidemark.deploy.demo.DemoWorkload;
 import io.tidemark.deploy.demo.MongoShapedSource;
 import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.testing.Damage;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
@@ -12,11 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,16 +89,6 @@ class SnapshotEndToEndTest {
 
     /** Flips a byte in the middle of the data of a pack's first record (its stored length is at byte 36). */
     private static void flipByteInFirstRecord(Path pack) {
-        try (FileChannel ch = FileChannel.open(pack, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer length = ByteBuffer.allocate(4);
-            ch.read(length, 36);
-            long at = 64 + length.flip().getInt() / 2;
-            ByteBuffer b = ByteBuffer.allocate(1);
-            ch.read(b, at);
-            b.put(0, (byte) (b.get(0) ^ 0x5a));
-            ch.write(b.flip(), at);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Damage.flipByte(pack, 64 + Damage.readInt(pack, 36) / 2);
     }
 }

@@ -12,11 +12,9 @@ import io.tidemark.shared.blocks.BlockRef;
 import io.tidemark.shared.blocks.PackBlockStore;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.snapshots.Manifest;
+import io.tidemark.shared.testing.Damage;
 import io.tidemark.snapshotter.SnapshotTaker;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -78,7 +76,7 @@ class CheckDamageTest {
             referenceTwice(newer, onlyNewer, common);
 
             PackBlockStore.Location at = packs.locate(common.id()).block(TIMEOUT);
-            flipByte(at.pack(), at.dataOffset() + at.storedLength() / 2);
+            Damage.flipByte(at.pack(), at.dataOffset() + at.storedLength() / 2);
             store.delete(onlyNewer).block(TIMEOUT);
 
             SnapshotChecker checker = fx.checker(store);
@@ -139,14 +137,5 @@ class CheckDamageTest {
                     ns.indexes(), ns.documents(), ns.logicalBytes(), ns.storedBytes(), list.size(), ns.pages()));
         }
         fx.manifests.writeHeader(new Manifest(m.snapshotId(), m.job(), m.ts(), m.createdAt(), rewritten)).block(TIMEOUT);
-    }
-
-    private static void flipByte(Path file, long position) throws Exception {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer b = ByteBuffer.allocate(1);
-            ch.read(b, position);
-            b.put(0, (byte) (b.get(0) ^ 0x5a));
-            ch.write(b.flip(), position);
-        }
     }
 }

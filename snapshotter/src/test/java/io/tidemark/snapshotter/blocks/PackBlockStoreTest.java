@@ -11,6 +11,7 @@ import io.tidemark.shared.blocks.BlockInfo;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.CorruptBlockException;
 import io.tidemark.shared.blocks.PackBlockStore;
+import io.tidemark.shared.testing.Damage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -74,16 +75,7 @@ class PackBlockStoreTest extends BlockStoreContract {
     @Override
     protected void corrupt(BlockId id) throws Exception {
         PackBlockStore.Location at = await(store.locate(id));
-        flipByte(at.pack(), at.dataOffset() + at.storedLength() / 2);
-    }
-
-    private static void flipByte(Path file, long position) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer b = ByteBuffer.allocate(1);
-            ch.read(b, position);
-            b.put(0, (byte) (b.get(0) ^ 0x5a));
-            ch.write(b.flip(), position);
-        }
+        Damage.flipByte(at.pack(), at.dataOffset() + at.storedLength() / 2);
     }
 
     private static List<Block> blocks(int n, long seed, int size) {
@@ -195,7 +187,7 @@ class PackBlockStoreTest extends BlockStoreContract {
                 .findFirst().orElseThrow();
         PackBlockStore.Location at = await(small.locate(victim.id()));
         PackBlockStore again = reopen(small, SMALL_PACK);
-        flipByte(at.pack(), at.dataOffset() + 100);
+        Damage.flipByte(at.pack(), at.dataOffset() + 100);
         assertEquals(blocks.size(), await(again.list().count()));
         CorruptBlockException e = assertThrows(CorruptBlockException.class, () -> await(again.read(victim.id())));
         assertEquals(victim.id(), e.blockId());
@@ -289,7 +281,7 @@ class PackBlockStoreTest extends BlockStoreContract {
         Block other = randomBlock(1001, 40_000);
         putAll(store, List.of(b, other));
         PackBlockStore.Location at = await(store.locate(b.id()));
-        flipByte(at.pack(), at.recordOffset() + 40);
+        Damage.flipByte(at.pack(), at.recordOffset() + 40);
         CorruptBlockException e = assertThrows(CorruptBlockException.class, () -> await(store.read(b.id())));
         assertEquals(b.id(), e.blockId());
         assertTrue(e.getMessage().contains(b.id().hex()) && e.getMessage().contains("header"), e.getMessage());
@@ -365,7 +357,7 @@ class PackBlockStoreTest extends BlockStoreContract {
             Path pack = files(".pack").get(0);
             long size = Files.size(pack);
             assertTrue(files(".idx").isEmpty(), "the pack is not sealed");
-            flipByte(pack, at.dataOffset() + at.storedLength() / 2);
+            Damage.flipByte(pack, at.dataOffset() + at.storedLength() / 2);
 
             PackBlockStore again = open(PackBlockStore.DEFAULT_PACK_BYTES);
             assertReadsAll(again, others(blocks, victim));
@@ -400,8 +392,8 @@ class PackBlockStoreTest extends BlockStoreContract {
             Path pack = files(".pack").get(0);
             long size = Files.size(pack);
             Files.delete(files(".jnl").get(0));
-            flipByte(pack, data.dataOffset() + data.storedLength() / 2);
-            flipByte(pack, header.recordOffset() + 40);
+            Damage.flipByte(pack, data.dataOffset() + data.storedLength() / 2);
+            Damage.flipByte(pack, header.recordOffset() + 40);
 
             PackBlockStore again = open(PackBlockStore.DEFAULT_PACK_BYTES);
             assertEquals(size, Files.size(pack), "nothing was cut off");
@@ -432,7 +424,7 @@ class PackBlockStoreTest extends BlockStoreContract {
             PackBlockStore.Location at = await(s.locate(victim.id()));
             s.close();
             long size = Files.size(first);
-            flipByte(first, at.dataOffset() + at.storedLength() / 2);
+            Damage.flipByte(first, at.dataOffset() + at.storedLength() / 2);
 
             PackBlockStore again = open(SMALL_PACK);
             assertReadsAll(again, others(blocks, victim));
@@ -459,7 +451,7 @@ class PackBlockStoreTest extends BlockStoreContract {
         void aFlippedByteInAnIndexFileCostsNoBlock() throws Exception {
             List<Block> blocks = inSmallPacks(7200);
             Path index = files(".idx").get(0);
-            flipByte(index, Files.size(index) / 2);
+            Damage.flipByte(index, Files.size(index) / 2);
 
             PackBlockStore again = open(SMALL_PACK);
             assertReadsAll(again, blocks);
@@ -479,7 +471,7 @@ class PackBlockStoreTest extends BlockStoreContract {
             List<Block> blocks = unsealedPack(s);
             s.close();
             Path journal = files(".jnl").get(0);
-            flipByte(journal, 5 * 76 + 30); // inside the sixth entry
+            Damage.flipByte(journal, 5 * 76 + 30); // inside the sixth entry
 
             PackBlockStore again = open(PackBlockStore.DEFAULT_PACK_BYTES);
             assertReadsAll(again, blocks);
