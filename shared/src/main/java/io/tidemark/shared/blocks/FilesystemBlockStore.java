@@ -37,12 +37,19 @@ import reactor.core.scheduler.Scheduler;
  * whose content is not on disk. Where the file system has no hard links the temporary file
  * is renamed instead.
  *
+ * <p>A block that fails its checks on read is set aside, not deleted: its file is renamed to
+ * {@code <hex>.corrupt} next to where it was (the record of what was found, and its bytes). From
+ * then on the block is not stored as far as {@link #exists}, {@link #stat} and {@link #list} are
+ * concerned, so the next put (a forced snapshot, {@code repair}) writes it again, while
+ * {@link #read} still names it corrupt rather than missing until it has been.
+ *
  * <p>All file access runs on the {@code blockingIo} scheduler, including decompression and
  * hash checks on read, so callers on an event loop are never blocked.
  */
 public final class FilesystemBlockStore implements BlockStore {
 
     private static final String TEMP_SUFFIX = ".tmp";
+    static final String CORRUPT_SUFFIX = ".corrupt";
 
     private final Path root;
     private final Scheduler io;
@@ -87,13 +94,25 @@ public final class FilesystemBlockStore implements BlockStore {
     @Override
     public Mono<byte[]> read(BlockId id) {
         return Mono.fromCallable(() -> {
+            Path path = pathOf(id);
             byte[] compressed;
+            Object file;
             try {
-                compressed = Files.readAllBytes(pathOf(id));
+                file = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+                compressed = Files.readAllBytes(path);
             } catch (NoSuchFileException e) {
+                if (Files.exists(corruptPathOf(id))) {
+                    throw new CorruptBlockException(id, "set aside as corrupt (" + corruptPathOf(id).getFileName()
+                            + ") and not written again since");
+                }
                 throw new BlockNotFoundException(id);
             }
-            return BlockCodec.decodeVerified(id, compressed, -1);
+            try {
+                return BlockCodec.decodeVerified(id, compressed, -1);
+            } catch (CorruptBlockException e) {
+                setAside(id, path, file);
+                throw e;
+            }
         }).subscribeOn(io);
     }
 
@@ -111,8 +130,33 @@ public final class FilesystemBlockStore implements BlockStore {
         // No directory fsync: a delete undone by a crash only leaves garbage for the next run.
         return Mono.<Void>fromCallable(() -> {
             Files.deleteIfExists(pathOf(id));
+            Files.deleteIfExists(corruptPathOf(id));
             return null;
         }).subscribeOn(io);
+    }
+
+    private Path corruptPathOf(BlockId id) {
+        Path p = pathOf(id);
+        return p.resolveSibling(p.getFileName() + CORRUPT_SUFFIX);
+    }
+
+    /**
+     * Renames a block file that failed its checks to {@code <hex>.corrupt}, unless it is no longer
+     * the file that was read (set aside by another reader and written again meanwhile).
+     */
+    private void setAside(BlockId id, Path path, Object readFileKey) {
+        try {
+            Object now = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
+            if (readFileKey != null && !readFileKey.equals(now)) {
+                return;
+            }
+            Files.move(path, corruptPathOf(id), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Directories.fsync(path.getParent());
+        } catch (NoSuchFileException gone) {
+            // another reader set it aside first
+        } catch (IOException e) {
+            // it stays in place and is found corrupt again by the next read
+        }
     }
 
     @Override

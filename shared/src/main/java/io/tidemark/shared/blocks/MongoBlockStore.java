@@ -1,12 +1,15 @@
 package io.tidemark.shared.blocks;
 
+import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
 
 import com.mongodb.ErrorCategory;
 import com.mongodb.MongoWriteException;
 import com.mongodb.client.model.Accumulators;
 import com.mongodb.client.model.Aggregates;
+import com.mongodb.client.model.Filters;
 import com.mongodb.client.model.Projections;
+import com.mongodb.client.model.Updates;
 import com.mongodb.reactivestreams.client.MongoCollection;
 import java.time.Instant;
 import java.util.List;
@@ -34,6 +37,11 @@ import reactor.core.scheduler.Schedulers;
  * error on insert means the block is already there, which is how concurrent writers of the
  * same block settle who wrote it.
  *
+ * <p>A block that fails its checks on read is marked in place ({@code corrupt}: why, and
+ * {@code corruptAt}), not deleted: from then on {@link #exists} and {@link #stat} do not offer it
+ * for deduplication, {@link #read} names it corrupt, and the next put of the same block (a forced
+ * snapshot, {@code repair}) replaces it with the good bytes.
+ *
  * <p>The driver completes operations on its own I/O threads; decompression and hashing on
  * read are moved to {@code cpu} so they never run there.
  */
@@ -43,6 +51,7 @@ public final class MongoBlockStore implements BlockStore {
     public static final String SIZE = "size";
     public static final String UNCOMPRESSED_SIZE = "uncompressedSize";
     public static final String CREATED_AT = "createdAt";
+    public static final String CORRUPT = "corrupt";
 
     private static final Bson WITHOUT_DATA = Projections.exclude(DATA);
     /** Listing returns metadata only; a modest batch keeps replies small and the cursor moving. */
@@ -71,19 +80,21 @@ public final class MongoBlockStore implements BlockStore {
                     .append(CREATED_AT, new BsonDateTime(System.currentTimeMillis()));
             return Mono.from(blocks.insertOne(doc))
                     .thenReturn(true)
-                    .onErrorResume(MongoBlockStore::isDuplicateKey, e -> Mono.just(false));
+                    // there already: written again only when it is held as corrupt
+                    .onErrorResume(MongoBlockStore::isDuplicateKey, e -> Mono.from(blocks.replaceOne(
+                                    and(eq("_id", id.hex()), Filters.exists(CORRUPT)), doc))
+                            .map(r -> r.getMatchedCount() == 1));
         });
     }
 
     @Override
     public Mono<Boolean> exists(BlockId id) {
-        return Mono.from(blocks.find(eq("_id", id.hex())).projection(Projections.include("_id")).first())
-                .hasElement();
+        return stat(id).hasElement();
     }
 
     @Override
     public Mono<BlockInfo> stat(BlockId id) {
-        return Mono.from(blocks.find(eq("_id", id.hex())).projection(WITHOUT_DATA).first())
+        return Mono.from(blocks.find(and(eq("_id", id.hex()), Filters.exists(CORRUPT, false))).projection(WITHOUT_DATA).first())
                 .map(doc -> infoOf(id, doc));
     }
 
@@ -92,7 +103,13 @@ public final class MongoBlockStore implements BlockStore {
         return Mono.from(blocks.find(eq("_id", id.hex())).first())
                 .switchIfEmpty(Mono.error(() -> new BlockNotFoundException(id)))
                 .publishOn(cpu)
-                .map(doc -> decode(id, doc));
+                .map(doc -> decode(id, doc))
+                .onErrorResume(CorruptBlockException.class, e -> Mono.from(blocks.updateOne(
+                                and(eq("_id", id.hex()), Filters.exists(CORRUPT, false)),
+                                Updates.combine(Updates.set(CORRUPT, e.getMessage()),
+                                        Updates.set("corruptAt", new BsonDateTime(System.currentTimeMillis())))))
+                        .onErrorResume(markFailed -> Mono.empty()) // found corrupt again by the next read
+                        .then(Mono.error(e)));
     }
 
     @Override
@@ -134,6 +151,10 @@ public final class MongoBlockStore implements BlockStore {
     }
 
     private static byte[] decode(BlockId id, BsonDocument doc) {
+        if (doc.containsKey(CORRUPT)) {
+            throw new CorruptBlockException(id, "held as corrupt and not written again since: "
+                    + (doc.isString(CORRUPT) ? doc.getString(CORRUPT).getValue() : "(no reason recorded)"));
+        }
         BsonValue data = doc.get(DATA);
         BsonValue usize = doc.get(UNCOMPRESSED_SIZE);
         if (data == null || !data.isBinary()) {

@@ -171,6 +171,25 @@ abstract class BlockStoreContract {
     }
 
     @Test
+    void aBlockFoundCorruptStopsCountingAsStoredAndIsWrittenAgain() throws Exception {
+        BlockStore s = store();
+        Block b = randomBlock(6, 100_000);
+        Block other = block("still fine ");
+        put(s, b);
+        put(s, other);
+        corrupt(b.id());
+        assertThrows(CorruptBlockException.class, () -> await(s.read(b.id())));
+        assertFalse(await(s.exists(b.id())), "not offered for deduplication any more");
+        assertNull(await(s.stat(b.id())));
+        assertThrows(CorruptBlockException.class, () -> await(s.read(b.id())), "still named corrupt, not missing");
+        assertTrue(await(s.exists(other.id())));
+        assertTrue(put(s, b), "the next put writes it again");
+        assertArrayEquals(b.data(), await(s.read(b.id())));
+        assertTrue(await(s.exists(b.id())));
+        assertFalse(put(s, b));
+    }
+
+    @Test
     void contentThatDoesNotHashToItsIdIsCorrupt() {
         BlockStore s = store();
         Block real = block("real ");
