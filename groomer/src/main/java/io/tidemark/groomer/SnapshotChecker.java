@@ -135,6 +135,7 @@ public final class SnapshotChecker {
             }
             for (Manifest.Namespace ns : manifest.namespaces()) {
                 AtomicLong count = new AtomicLong();
+                java.util.concurrent.atomic.AtomicBoolean unreadable = new java.util.concurrent.atomic.AtomicBoolean();
                 Blocking.await(manifests.refs(e.id(), ns.index())
                         .doOnNext(r -> count.incrementAndGet())
                         .flatMap(r -> verdicts.computeIfAbsent(r.id(), id -> checkBlock(r, readData, bytesRead).cache())
@@ -147,6 +148,8 @@ public final class SnapshotChecker {
                                 }), CONCURRENCY)
                         .doOnNext(p -> report(problems, problemCount, p))
                         .onErrorResume(err -> {
+                            // a damaged page (its checksum fails) ends the namespace's references here
+                            unreadable.set(true);
                             report(problems, problemCount, new Problem(e.id(), ns.ns(), null, "manifest",
                                     "cannot read the manifest's references: " + err.getMessage()));
                             otherProblems.merge(e.id(), 1L, Long::sum);
@@ -154,7 +157,7 @@ public final class SnapshotChecker {
                         })
                         .then());
                 references.addAndGet(count.get());
-                if (count.get() != ns.blocks()) {
+                if (!unreadable.get() && count.get() != ns.blocks()) {
                     report(problems, problemCount, new Problem(e.id(), ns.ns(), null, "manifest", "the manifest promises "
                             + ns.blocks() + " block references, its pages hold " + count.get()));
                     otherProblems.merge(e.id(), 1L, Long::sum);

@@ -106,6 +106,32 @@ class CheckAndDryRunTest {
     }
 
     @Test
+    void aFlippedByteInAManifestPageDamagesThatPageOnly() {
+        FencedBlockStore store = fx.blockStore(dir);
+        String job = jobWithSnapshots(store, 2);
+        SnapshotChecker checker = fx.checker(store);
+        String latest = await(fx.catalog.latestComplete(job)).getString("_id");
+        com.mongodb.reactivestreams.client.MongoCollection<org.bson.BsonDocument> pages = fx.stores.blockstore().database()
+                .getCollection(io.tidemark.shared.snapshots.ManifestStore.PAGES, org.bson.BsonDocument.class);
+        org.bson.BsonDocument page = reactor.core.publisher.Mono.from(pages.find(
+                com.mongodb.client.model.Filters.eq("snapshot", latest)).first()).block(TIMEOUT);
+        byte[] packed = page.getBinary("refs").getData();
+        packed[packed.length / 2] ^= 0x04;
+        reactor.core.publisher.Mono.from(pages.replaceOne(com.mongodb.client.model.Filters.eq("_id", page.get("_id")),
+                page.append("refs", new org.bson.BsonBinary(packed)))).block(TIMEOUT);
+
+        SnapshotChecker.Report report = checker.check(job, true);
+        assertFalse(report.ok());
+        assertEquals(List.of(latest), report.damagedSnapshots().stream().map(SnapshotChecker.DamagedSnapshot::snapshot).toList(),
+                "only the snapshot whose page was damaged: " + report.toJson().encodePrettily());
+        assertEquals(0, report.missingBlocks() + report.corruptBlocks(), "no block is blamed for a damaged page");
+        assertTrue(report.problems().stream().allMatch(p -> p.kind().equals("manifest") && p.snapshot().equals(latest)
+                && "app.items".equals(p.namespace())), report.toJson().encodePrettily());
+        assertTrue(report.problems().get(0).problem().contains(page.getString("_id").getValue() + " is corrupt"),
+                report.toJson().encodePrettily());
+    }
+
+    @Test
     void aDryRunDeletesNothingAndTheRealGroomDoesWhatItSaid() {
         FencedBlockStore store = fx.blockStore(dir);
         String job = jobWithSnapshots(store, 4);

@@ -46,6 +46,11 @@ import reactor.core.publisher.Mono;
  * <p>Page ids are {@code <snapshot>/<namespace index, 5 digits>/<page, 8 digits>}, so the pages
  * of a namespace, and of a whole snapshot, are one ordered range of the {@code _id} index.
  *
+ * <p>Each page carries the SHA-256 of its packed references ({@code sha256}), checked on every
+ * read: a damaged page fails its reader with a {@link CorruptManifestPageException} naming the
+ * snapshot, namespace and page, instead of handing on block ids that were never written. Pages
+ * written before the digest existed have none and are read as they are.
+ *
  * <p>Writers must write the pages before the header: a header is the promise that all pages
  * it counts are there. Visibility to users is the catalog's job ({@link SnapshotCatalog}).
  */
@@ -136,15 +141,21 @@ public final class ManifestStore {
                 .append("ns", new BsonInt32(nsIndex))
                 .append("page", new BsonInt32(pageNo))
                 .append("count", new BsonInt32(refs.size()))
-                .append("refs", new BsonBinary(packed.array()));
+                .append("refs", new BsonBinary(packed.array()))
+                .append("sha256", new BsonBinary(BlockId.of(packed.array()).bytes()));
     }
 
     static List<BlockRef> decodePage(BsonDocument page) {
         BsonValue raw = page.get("refs");
         BsonValue count = page.get("count");
+        BsonValue digest = page.get("sha256");
         if (raw == null || !raw.isBinary() || count == null || !count.isInt32()
                 || raw.asBinary().getData().length != count.asInt32().getValue() * REF_BYTES) {
-            throw new IllegalStateException("manifest page " + page.get("_id") + " is corrupt");
+            throw CorruptManifestPageException.of(page, "its references do not match its count");
+        }
+        if (digest != null && (!digest.isBinary()
+                || !java.util.Arrays.equals(digest.asBinary().getData(), BlockId.of(raw.asBinary().getData()).bytes()))) {
+            throw CorruptManifestPageException.of(page, "its references do not match their checksum");
         }
         ByteBuffer in = ByteBuffer.wrap(raw.asBinary().getData()).order(ByteOrder.LITTLE_ENDIAN);
         List<BlockRef> refs = new ArrayList<>(count.asInt32().getValue());
