@@ -8,6 +8,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -96,60 +98,144 @@ final class AdminClient implements AutoCloseable {
     }
 
     /**
+     * How long a download may wait: for the connection, and for the next byte (headers or body)
+     * once the request is sent. A transfer that keeps moving is never cut, however long it takes.
+     */
+    record StreamTimeouts(java.time.Duration connect, java.time.Duration idle) {
+        static final StreamTimeouts DEFAULT = new StreamTimeouts(java.time.Duration.ofSeconds(10), java.time.Duration.ofSeconds(60));
+    }
+
+    /**
      * Streams {@code GET <base URL><path>} (a restore's {@code /download/<token>}) into
      * {@code file} with the same trust as the API calls, at the pace the disk takes it. No admin
      * token is sent: the link is its own credential. {@code progress} sees the byte count after
-     * every buffer, on a Vert.x thread. Fails with the server's JSON error for a 4xx, and when the
-     * transfer breaks off before its end (a restore that failed mid-stream resets it).
+     * every buffer, on a Vert.x thread. On success the file is flushed to disk (fsync) and closed.
+     * Fails with a {@link CliException} (the server's JSON error for a 4xx or 5xx; what broke and
+     * after how many bytes when the transfer breaks off or stalls), and then {@code file} is gone.
+     *
+     * <p>The wait is watched from the calling thread rather than left to the connection's events:
+     * an event that arrives while no handler is listening (a close during the file's opening, say)
+     * must not leave the command waiting forever.
      */
-    Download download(String path, Path file, java.util.function.LongConsumer progress) {
-        RequestOptions req = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url + path)
-                // the body may take hours; only a stalled transfer counts as a timeout
-                .setIdleTimeout(120_000);
+    Download download(String path, Path file, StreamTimeouts timeouts, java.util.function.LongConsumer progress) {
+        io.vertx.core.file.AsyncFile out;
         try {
-            return http.request(req).compose(r -> r.send()).compose(resp -> {
-                if (resp.statusCode() >= 400) {
-                    return resp.body().map(b -> {
-                        String error;
-                        try {
-                            error = b.toJsonObject().getString("error", "HTTP " + resp.statusCode());
-                        } catch (RuntimeException notJson) {
-                            error = "HTTP " + resp.statusCode();
-                        }
-                        throw new CliException(error);
-                    });
-                }
-                resp.pause(); // until the file is open: nothing may arrive without a handler
-                return vertx.fileSystem().open(file.toString(), new io.vertx.core.file.OpenOptions()
-                        .setWrite(true).setCreate(true).setTruncateExisting(true)).compose(out -> {
-                    io.vertx.core.Promise<Download> done = io.vertx.core.Promise.promise();
-                    long[] bytes = new long[1];
-                    resp.handler(buf -> {
-                        bytes[0] += buf.length();
-                        out.write(buf);
-                        progress.accept(bytes[0]);
-                        if (out.writeQueueFull()) {
-                            resp.pause();
-                            out.drainHandler(v -> resp.resume());
-                        }
-                    });
-                    resp.exceptionHandler(e -> out.close().onComplete(v -> done.tryFail(
-                            new CliException("the download broke off after " + bytes[0] + " bytes: " + e.getMessage()))));
-                    resp.endHandler(v -> out.flush().compose(f -> out.close())
-                            .onSuccess(x -> done.tryComplete(new Download(bytes[0], resp.headers())))
-                            .onFailure(e -> done.tryFail(new CliException("cannot write " + file + ": " + e.getMessage()))));
-                    resp.resume();
-                    return done.future();
-                });
-            }).toCompletionStage().toCompletableFuture().get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof CliException c) {
-                throw c;
+            out = vertx.fileSystem().openBlocking(file.toString(), new io.vertx.core.file.OpenOptions()
+                    .setWrite(true).setCreate(true).setTruncateExisting(true));
+        } catch (RuntimeException e) {
+            throw new CliException("cannot create " + file + ": " + e.getMessage());
+        }
+        StreamState state = new StreamState();
+        io.vertx.core.Promise<Download> done = io.vertx.core.Promise.promise();
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(url + path)
+                .setConnectTimeout(timeouts.connect().toMillis())
+                // a second guard, inside Vert.x: a connection that stays silent this long is closed
+                .setIdleTimeout(timeouts.idle().toMillis() + 1000);
+        http.request(options).onComplete(created -> {
+            if (created.failed()) {
+                done.tryFail(new CliException("cannot reach " + url + ": " + created.cause().getMessage()));
+                return;
             }
-            throw new CliException("download from " + url + " failed: " + e.getCause().getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliException("interrupted while downloading");
+            HttpClientRequest request = created.result();
+            state.request = request;
+            request.send().onComplete(sent -> {
+                if (sent.failed()) {
+                    done.tryFail(state.broke(sent.cause()));
+                    return;
+                }
+                HttpClientResponse resp = sent.result();
+                // Set before anything else: a close reported while no handler listens would be lost.
+                resp.exceptionHandler(e -> done.tryFail(state.broke(e)));
+                state.touch();
+                if (resp.statusCode() >= 400) {
+                    resp.body().onComplete(b -> done.tryFail(new CliException(serverError(resp.statusCode(),
+                            b.succeeded() ? b.result() : null))));
+                    return;
+                }
+                resp.handler(buf -> {
+                    state.bytes += buf.length();
+                    state.touch();
+                    out.write(buf);
+                    progress.accept(state.bytes);
+                    if (out.writeQueueFull()) {
+                        resp.pause();
+                        out.drainHandler(v -> resp.resume());
+                    }
+                });
+                // AsyncFile.flush forces the file's content to the disk: renamed, it is durable
+                resp.endHandler(v -> out.flush().compose(f -> out.close())
+                        .onSuccess(x -> done.tryComplete(new Download(state.bytes, resp.headers())))
+                        .onFailure(e -> done.tryFail(new CliException("cannot write " + file + ": " + e.getMessage()))));
+            });
+        });
+        try {
+            return await(done.future(), state, timeouts.idle());
+        } catch (CliException e) {
+            if (state.request != null) {
+                state.request.reset(); // closes an HTTP/1.1 connection: nothing more arrives
+            }
+            try {
+                out.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // already closed, or a write failed: the file goes either way
+            }
+            deleteQuietly(file);
+            throw e;
+        }
+    }
+
+    /** Waits for the download, failing it once nothing has arrived for {@code idle}. */
+    private static Download await(io.vertx.core.Future<Download> done, StreamState state, java.time.Duration idle) {
+        java.util.concurrent.CompletableFuture<Download> result = done.toCompletionStage().toCompletableFuture();
+        while (true) {
+            try {
+                return result.get(Math.max(50, Math.min(1000, idle.toMillis() / 4)), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                long silentNanos = System.nanoTime() - state.lastProgress;
+                if (silentNanos > idle.toNanos()) {
+                    throw new CliException("no data from the server for " + idle.toSeconds() + " s after "
+                            + SnapshotsCommand.bytes(state.bytes));
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof CliException c ? c
+                        : new CliException(String.valueOf(e.getCause().getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new CliException("interrupted after " + SnapshotsCommand.bytes(state.bytes));
+            }
+        }
+    }
+
+    private static String serverError(int status, Buffer body) {
+        try {
+            return body.toJsonObject().getString("error", "HTTP " + status);
+        } catch (RuntimeException notJson) {
+            return "HTTP " + status;
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            java.nio.file.Files.deleteIfExists(file);
+        } catch (java.io.IOException ignored) {
+            // nothing more to do: a .part file's name says it is incomplete
+        }
+    }
+
+    /** What the watching thread needs to see of a transfer run by the event loop. */
+    private static final class StreamState {
+        volatile long lastProgress = System.nanoTime();
+        volatile long bytes;
+        volatile HttpClientRequest request;
+
+        void touch() {
+            lastProgress = System.nanoTime();
+        }
+
+        CliException broke(Throwable e) {
+            String why = e instanceof io.vertx.core.http.HttpClosedException ? "the server closed the stream"
+                    : "the transfer failed (" + e.getMessage() + ")";
+            return new CliException(why + " after " + SnapshotsCommand.bytes(bytes));
         }
     }
 

@@ -14,6 +14,7 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.Set;
 
 /**
@@ -66,6 +67,15 @@ final class RestoreCommand implements Runnable {
     @Option(names = "--gzip", description = "Gzip the archive (then: mongorestore --archive=FILE --gzip).")
     boolean gzip;
 
+    @Option(names = "--connect-timeout", defaultValue = "10", paramLabel = "SECONDS",
+            description = "Give up a download whose connection is not made within this many seconds (default: ${DEFAULT-VALUE}).")
+    int connectTimeoutSeconds;
+
+    @Option(names = "--idle-timeout", defaultValue = "60", paramLabel = "SECONDS",
+            description = "Give up a download when the server sends nothing for this many seconds (default: ${DEFAULT-VALUE}); "
+                    + "a transfer that keeps moving is never cut.")
+    int idleTimeoutSeconds;
+
     @Override
     public void run() {
         JsonObject body = new JsonObject().put("gzip", gzip);
@@ -94,14 +104,21 @@ final class RestoreCommand implements Runnable {
     }
 
     private JsonObject download(AdminClient client, JsonObject created, Path out) {
+        if (connectTimeoutSeconds < 1 || idleTimeoutSeconds < 1) {
+            throw new CliException("--connect-timeout and --idle-timeout must be at least 1 second");
+        }
         String id = created.getString("id");
         Path part = out.toAbsolutePath().resolveSibling(out.getFileName() + ".part");
         ProgressBar bar = System.console() != null && !admin.json
                 ? new ProgressBar(System.err, created.getLong("logicalBytes"), gzip) : null;
         long start = System.nanoTime();
         AdminClient.Download got;
+        // Ctrl-C or a kill: the JVM runs this, so an interrupted download leaves no .part behind.
+        Thread cleanup = new Thread(() -> deleteQuietly(part), "restore-cleanup");
+        Runtime.getRuntime().addShutdownHook(cleanup);
         try {
-            got = client.download(created.getString("downloadUrl"), part, n -> {
+            got = client.download(created.getString("downloadUrl"), part, new AdminClient.StreamTimeouts(
+                    Duration.ofSeconds(connectTimeoutSeconds), Duration.ofSeconds(idleTimeoutSeconds)), n -> {
                 if (bar != null) {
                     bar.update(n);
                 }
@@ -112,7 +129,9 @@ final class RestoreCommand implements Runnable {
                 bar.finish();
             }
             String why = serverError(client, id);
-            throw new CliException("restore " + id + " failed: " + (why != null ? why : e.getMessage()));
+            throw new CliException("restore " + id + " failed: " + e.getMessage() + (why != null ? ": " + why : ""));
+        } finally {
+            removeHook(cleanup);
         }
         if (bar != null) {
             bar.finish();
@@ -126,12 +145,21 @@ final class RestoreCommand implements Runnable {
                 .put("MBps", Math.round(got.bytes() / 1e6 / Math.max(seconds, 1e-9) * 10) / 10.0);
     }
 
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or about to: it deletes the .part, which is what we want
+        }
+    }
+
     /** The error the server recorded for a restore whose download broke off; it may take a moment to land. */
     private static String serverError(AdminClient client, String id) {
         long deadline = System.currentTimeMillis() + ERROR_WAIT_MILLIS;
         while (true) {
             try {
-                JsonObject status = client.get("/restores/" + id);
+                // bounded: a server that stalled the download may not answer this either
+                JsonObject status = client.get("/restores/" + id, (int) (ERROR_WAIT_MILLIS / 1000));
                 if (status.getString("error") != null) {
                     return status.getString("error");
                 }

@@ -376,6 +376,36 @@ class RestoreEndToEndTest {
         }
     }
 
+    @Test
+    @Order(8)
+    void aMissingBlockEndsEveryCliRestoreWithAClearErrorAndNoFile() throws Exception {
+        ManifestStore manifests = new ManifestStore(server.stores().blockstore().database());
+        List<BlockRef> refs = manifests.allRefs(snapshotId).collectList().block(Duration.ofSeconds(10));
+        // an early block: the stream breaks while the client is still setting up its file, where
+        // a close once went unnoticed and the command waited for ever
+        BlockRef victim = refs.get(1);
+        byte[] data = server.blocks().read(victim.id()).block(Duration.ofSeconds(10));
+        server.blocks().delete(victim.id()).block(Duration.ofSeconds(10));
+        try {
+            Path out = dataDir.resolve("missing.archive");
+            for (int run = 0; run < 10; run++) {
+                long started = System.nanoTime();
+                String err = cliFailing("restore", "--job", DEPLOYMENT, "--snapshot", snapshotId, "--out", out.toString(),
+                        "--idle-timeout", "20");
+                long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started);
+                assertTrue(seconds < 15, "run " + run + " ended within the idle timeout, not by it: " + seconds + " s");
+                List<String> said = err.lines().filter(l -> l.startsWith("tidemark:")).toList();
+                assertEquals(1, said.size(), "one line says what failed: " + err);
+                assertTrue(said.get(0).contains("failed") && said.get(0).contains(victim.id().hex()), "run " + run + ": " + err);
+                assertFalse(Files.exists(out), "run " + run);
+                assertFalse(Files.exists(dataDir.resolve("missing.archive.part")), "run " + run);
+            }
+        } finally {
+            server.blocks().putIfAbsent(victim.id(), io.tidemark.shared.blocks.BlockCodec.compress(data, 3), data.length)
+                    .block(Duration.ofSeconds(10));
+        }
+    }
+
     private static void flipBits(Path file, long[] positions, byte[] masks) throws java.io.IOException {
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
                 java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
