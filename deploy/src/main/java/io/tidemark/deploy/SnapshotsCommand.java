@@ -41,7 +41,8 @@ final class SnapshotsCommand {
                             JobsCommand.ts(s.getJsonObject("ts")), s.getString("createdAt"),
                             s.getLong("documents") == null ? "-" : String.format("%,d", s.getLong("documents")),
                             bytes(s.getLong("logicalBytes")), bytes(s.getLong("storedBytes")),
-                            s.getBoolean("complete") ? "yes" : s.getBoolean("failed", false) ? "failed" : "no");
+                            s.getBoolean("damaged", false) ? "DAMAGED: " + s.getString("damage")
+                                    : s.getBoolean("complete") ? "yes" : s.getBoolean("failed", false) ? "failed" : "no");
                 }
             }
         }

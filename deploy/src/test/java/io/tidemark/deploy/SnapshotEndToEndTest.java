@@ -82,9 +82,62 @@ class SnapshotEndToEndTest {
             JsonArray listed = new JsonArray(CliRun.okIn(dataDir, "snapshots", "list", "--job", "snap-shop", "--json"));
             assertEquals(3, listed.size(), "the first, the full one repair took, the second");
             assertTrue(listed.stream().map(o -> (JsonObject) o).allMatch(s -> s.getBoolean("complete")));
+
+            // One flipped byte in a manifest page of the second snapshot: check names that page and that
+            // snapshot only; repair cannot re-create a manifest, so it marks the snapshot damaged: still
+            // listed, refused by restores, and no longer what an unchanged head is answered with.
+            String secondId = second.getString("snapshotId");
+            String page = flipByteInFirstManifestPage(server, secondId);
+            CliRun.Result pageDamaged = CliRun.runIn(dataDir, "check", "--job", "snap-shop", "--json");
+            assertEquals(1, pageDamaged.exit(), pageDamaged.out());
+            JsonObject report = new JsonObject(pageDamaged.out());
+            assertEquals(1, report.getJsonArray("damagedSnapshots").size(), report.encodePrettily());
+            assertEquals(secondId, report.getJsonArray("damagedSnapshots").getJsonObject(0).getString("snapshot"));
+            JsonObject problem = report.getJsonArray("problems").getJsonObject(0);
+            assertEquals("manifest", problem.getString("kind"), report.encodePrettily());
+            assertTrue(problem.getString("problem").contains(page + " is corrupt"), problem.encode());
+            CliRun.Result unrepaired = CliRun.runIn(dataDir, "repair", "--job", "snap-shop", "--json");
+            assertEquals(1, unrepaired.exit(), unrepaired.out());
+            assertEquals(new JsonArray().add(secondId), new JsonObject(unrepaired.out()).getJsonArray("damaged"));
+            JsonObject listedSecond = new JsonArray(CliRun.okIn(dataDir, "snapshots", "list", "--job", "snap-shop", "--json"))
+                    .stream().map(o -> (JsonObject) o).filter(o -> o.getString("id").equals(secondId)).findFirst().orElseThrow();
+            assertEquals(true, listedSecond.getBoolean("damaged"), listedSecond.encode());
+            assertTrue(listedSecond.getString("damage").startsWith("1 manifest problem(s); found by repair on "), listedSecond.encode());
+            assertTrue(CliRun.okIn(dataDir, "snapshots", "list", "--job", "snap-shop").contains("DAMAGED: "));
+            JsonObject again = new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", "snap-shop", "--wait", "--json"));
+            assertEquals("unchanged", again.getString("status"), again.encode());
+            assertTrue(!again.getString("snapshotId").equals(secondId), "answered with the repair's snapshot, not the damaged one");
+            String refused = stderrOf(() -> CliRun.runIn(dataDir, "restore", "--job", "snap-shop", "--snapshot", secondId,
+                    "--out", dataDir.resolve("damaged.archive").toString()));
+            assertTrue(refused.contains("snapshot " + secondId + " is damaged (1 manifest problem"), refused);
             agent.stop();
             load.close();
         }
+    }
+
+    /** Flips a byte in the block references of the snapshot's first manifest page, in the embedded store; returns its id. */
+    private static String flipByteInFirstManifestPage(TidemarkServer server, String snapshotId) {
+        com.mongodb.reactivestreams.client.MongoCollection<org.bson.BsonDocument> pages = server.stores().blockstore()
+                .database().getCollection(io.tidemark.shared.snapshots.ManifestStore.PAGES, org.bson.BsonDocument.class);
+        org.bson.BsonDocument page = reactor.core.publisher.Mono.from(pages.find(
+                com.mongodb.client.model.Filters.eq("snapshot", snapshotId)).first()).block(Duration.ofSeconds(10));
+        byte[] refs = page.getBinary("refs").getData();
+        refs[refs.length / 2] ^= 0x10;
+        reactor.core.publisher.Mono.from(pages.replaceOne(com.mongodb.client.model.Filters.eq("_id", page.get("_id")),
+                page.append("refs", new org.bson.BsonBinary(refs)))).block(Duration.ofSeconds(10));
+        return page.getString("_id").getValue();
+    }
+
+    private static String stderrOf(Runnable r) {
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            r.run();
+        } finally {
+            System.setErr(err);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
     }
 
     /** Flips a byte in the middle of the data of a pack's first record (its stored length is at byte 36). */

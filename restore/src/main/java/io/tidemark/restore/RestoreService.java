@@ -263,6 +263,10 @@ public final class RestoreService {
                         + (entry.getBoolean("failed", false) ? "it failed: " + entry.getString("error") : "it is still running")
                         + "); only complete snapshots can be restored");
             }
+            if (SnapshotCatalog.damage(entry) != null) {
+                throw new ApiException(409, "snapshot " + snapshotId + " is damaged (" + SnapshotCatalog.damage(entry)
+                        + "); restore another snapshot or a point in time after the next one");
+            }
             return new JsonObject()
                     .put("kind", "snapshot")
                     .put("snapshotId", snapshotId)

@@ -8,6 +8,7 @@ import io.tidemark.shared.blocks.BlockRef;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.snapshots.Manifest;
+import io.tidemark.shared.snapshots.CorruptManifestPageException;
 import io.tidemark.shared.snapshots.ManifestStore;
 import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.snapshotter.blocks.BlockWriter;
@@ -172,7 +173,14 @@ public final class SnapshotTaker {
                         .flatMap(manifest -> manifests.allRefs(manifest.snapshotId())
                                 .reduce(KnownBlocks.builder(manifest.blocks()), KnownBlocks.Builder::add)
                                 .map(b -> new Base(manifest.snapshotId(), b.build(), manifest,
-                                        entry.getString("headIncarnation"), entry.getLong("headModificationSeq", -1L)))))
+                                        entry.getString("headIncarnation"), entry.getLong("headModificationSeq", -1L)))
+                                // A damaged page must not stop every later snapshot, nor be copied into
+                                // one: build on nothing of the base's, as a full snapshot does.
+                                .onErrorResume(CorruptManifestPageException.class, e -> {
+                                    LOG.warn("job {}: the latest snapshot {} has a damaged manifest ({}); this snapshot "
+                                            + "reads every namespace from the head", job, manifest.snapshotId(), e.getMessage());
+                                    return Mono.just(new Base(manifest.snapshotId(), KnownBlocks.none(), null, null, -1));
+                                })))
                 .defaultIfEmpty(Base.NONE);
     }
 

@@ -22,7 +22,10 @@ import java.util.Set;
  * <li>{@code GET /jobs/:job/snapshots/:snapshot} — one entry (what a waiting CLI polls);
  * <li>{@code POST /jobs/:job/snapshots} with an optional body {@code {"wait": true}} — take a
  *     snapshot now: 202 with its id while it runs, 201 with its totals once complete (with
- *     {@code wait}), 200 with the latest snapshot when the head has not moved since.
+ *     {@code wait}), 200 with the latest snapshot when the head has not moved since;
+ * <li>{@code POST /jobs/:job/snapshots/:snapshot/damaged} with {@code {"reason": "..."}} — mark a
+ *     complete snapshot damaged (what {@code tidemark repair} does with one it cannot repair):
+ *     it stays listed, restores refuse it and new snapshots no longer build on it.
  * </ul>
  * A job is named by id or deployment name. Taking a snapshot goes over the event bus to
  * whichever process holds the head, so these routes work on a front end without heads.
@@ -61,6 +64,20 @@ public final class SnapshotsApi {
                 .onSuccess(ctx::json)
                 .onFailure(ctx::fail));
         router.post("/jobs/:job/snapshots").handler(ctx -> create(vertx, stores, ctx));
+        router.post("/jobs/:job/snapshots/:snapshot/damaged").handler(ctx -> {
+            String reason = JsonBodies.requireString(JsonBodies.read(ctx, Set.of("reason")), "reason", 1000);
+            stores.jobs().resolve(ctx.pathParam("job"))
+                    .compose(job -> catalog.markDamaged(job.getString("_id"), ctx.pathParam("snapshot"), reason).map(marked -> {
+                        if (!marked) {
+                            throw new ApiException(404, "job " + job.getString("_id") + " has no complete snapshot "
+                                    + ctx.pathParam("snapshot"));
+                        }
+                        return marked;
+                    }))
+                    .compose(v -> catalog.find(ctx.pathParam("snapshot")))
+                    .onSuccess(entry -> ctx.json(SnapshotCatalog.view(entry)))
+                    .onFailure(ctx::fail);
+        });
         return router;
     }
 

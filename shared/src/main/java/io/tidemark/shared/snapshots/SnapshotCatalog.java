@@ -19,6 +19,11 @@ import java.util.List;
  * after every block, every manifest page and the manifest header are durable; that flip is the
  * single moment the snapshot becomes visible, so a crash at any earlier point leaves nothing a
  * user can see, and the next attempt starts afresh under a new id.
+ *
+ * <p>A complete snapshot that {@code repair} could not make whole again is marked
+ * {@code damaged} with the reason: it stays listed (and shown as damaged), but is no longer the
+ * "latest complete" snapshot a new one deduplicates against or an unchanged head is answered with,
+ * and restores refuse it.
  */
 public final class SnapshotCatalog {
 
@@ -90,6 +95,22 @@ public final class SnapshotCatalog {
                         .put("failedAt", System.currentTimeMillis()))).mapEmpty();
     }
 
+    /**
+     * Marks a complete snapshot as damaged, with what is wrong ({@code repair} could not re-create
+     * its data); completes with false when there is no such complete snapshot of the job.
+     */
+    public Future<Boolean> markDamaged(String job, String snapshotId, String reason) {
+        return db.updateCollection(COLLECTION, new JsonObject().put("_id", snapshotId).put("job", job).put("complete", true),
+                new JsonObject().put("$set", new JsonObject().put("damaged", true).put("damage", reason)
+                        .put("damagedAt", System.currentTimeMillis())))
+                .map(r -> r != null && r.getDocMatched() == 1);
+    }
+
+    /** Whether the catalog entry was marked damaged, and then why. */
+    public static String damage(JsonObject entry) {
+        return entry.getBoolean("damaged", false) ? entry.getString("damage", "damaged") : null;
+    }
+
     /** The job's snapshots, newest first; complete ones only unless asked otherwise. */
     public Future<List<JsonObject>> list(String job, boolean includeIncomplete) {
         JsonObject query = new JsonObject().put("job", job);
@@ -105,9 +126,10 @@ public final class SnapshotCatalog {
         return db.findOne(COLLECTION, new JsonObject().put("_id", snapshotId), null);
     }
 
-    /** The job's newest complete snapshot, or null. */
+    /** The job's newest complete snapshot that is not marked damaged, or null. */
     public Future<JsonObject> latestComplete(String job) {
-        return db.findWithOptions(COLLECTION, new JsonObject().put("job", job).put("complete", true),
+        return db.findWithOptions(COLLECTION, new JsonObject().put("job", job).put("complete", true)
+                                .put("damaged", new JsonObject().put("$ne", true)),
                         new FindOptions().setSort(new JsonObject().put("createdAt", -1).put("_id", -1)).setLimit(1))
                 .map(found -> found.isEmpty() ? null : found.get(0));
     }
@@ -125,6 +147,9 @@ public final class SnapshotCatalog {
                 .put("complete", entry.getBoolean("complete", false));
         if (entry.getBoolean("failed", false)) {
             out.put("failed", true).put("error", entry.getString("error"));
+        }
+        if (damage(entry) != null) {
+            out.put("damaged", true).put("damage", damage(entry));
         }
         if (entry.getJsonArray("namespaces") != null) {
             out.put("namespaces", entry.getJsonArray("namespaces"));
