@@ -86,6 +86,15 @@ abstract class BlockStoreContract {
         return await(s.putIfAbsent(b.id(), b.compressed(), b.data().length));
     }
 
+    /** A fresh store holding {@code other} intact and {@code b} damaged behind its back. */
+    private BlockStore withFirstCorrupted(Block b, Block other) throws Exception {
+        BlockStore s = store();
+        put(s, b);
+        put(s, other);
+        corrupt(b.id());
+        return s;
+    }
+
     @Test
     void putThenReadReturnsTheVerifiedBytes() {
         BlockStore s = store();
@@ -158,12 +167,9 @@ abstract class BlockStoreContract {
 
     @Test
     void aCorruptedBlockIsDetectedOnReadWithItsId() throws Exception {
-        BlockStore s = store();
         Block b = randomBlock(4, 300_000);
         Block other = block("untouched ");
-        put(s, b);
-        put(s, other);
-        corrupt(b.id());
+        BlockStore s = withFirstCorrupted(b, other);
         CorruptBlockException e = assertThrows(CorruptBlockException.class, () -> await(s.read(b.id())));
         assertEquals(b.id(), e.blockId());
         assertTrue(e.getMessage().contains(b.id().hex()), e.getMessage());
@@ -172,12 +178,9 @@ abstract class BlockStoreContract {
 
     @Test
     void aBlockFoundCorruptStopsCountingAsStoredAndIsWrittenAgain() throws Exception {
-        BlockStore s = store();
         Block b = randomBlock(6, 100_000);
         Block other = block("still fine ");
-        put(s, b);
-        put(s, other);
-        corrupt(b.id());
+        BlockStore s = withFirstCorrupted(b, other);
         assertThrows(CorruptBlockException.class, () -> await(s.read(b.id())));
         assertFalse(await(s.exists(b.id())), "not offered for deduplication any more");
         assertNull(await(s.stat(b.id())));
