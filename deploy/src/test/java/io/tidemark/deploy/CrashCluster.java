@@ -31,6 +31,8 @@ final class CrashCluster implements AutoCloseable {
     private Process agent;
     private int serverStarts;
     private int agentStarts;
+    private long serverStartNanos;
+    private int serverStartsAwaited;
 
     CrashCluster(Path work, String sourceUri, String deployment) {
         this.dataDir = work.resolve("data");
@@ -64,6 +66,12 @@ final class CrashCluster implements AutoCloseable {
 
     /** Starts the server and returns once it says it is serving. */
     void startServer() {
+        startServer(true);
+    }
+
+    /** Starts the server; with {@code await}, returns once it says it is serving, else at once (to kill it while it starts). */
+    void startServer(boolean await) {
+        long began = System.nanoTime();
         CountDownLatch up = new CountDownLatch(1);
         server = ChildJvm.start(dataDir.getParent(), jvmArgs(), MAIN, List.of("server", "--config", configFile.toString()),
                 line -> {
@@ -72,7 +80,11 @@ final class CrashCluster implements AutoCloseable {
                     }
                 }, line -> { });
         serverStarts++;
-        awaitLatch(up, server, "the server");
+        if (await) {
+            awaitLatch(up, server, "the server");
+            serverStartNanos += System.nanoTime() - began;
+            serverStartsAwaited++;
+        }
     }
 
     /** Starts the agent with the local server's credentials, as on the server's own machine. */
@@ -105,6 +117,11 @@ final class CrashCluster implements AutoCloseable {
 
     int serverStarts() {
         return serverStarts;
+    }
+
+    /** Mean seconds from starting a server's JVM to its serving. */
+    double meanServerStartSeconds() {
+        return serverStartsAwaited == 0 ? 0 : serverStartNanos / 1e9 / serverStartsAwaited;
     }
 
     int agentStarts() {

@@ -68,6 +68,7 @@ class CrashSuiteTest {
         long started = System.nanoTime();
         Map<String, Integer> kills = new TreeMap<>();
         List<JsonObject> snapshotsTaken = new ArrayList<>();
+        double killLoopSeconds;
 
         try (MongoShapedSource source = new MongoShapedSource();
              CrashCluster cluster = new CrashCluster(work, source.uri(), DEPLOYMENT)) {
@@ -80,15 +81,16 @@ class CrashSuiteTest {
                 load.start();
                 try (AdminClient admin = new AdminClient(cluster.dataDir(), null, null, null)) {
                     awaitApplied(admin, history.baseTs(), "the initial sync");
-                    for (int k = 0; k < KILLS; k++) {
-                        Thread.sleep(200 + rnd.nextInt(1200));
-                        String kind = killOnce(rnd, cluster, admin);
+                    for (Target target : schedule(rnd, KILLS)) {
+                        Thread.sleep(100 + rnd.nextInt(700));
+                        String kind = killOnce(target, rnd, cluster, admin);
                         kills.merge(kind, 1, Integer::sum);
                         load.check();
-                        if (rnd.nextInt(3) == 0) {
+                        if (rnd.nextInt(4) == 0) {
                             snapshotsTaken.add(snapshotWhenServing(admin));
                         }
                     }
+                    killLoopSeconds = (System.nanoTime() - started) / 1e9;
                     load.close();
                     OpTime last = history.latest();
                     awaitApplied(admin, last, "the head to apply the whole load");
@@ -126,6 +128,11 @@ class CrashSuiteTest {
                         Files.delete(out);
                         restored++;
                     }
+                    JsonArray all;
+                    try (AdminClient admin = new AdminClient(dir, null, null, null)) {
+                        all = admin.get(snapshotsPath() + "?includeIncomplete=true").getJsonArray("snapshots");
+                    }
+                    long failed = all.stream().filter(o -> ((JsonObject) o).getBoolean("failed", false)).count();
                     assertTrue(KILLS == 0 || kills.values().stream().mapToInt(Integer::intValue).sum() == KILLS);
                     JsonObject figures = new JsonObject()
                             .put("seed", seed)
@@ -136,7 +143,11 @@ class CrashSuiteTest {
                             .put("operations", load.operations())
                             .put("sourceEntries", entries)
                             .put("snapshotsRestored", restored)
-                            .put("seconds", (System.nanoTime() - started) / 1_000_000_000.0);
+                            .put("snapshotsFailed", failed)
+                            .put("snapshotsIncomplete", all.size() - restored - failed)
+                            .put("meanServerStartSeconds", Math.round(cluster.meanServerStartSeconds() * 100) / 100.0)
+                            .put("killLoopSeconds", Math.round(killLoopSeconds))
+                            .put("seconds", Math.round((System.nanoTime() - started) / 1e9));
                     System.out.println("crash-suite: " + figures.encode());
                 }
             }
@@ -148,33 +159,60 @@ class CrashSuiteTest {
      * load runs), the server while a snapshot is being written, or while a groom runs, or both at
      * once. Restarts what it killed and returns the kind, with the phase it was seen in.
      */
-    private static String killOnce(Random rnd, CrashCluster cluster, AdminClient admin) throws Exception {
-        int pick = rnd.nextInt(100);
-        if (pick < 25) {
-            cluster.killServer();
-            cluster.startServer();
-            return "server-idle";
+    /**
+     * What a kill hits: the server or the agent idle (only the load runs), the server in a snapshot
+     * or a groom, or both (and then the server again while it starts).
+     */
+    private enum Target { SERVER, AGENT, SERVER_IN_SNAPSHOT, SERVER_IN_GROOM, BOTH }
+
+    /**
+     * Every target in turn, in a seeded random order: each comes up at least {@code kills / 5}
+     * times, so a CI run always kills during snapshots and grooms.
+     */
+    private static List<Target> schedule(Random rnd, int kills) {
+        List<Target> out = new ArrayList<>();
+        for (int i = 0; i < kills; i++) {
+            out.add(Target.values()[i % Target.values().length]);
         }
-        if (pick < 45) {
-            cluster.killAgent();
-            cluster.startAgent();
-            return "agent-idle";
+        java.util.Collections.shuffle(out, rnd);
+        return out;
+    }
+
+    /** One kill of {@code target} at a random moment; restarts what it killed and returns the kind, with the phase it hit. */
+    private static String killOnce(Target target, Random rnd, CrashCluster cluster, AdminClient admin) throws Exception {
+        switch (target) {
+            case SERVER -> {
+                cluster.killServer();
+                cluster.startServer();
+                return "server-idle";
+            }
+            case AGENT -> {
+                cluster.killAgent();
+                cluster.startAgent();
+                return "agent-idle";
+            }
+            case SERVER_IN_SNAPSHOT -> {
+                String phase = killDuringSnapshot(rnd, cluster, admin);
+                cluster.startServer();
+                return phase;
+            }
+            case SERVER_IN_GROOM -> {
+                String phase = killDuringGroom(rnd, cluster, admin);
+                cluster.startServer();
+                return phase;
+            }
+            default -> {
+                // Both at once, then the server once more while it recovers (opening its stores, resuming heads).
+                cluster.killAgent();
+                cluster.killServer();
+                cluster.startServer(false);
+                Thread.sleep(rnd.nextInt(3000));
+                cluster.killServer();
+                cluster.startServer();
+                cluster.startAgent();
+                return "server-and-agent-then-server-starting";
+            }
         }
-        if (pick < 70) {
-            String phase = killDuringSnapshot(rnd, cluster, admin);
-            cluster.startServer();
-            return phase;
-        }
-        if (pick < 90) {
-            String phase = killDuringGroom(rnd, cluster, admin);
-            cluster.startServer();
-            return phase;
-        }
-        cluster.killAgent();
-        cluster.killServer();
-        cluster.startServer();
-        cluster.startAgent();
-        return "both";
     }
 
     /** Starts a snapshot and kills the server a random moment later; the phase says whether it was still running. */
