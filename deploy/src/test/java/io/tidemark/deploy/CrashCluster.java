@@ -105,9 +105,13 @@ final class CrashCluster implements AutoCloseable {
     /** SIGKILL on Linux: the process gets no chance to flush, fsync or say goodbye. */
     private static void kill(Process p) {
         p.destroyForcibly();
+        awaitExit(p, 30, "kill -9");
+    }
+
+    private static void awaitExit(Process p, int seconds, String after) {
         try {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                throw new AssertionError("process " + p.pid() + " survived kill -9");
+            if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+                throw new AssertionError("process " + p.pid() + " still runs " + seconds + " s after " + after);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -133,14 +137,7 @@ final class CrashCluster implements AutoCloseable {
         for (Process p : new Process[] {agent, server}) {
             if (p != null && p.isAlive()) {
                 p.destroy();
-                try {
-                    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                        throw new AssertionError("process " + p.pid() + " did not stop on SIGTERM within 60 s");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new AssertionError(e);
-                }
+                awaitExit(p, 60, "SIGTERM");
             }
         }
     }
