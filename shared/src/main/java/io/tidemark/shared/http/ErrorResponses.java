@@ -51,6 +51,10 @@ public final class ErrorResponses {
         if (failure instanceof ApiException api && api.status() != 500) {
             status = api.status();
             body = api.toJson();
+            if (status == 503 && ctx.response().headers().get("Retry-After") == null) {
+                // Every 503 says when to come back; clients (the agent) wait that long.
+                ctx.response().putHeader("Retry-After", Integer.toString(STORAGE_RETRY_AFTER_SECONDS));
+            }
         } else if (failure instanceof MalformedBsonException) {
             status = 400;
             body = new JsonObject().put("error", failure.getMessage());
