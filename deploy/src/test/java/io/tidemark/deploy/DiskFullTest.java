@@ -54,6 +54,13 @@ class DiskFullTest {
     @TempDir
     Path tmp;
 
+    private final List<Agent> agents = new java.util.ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void stopAgents() {
+        agents.forEach(Agent::stop);
+    }
+
     @Test
     void aFullDiskIsRefusedReportedAndSurvivedWithoutARestart() throws Exception {
         try (SmallDisk disk = SmallDisk.mount(tmp.resolve("disk"), 96)) {
@@ -67,11 +74,13 @@ class DiskFullTest {
                          "TIDEMARK_HEADS_MEMTABLEBYTES", "8388608")))) {
                 JsonObject creds = CredentialsFile.read(server.config().dataPath());
                 HttpClient http = clientVertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(false)
+                        .setKeepAlive(false).setConnectTimeout(10_000)
                         .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(creds.getString("certificateSha256")))));
                 DemoDataset data = new DemoDataset();
                 data.load(source, 200, 50, 500, 200);
                 DemoWorkload load = new DemoWorkload(source, data, 200, 50);
                 Agent agent = CaptureHarness.startAgent(server, source.uri(), DEPLOYMENT);
+                agents.add(agent);
                 awaitApplied(server, source.latestTs());
                 String jobId = job(server, DEPLOYMENT).getString("_id");
                 assertEquals("complete", new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", DEPLOYMENT,
@@ -150,12 +159,83 @@ class DiskFullTest {
                 CliRun.okIn(dataDir, "restore", "--job", DEPLOYMENT, "--snapshot", after.getString("snapshotId"),
                         "--out", out.toString(), "--json");
                 assertArchiveEqualsSource(StrictArchiveReader.read(Files.readAllBytes(out)), source);
+                agents.remove(agent);
                 agent.stop();
                 load.close();
                 http.close();
             } finally {
                 clientVertx.close();
             }
+        }
+    }
+
+    @Test
+    void belowTheFreeSpaceThresholdNoNewSnapshotStartsWhileIngestGoesOn() throws Exception {
+        try (SmallDisk disk = SmallDisk.mount(tmp.resolve("disk"), 64)) {
+            Path dataDir = disk.path().resolve("data");
+            Vertx clientVertx = VertxFactory.create();
+            long threshold = 24L << 20;
+            try (MongoShapedSource source = new MongoShapedSource();
+                 TidemarkServer server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of(
+                         "TIDEMARK_STORAGE_PROBESECONDS", "1", "TIDEMARK_STORAGE_MINFREEBYTES", Long.toString(threshold),
+                         "TIDEMARK_STORAGE_MINFREEPERCENT", "0", "TIDEMARK_HEADS_MEMTABLEBYTES", "8388608")))) {
+                JsonObject creds = CredentialsFile.read(server.config().dataPath());
+                HttpClient http = clientVertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(false)
+                        .setKeepAlive(false).setConnectTimeout(10_000)
+                        .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(creds.getString("certificateSha256")))));
+                DemoDataset data = new DemoDataset();
+                data.load(source, 100, 20, 200, 100);
+                DemoWorkload load = new DemoWorkload(source, data, 100, 20);
+                Agent agent = CaptureHarness.startAgent(server, source.uri(), DEPLOYMENT);
+                agents.add(agent);
+                awaitApplied(server, source.latestTs());
+                String jobId = job(server, DEPLOYMENT).getString("_id");
+
+                disk.fillLeaving(threshold / 2);
+                await("/health to report low space", WAIT, () -> call(http, server.apiUrl(), HttpMethod.GET, "/health", null, null)
+                        .body.containsKey("lowSpace"));
+                Reply health = call(http, server.apiUrl(), HttpMethod.GET, "/health", null, null);
+                assertEquals(200, health.status, "low is not full: the server still works " + health.body.encode());
+                long blocksBefore = bytesUnder(server.config().blocksPath());
+                Reply refused = call(http, server.apiUrl(), HttpMethod.POST, "/api/v1/jobs/" + jobId + "/snapshots",
+                        creds.getString("adminToken"), new JsonObject().put("wait", true));
+                assertEquals(503, refused.status, refused.body.encode());
+                assertNotNull(refused.retryAfter);
+                assertTrue(refused.body.getString("error").contains("low on space")
+                        && refused.body.getString("error").contains("storage.minFreeBytes"), refused.body.encode());
+                assertEquals(blocksBefore, bytesUnder(server.config().blocksPath()), "a refused snapshot writes no block");
+                assertEquals(0, new io.vertx.core.json.JsonArray(CliRun.okIn(dataDir, "snapshots", "list", "--job", DEPLOYMENT,
+                        "--json")).size(), "no snapshot was recorded");
+
+                // The oplog is the source of truth for point-in-time restores: its ingest goes on.
+                for (int i = 0; i < 20; i++) {
+                    load.one().block();
+                }
+                OpTime moved = source.latestTs();
+                await("the agent to store the new writes while space is low", WAIT, () -> moved.equals(agent.acked()));
+
+                disk.release();
+                await("/health to stop reporting low space", WAIT, () -> !call(http, server.apiUrl(), HttpMethod.GET, "/health",
+                        null, null).body.containsKey("lowSpace"));
+                awaitApplied(server, moved);
+                assertEquals("complete", new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", DEPLOYMENT,
+                        "--wait", "--json")).getString("status"));
+                agents.remove(agent);
+                agent.stop();
+                load.close();
+                http.close();
+            } finally {
+                clientVertx.close();
+            }
+        }
+    }
+
+    private static long bytesUnder(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return 0;
+        }
+        try (var files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
         }
     }
 
@@ -182,7 +262,7 @@ class DiskFullTest {
     }
 
     private static Reply call(HttpClient http, String base, HttpMethod method, String path, String token, JsonObject body) {
-        RequestOptions req = new RequestOptions().setMethod(method).setAbsoluteURI(base + path).setTimeout(20_000)
+        RequestOptions req = new RequestOptions().setMethod(method).setAbsoluteURI(base + path).setIdleTimeout(20_000)
                 .putHeader("Content-Type", "application/json");
         if (token != null) {
             req.putHeader("Authorization", "Bearer " + token);

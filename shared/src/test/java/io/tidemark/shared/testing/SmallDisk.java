@@ -71,6 +71,21 @@ public final class SmallDisk implements AutoCloseable {
         return written;
     }
 
+    /** Writes a filler file that leaves about {@code freeBytes} usable; returns its size. */
+    public long fillLeaving(long freeBytes) throws IOException {
+        long size = Math.max(0, Files.getFileStore(mountPoint).getUsableSpace() - freeBytes);
+        byte[] chunk = new byte[64 * 1024];
+        long written = 0;
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            while (written < size) {
+                int n = (int) Math.min(chunk.length, size - written);
+                out.write(chunk, 0, n);
+                written += n;
+            }
+        }
+        return written;
+    }
+
     /** Gives the filler's space back. */
     public void release() throws IOException {
         Files.deleteIfExists(filler);
