@@ -75,7 +75,9 @@ public final class TidemarkServer implements AutoCloseable {
             stores = s;
             // From the start: /health, the snapshotter and the heads ask it, and it reopens the
             // embedded store after a full disk closed it.
-            storage = StorageHealth.start(vertx, stores, config);
+            return StorageHealth.start(vertx, stores, config);
+        }).compose(health -> {
+            storage = health;
             return vertx.executeBlocking(() -> {
                 ingestTls = tlsFor(config.ingest().tls(), dataDir);
                 // Loads BoringSSL's native library here, on a worker, rather than in the first

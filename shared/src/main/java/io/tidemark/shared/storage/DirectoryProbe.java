@@ -36,9 +36,19 @@ final class DirectoryProbe {
     }
 
     void probe() {
+        // A directory not created yet (no head, no block so far) is measured and probed at its
+        // nearest existing parent, which is where it will be created: never created here, so its
+        // owner creates it with the permissions it wants.
+        Path at = path;
+        while (at != null && !Files.isDirectory(at)) {
+            at = at.getParent();
+        }
+        if (at == null) {
+            failure = area + " disk not writable: " + path;
+            return;
+        }
         try {
-            Files.createDirectories(path);
-            FileStore store = Files.getFileStore(path);
+            FileStore store = Files.getFileStore(at);
             freeBytes = store.getUsableSpace();
             totalBytes = store.getTotalSpace();
         } catch (IOException e) {
@@ -48,7 +58,7 @@ final class DirectoryProbe {
         boolean wasLow = low;
         low = freeBytes < thresholdBytes();
         lowChanged = wasLow != low;
-        Path file = path.resolve(PROBE_FILE);
+        Path file = at.resolve(PROBE_FILE);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ch.write(ByteBuffer.wrap(new byte[]{1}));

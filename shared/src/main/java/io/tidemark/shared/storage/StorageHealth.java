@@ -71,7 +71,9 @@ public final class StorageHealth implements AutoCloseable {
         Map<String, java.nio.file.Path> watched = new LinkedHashMap<>();
         watched.put("data", config.dataPath());
         watched.put("heads", config.headsPath());
-        watched.put("blocks", config.blocksPath());
+        if (!config.blockstoreType().equals("mongodb")) {
+            watched.put("blocks", config.blocksPath());
+        }
         watched.forEach((area, path) -> {
             if (directories.values().stream().noneMatch(d -> d.path().equals(path))) {
                 directories.put(area, new DirectoryProbe(area, path, settings.minFreeBytes(), settings.minFreePercent()));
@@ -90,12 +92,17 @@ public final class StorageHealth implements AutoCloseable {
         meters.add(skipped);
     }
 
-    /** Starts probing at once and then every {@code storage.probeSeconds}; registers it for {@code vertx}. */
-    public static StorageHealth start(Vertx vertx, Stores stores, TidemarkConfig config) {
-        StorageHealth health = new StorageHealth(vertx, stores, config);
-        BY_VERTX.put(vertx, health);
-        health.timer = vertx.setPeriodic(0, config.storage().probeSeconds() * 1000L, t -> health.probe());
-        return health;
+    /**
+     * Starts probing at once and then every {@code storage.probeSeconds}; registers it for
+     * {@code vertx}. Built on a worker: registering its meters may initialise the metrics
+     * registry and its JVM binders, which is slow on a cold JVM.
+     */
+    public static Future<StorageHealth> start(Vertx vertx, Stores stores, TidemarkConfig config) {
+        return vertx.executeBlocking(() -> new StorageHealth(vertx, stores, config)).map(health -> {
+            BY_VERTX.put(vertx, health);
+            health.timer = vertx.setPeriodic(1, config.storage().probeSeconds() * 1000L, t -> health.probe());
+            return health;
+        });
     }
 
     /** The health of the server running on {@code vertx}, if one is watching. */
@@ -169,7 +176,10 @@ public final class StorageHealth implements AutoCloseable {
             }, false);
         }
         JsonObject probe = new JsonObject().put("_id", "probe").put("at", System.currentTimeMillis());
+        boolean reopening = stores.embeddedClosed();
         return reopened.compose(v -> stores.metadata().save(PROBE_COLLECTION, probe))
+                // Just reopened: the client's pooled connections to the old server fail once.
+                .recover(e -> reopening ? stores.metadata().save(PROBE_COLLECTION, probe) : Future.failedFuture(e))
                 // An unreachable store would keep the probe waiting for the driver's own 30 s.
                 .timeout(Math.max(5, settings.probeSeconds()), TimeUnit.SECONDS)
                 .<Void>map(id -> {

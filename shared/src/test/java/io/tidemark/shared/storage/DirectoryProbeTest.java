@@ -45,8 +45,15 @@ class DirectoryProbeTest {
         assertTrue(ok.writable());
         assertFalse(Files.exists(dir.resolve(DirectoryProbe.PROBE_FILE)));
 
-        Path notADirectory = dir.resolve("file");
-        Files.writeString(notADirectory, "x");
+        Path notYet = dir.resolve("heads");
+        DirectoryProbe before = new DirectoryProbe("heads", notYet, 0, 0);
+        before.probe();
+        assertTrue(before.writable(), "a directory not created yet is probed where it will be created");
+        assertFalse(Files.exists(notYet), "and is left for its owner to create");
+
+        // Even root cannot create a file in /proc.
+        Path notADirectory = Path.of("/proc/tidemark-heads");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("/proc")), "needs Linux's /proc");
         DirectoryProbe broken = new DirectoryProbe("heads", notADirectory, 0, 0);
         broken.probe();
         assertFalse(broken.writable());
