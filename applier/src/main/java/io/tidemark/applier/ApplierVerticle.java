@@ -1,6 +1,9 @@
 package io.tidemark.applier;
 
 import io.tidemark.shared.bus.Addresses;
+import io.tidemark.shared.storage.StorageFailure;
+import io.tidemark.shared.storage.StorageHealth;
+import io.tidemark.shared.util.LogLimiter;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.jobs.JobStore;
@@ -47,6 +50,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     private LatestValueWriter<OpTime> appliedTs;
     private LatestValueWriter<Long> headSize;
     private long scanTimer;
+    private static final LogLimiter DEFERRED_LOGS = new LogLimiter(java.time.Duration.ofSeconds(30));
     /** Whole-head reads for verify: minutes on a big head, so off the heads' threads and the event loop. */
     private Scheduler verifiers;
     /** A walk of the heads' directories is in progress: the next scan does not start another. */
@@ -138,7 +142,8 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         OpTime start = OpTime.fromJson(sync.getJsonObject("startTs"));
         OpTime end = OpTime.fromJson(sync.getJsonObject("endTs"));
         HeadRunner runner = new HeadRunner(job, config.headsPath().resolve(job), memory, stores,
-                config.heads().prefetchBatches(), new Listener());
+                config.heads().prefetchBatches(), new Listener())
+                .buildGate(() -> StorageHealth.refusal(vertx, "job " + job + ": a head build"));
         runners.put(job, runner);
         generations.put(job, gen);
         Futures.of(runner.open(gen, start, end), context).onSuccess(head -> {
@@ -148,12 +153,23 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
             appliedTs.submit(job, at);
             runner.wake();
         }).onFailure(e -> {
-            LOG.error("job {}: cannot open or build its head: {}", job, e.toString());
             runners.remove(job, runner);
+            generations.remove(job);
             vertx.executeBlocking(() -> {
                 runner.close();
                 return null;
             });
+            if (e instanceof HeadRunner.BuildDeferred || StorageFailure.is(e)) {
+                // Not the job's fault: the next scan tries again once there is space (logged by StorageHealth).
+                long suppressed = DEFERRED_LOGS.admit(job);
+                if (suppressed >= 0) {
+                    LOG.warn("job {}: its head is not opened now: {}; trying again{}", job, e.getMessage(),
+                            LogLimiter.suppressedNote(suppressed));
+                }
+                return;
+            }
+            LOG.error("job {}: cannot open or build its head: {}", job, e.toString());
+            generations.put(job, gen);
             fail(job, "the head could not be built: " + e.getMessage());
         });
     }

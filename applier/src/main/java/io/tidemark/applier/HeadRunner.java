@@ -3,7 +3,9 @@ package io.tidemark.applier;
 import io.tidemark.shared.bson.BsonFrames;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.store.OplogStore;
+import io.tidemark.shared.storage.StorageFailure;
 import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.LogLimiter;
 import io.vertx.core.json.JsonObject;
 import org.bson.RawBsonDocument;
 import org.slf4j.Logger;
@@ -29,6 +31,10 @@ import java.util.function.Consumer;
 final class HeadRunner implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(HeadRunner.class);
+    /** One line per job and kind of failure per interval, however often the drain retries. */
+    private static final LogLimiter LOGS = new LogLimiter(java.time.Duration.ofSeconds(30));
+    /** The longest wait between two attempts while the oplog cannot be applied. */
+    private static final long MAX_RETRY_MS = 8_000;
 
     /** What a runner reports to its owner. */
     interface Listener {
@@ -55,6 +61,10 @@ final class HeadRunner implements AutoCloseable {
     private OpTime syncEnd;
     private boolean steady;
     private Disposable drain;
+    /** Why a head build must not start now (a disk nearly full), if it must not. */
+    private volatile java.util.function.Supplier<java.util.Optional<String>> buildGate = java.util.Optional::empty;
+    /** Attempts that failed in a row; reset by a drain that completes. Only touched on the drain's signals. */
+    private volatile int failures;
 
     HeadRunner(String job, Path dir, HeadMemory memory, Stores stores, int prefetch, Listener listener) {
         this.job = job;
@@ -78,6 +88,10 @@ final class HeadRunner implements AutoCloseable {
     Mono<Head> open(long generation, OpTime syncStart, OpTime syncEnd) {
         return Mono.fromCallable(() -> {
             if (HeadMarker.builtGeneration(dir) != generation) {
+                java.util.Optional<String> refused = buildGate.get();
+                if (refused.isPresent()) {
+                    throw new BuildDeferred(refused.get());
+                }
                 HeadMarker.deleteHead(dir);
                 long began = System.nanoTime();
                 LOG.info("job {}: building its head from initial sync generation {} in {}", job, generation, dir);
@@ -101,6 +115,19 @@ final class HeadRunner implements AutoCloseable {
             this.applier = new OplogApplier(h);
             this.head = h;
         });
+    }
+
+    /** Asked before a build starts: a head build writes as much as the job's data, so not onto a disk nearly full. */
+    HeadRunner buildGate(java.util.function.Supplier<java.util.Optional<String>> gate) {
+        this.buildGate = gate;
+        return this;
+    }
+
+    /** A build that was not started for storage; the owner tries again later. */
+    static final class BuildDeferred extends RuntimeException {
+        BuildDeferred(String reason) {
+            super("the head build waits: " + reason);
+        }
     }
 
     String job() {
@@ -139,6 +166,7 @@ final class HeadRunner implements AutoCloseable {
 
     private void drained() {
         draining.set(false);
+        failures = 0;
         if (again.get()) {
             wake();
         }
@@ -151,10 +179,60 @@ final class HeadRunner implements AutoCloseable {
         } else if (e instanceof UnsupportedOplogEntryException u) {
             stop(u.getMessage(), false);
         } else if (!stopped) {
-            // The stores were unreachable or the chain changed under us (a resync): try again shortly.
-            LOG.warn("job {}: applying the oplog paused: {}; retrying", job, e.toString());
-            Mono.delay(java.time.Duration.ofSeconds(1)).subscribe(t -> wake());
+            // The stores were unreachable, a disk is full, or the chain changed under us (a
+            // resync): none of these is the head's fault, so try again, backing off to a few
+            // seconds, and say so once per interval rather than once per attempt.
+            failures++;
+            long delayMs = Math.min(MAX_RETRY_MS, 250L << Math.min(failures, 6));
+            boolean storage = StorageFailure.is(e);
+            long suppressed = LOGS.admit(job + (storage ? ":storage" : ":other"));
+            if (suppressed >= 0) {
+                LOG.warn("job {}: applying the oplog paused: {}; retrying every {} s at most{}", job,
+                        storage ? StorageFailure.classify(e).get().text() + " (" + e + ")" : e.toString(),
+                        MAX_RETRY_MS / 1000, LogLimiter.suppressedNote(suppressed));
+            }
+            Mono<Void> recover = storage && rocksFailure(e) ? reopenHead() : Mono.empty();
+            Mono.delay(java.time.Duration.ofMillis(delayMs)).then(recover)
+                    .subscribe(null, err -> {
+                        long quiet = LOGS.admit(job + ":reopen");
+                        if (quiet >= 0) {
+                            LOG.warn("job {}: reopening its head failed: {}{}", job, err.toString(), LogLimiter.suppressedNote(quiet));
+                        }
+                        Mono.delay(java.time.Duration.ofMillis(MAX_RETRY_MS)).subscribe(t -> drainFailed(e));
+                    }, this::wake);
         }
+    }
+
+    private static boolean rocksFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.rocksdb.RocksDBException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * After RocksDB failed a write for want of space it refuses every further write (a background
+     * error) until reopened. Reopening reads back the last committed position, as after a
+     * crash, so no entry is applied twice or skipped. On the head's thread, like every RocksDB call.
+     */
+    private Mono<Void> reopenHead() {
+        return Mono.<Void>fromRunnable(() -> {
+            if (stopped) {
+                return;
+            }
+            Head old = head;
+            head = null;
+            if (old != null) {
+                old.close();
+            }
+            Head reopened = Head.open(dir, memory);
+            applier = new OplogApplier(reopened);
+            steady = OpTime.of(reopened.appliedTs()).compareTo(syncEnd) >= 0;
+            head = reopened;
+            LOG.info("job {}: head reopened at {} after a storage failure", job, OpTime.of(reopened.appliedTs()));
+        }).subscribeOn(scheduler);
     }
 
     private void stop(String reason, boolean divergence) {

@@ -16,6 +16,7 @@ import io.tidemark.shared.http.RequestDeadlines;
 import io.tidemark.shared.metrics.Metrics;
 import io.tidemark.shared.security.ApiKeys;
 import io.tidemark.shared.security.SelfSignedTls;
+import io.tidemark.shared.storage.StorageHealth;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -59,14 +60,7 @@ final class FrontEndVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         Router router = Router.router(vertx);
-        router.get("/health").handler(ctx -> stores.metadata().runCommand("ping", new JsonObject().put("ping", 1))
-                .onSuccess(r -> ctx.json(new JsonObject().put("status", "UP").put("store", stores.embedded() ? "embedded" : "external")))
-                .onFailure(e -> {
-                    // Anyone may ask /health: the driver's text (hosts, users, internals) stays in the log.
-                    healthLog.failed(e);
-                    ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json")
-                            .end(new JsonObject().put("status", "DOWN").put("error", "the metadata store is unreachable").encode());
-                }));
+        router.get("/health").handler(this::health);
         router.get("/metrics").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(Metrics.registry().scrape()));
@@ -99,6 +93,40 @@ final class FrontEndVerticle extends VerticleBase {
                 .recover(e -> Future.failedFuture(new IllegalStateException("the REST API cannot listen on "
                         + options.getHost() + ":" + options.getPort() + " (api.port): " + e.getMessage(), e)))
                 .onSuccess(s -> server = s);
+    }
+
+    /**
+     * UP when the metadata store answers and the storage takes writes; DOWN (503) with a short,
+     * generic reason otherwise. Anyone may ask: the drivers' text (hosts, users, internals) stays
+     * in the log.
+     */
+    private void health(io.vertx.ext.web.RoutingContext ctx) {
+        StorageHealth.Status storage = StorageHealth.of(vertx).map(StorageHealth::status).orElse(null);
+        if (storage != null && !storage.up()) {
+            down(ctx, storage.reasons().get(0), storage);
+            return;
+        }
+        stores.metadata().runCommand("ping", new JsonObject().put("ping", 1))
+                .onSuccess(r -> {
+                    JsonObject up = new JsonObject().put("status", "UP").put("store", stores.embedded() ? "embedded" : "external");
+                    if (storage != null && !storage.lowSpace().isEmpty()) {
+                        up.put("lowSpace", new io.vertx.core.json.JsonArray(storage.lowSpace()));
+                    }
+                    ctx.json(up);
+                })
+                .onFailure(e -> {
+                    healthLog.failed(e);
+                    down(ctx, "the metadata store is unreachable", storage);
+                });
+    }
+
+    private static void down(io.vertx.ext.web.RoutingContext ctx, String reason, StorageHealth.Status storage) {
+        JsonObject body = new JsonObject().put("status", "DOWN").put("error", reason);
+        if (storage != null) {
+            body.put("reasons", new io.vertx.core.json.JsonArray(storage.reasons())).put("lowSpace",
+                    new io.vertx.core.json.JsonArray(storage.lowSpace()));
+        }
+        ctx.response().setStatusCode(503).putHeader("Content-Type", "application/json").end(body.encode());
     }
 
     int port() {

@@ -16,6 +16,7 @@ import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.security.OwnerOnly;
 import io.tidemark.shared.security.SelfSignedTls;
 import io.tidemark.shared.security.TlsEngines;
+import io.tidemark.shared.storage.StorageHealth;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
 import io.tidemark.shared.util.VertxFactory;
@@ -39,6 +40,7 @@ public final class TidemarkServer implements AutoCloseable {
     private final TidemarkConfig config;
     private final Vertx vertx;
     private Stores stores;
+    private StorageHealth storage;
     private ApplierVerticle applier;
     private BlockStore blocks;
     private RestoreService restores;
@@ -71,6 +73,11 @@ public final class TidemarkServer implements AutoCloseable {
         // First, before anything is written into it: owner-only (docs/security.md, "The data dir").
         return vertx.executeBlocking(() -> OwnerOnly.directory(dataDir)).compose(d -> Stores.open(vertx, config)).compose(s -> {
             stores = s;
+            // From the start: /health, the snapshotter and the heads ask it, and it reopens the
+            // embedded store after a full disk closed it.
+            return StorageHealth.start(vertx, stores, config);
+        }).compose(health -> {
+            storage = health;
             return vertx.executeBlocking(() -> {
                 ingestTls = tlsFor(config.ingest().tls(), dataDir);
                 // Loads BoringSSL's native library here, on a worker, rather than in the first
@@ -173,8 +180,16 @@ public final class TidemarkServer implements AutoCloseable {
         return ingestTls;
     }
 
+    /** Whether the server can write, and where space runs low. */
+    public StorageHealth storage() {
+        return storage;
+    }
+
     @Override
     public void close() {
+        if (storage != null) {
+            storage.close();
+        }
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get();
         } catch (Exception e) {

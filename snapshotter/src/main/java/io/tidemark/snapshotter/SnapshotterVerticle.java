@@ -2,6 +2,8 @@ package io.tidemark.snapshotter;
 
 import io.tidemark.applier.HeadReader;
 import io.tidemark.applier.HeadRegistry;
+import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.storage.StorageHealth;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.config.TidemarkConfig;
@@ -116,7 +118,8 @@ public final class SnapshotterVerticle extends VerticleBase {
             return;
         }
         request(job, wait, force).onSuccess(msg::reply).onFailure(e -> {
-            int code = e instanceof UnknownJobException ? 404
+            int code = e instanceof ApiException a ? a.status()
+                    : e instanceof UnknownJobException ? 404
                     : e instanceof NoHeadException || e instanceof SnapshotRunningException ? 409 : 500;
             msg.fail(code, String.valueOf(e.getMessage()));
         });
@@ -153,6 +156,12 @@ public final class SnapshotterVerticle extends VerticleBase {
                     if (!force && latest != null && SnapshotCatalog.ts(latest).equals(position(head.get()))) {
                         return Future.succeededFuture(SnapshotCatalog.view(latest)
                                 .put("snapshotId", latest.getString("_id")).put("status", "unchanged"));
+                    }
+                    // Not a new snapshot onto a disk that is full or nearly so (docs/operations.md, "Full disks").
+                    java.util.Optional<String> refused = StorageHealth.refusal(vertx,
+                            "job " + job + ": a new snapshot");
+                    if (refused.isPresent()) {
+                        throw new ApiException(503, "no new snapshot starts now: " + refused.get());
                     }
                     return reply(start(job, head.get(), force), wait);
                 });

@@ -34,6 +34,15 @@ public final class Addresses {
     /** A groom finished: {"job", "expired", "blocksDeleted", "reclaimedBytes", "oplogBatchesTrimmed", "dryRun"}. */
     public static final String GROOM_COMPLETED = "tidemark.groom.completed";
 
+    /**
+     * A watched file system went below its free-space threshold (or back above it), so new
+     * snapshots and head builds stop (or may start again): {"path", "area", "freeBytes",
+     * "thresholdBytes", "low"}. For alerting.
+     */
+    public static final String STORAGE_LOW = "tidemark.storage.low";
+    /** The store or a watched directory stopped (or started again) taking writes: {"up", "reasons": [...]}. */
+    public static final String STORAGE_STATE = "tidemark.storage.state";
+
     private Addresses() {
     }
 }

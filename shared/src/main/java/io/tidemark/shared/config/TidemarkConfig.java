@@ -5,7 +5,7 @@ import java.nio.file.Path;
 /** The server's and agent's configuration, bound from tidemark-defaults.yaml, a file and the environment. */
 public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api api, Agent agent,
                              Heads heads, Snapshots snapshots, Blockstore blockstore,
-                             Restore restore, Groom groom) {
+                             Restore restore, Groom groom, Storage storage) {
 
     public record Mongodb(String metadataUri, String blockstoreUri, int embeddedPort) {
         public boolean embedded() {
@@ -101,6 +101,29 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
         public Restore {
             if (linkTtlMinutes < 1) {
                 throw new ConfigException("restore.linkTtlMinutes must be at least 1, not " + linkTtlMinutes);
+            }
+        }
+    }
+
+    /**
+     * Free-space thresholds and the storage health probe (docs/operations.md, "Full disks").
+     *
+     * @param minFreeBytes below this many usable bytes on the data dir's, the heads' or the blocks'
+     *     file system, no new snapshot or head build starts
+     * @param minFreePercent the same as a share of the file system's size; either threshold stops them
+     * @param probeSeconds how often free space is measured and, while degraded, the store and the
+     *     directories are probed with a small write
+     */
+    public record Storage(long minFreeBytes, double minFreePercent, int probeSeconds) {
+        public Storage {
+            if (minFreeBytes < 0) {
+                throw new ConfigException("storage.minFreeBytes must not be negative, not " + minFreeBytes);
+            }
+            if (minFreePercent < 0 || minFreePercent >= 100) {
+                throw new ConfigException("storage.minFreePercent must be from 0 to under 100, not " + minFreePercent);
+            }
+            if (probeSeconds < 1) {
+                throw new ConfigException("storage.probeSeconds must be at least 1, not " + probeSeconds);
             }
         }
     }

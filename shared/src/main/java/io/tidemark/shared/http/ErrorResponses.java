@@ -3,6 +3,8 @@ package io.tidemark.shared.http;
 import io.tidemark.shared.bson.MalformedBsonException;
 import io.tidemark.shared.jobs.UnknownJobException;
 import io.tidemark.shared.security.AuthenticationException;
+import io.tidemark.shared.storage.StorageFailure;
+import io.tidemark.shared.util.LogLimiter;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
@@ -10,6 +12,8 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -19,12 +23,19 @@ import java.util.concurrent.ThreadLocalRandom;
  * carries too; the reply never shows the exception's text (it may hold internals), and the log
  * names the route pattern, never the request path, which can carry a secret (a download link's
  * token).
+ *
+ * <p>A failure of the storage itself ({@link StorageFailure}: a full disk, a closed or unreachable
+ * store) is not a bug: it answers 503 with {@code Retry-After} and a generic reason, and is logged
+ * once per interval per kind, however many requests hit it.
  */
 public final class ErrorResponses {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponses.class);
     /** Path segments longer than this are not logged: ids are shorter, secrets longer. */
     private static final int MAX_LOGGED_SEGMENT = 24;
+    /** What a 503 for unwritable storage advises: the storage health probe looks this often while degraded. */
+    public static final int STORAGE_RETRY_AFTER_SECONDS = 10;
+    private static final LogLimiter STORAGE_LOG = new LogLimiter(Duration.ofSeconds(30));
 
     private ErrorResponses() {
     }
@@ -40,6 +51,10 @@ public final class ErrorResponses {
         if (failure instanceof ApiException api && api.status() != 500) {
             status = api.status();
             body = api.toJson();
+            if (status == 503 && ctx.response().headers().get("Retry-After") == null) {
+                // Every 503 says when to come back; clients (the agent) wait that long.
+                ctx.response().putHeader("Retry-After", Integer.toString(STORAGE_RETRY_AFTER_SECONDS));
+            }
         } else if (failure instanceof MalformedBsonException) {
             status = 400;
             body = new JsonObject().put("error", failure.getMessage());
@@ -61,6 +76,16 @@ public final class ErrorResponses {
                 case 415 -> "unsupported content type";
                 default -> "request failed";
             });
+        } else if (storageFailure(failure).isPresent()) {
+            StorageFailure.Kind kind = storageFailure(failure).get();
+            status = 503;
+            long suppressed = STORAGE_LOG.admit(kind.name());
+            if (suppressed >= 0) {
+                LOG.warn("{} {} refused with 503: {}: {}{}", ctx.request().method(), route(ctx), kind.text(),
+                        failure.toString(), LogLimiter.suppressedNote(suppressed));
+            }
+            ctx.response().putHeader("Retry-After", Integer.toString(STORAGE_RETRY_AFTER_SECONDS));
+            body = storageUnavailable(kind).toJson();
         } else {
             status = 500;
             String id = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xFFFF_FFFF_FFFFL);
@@ -75,6 +100,21 @@ public final class ErrorResponses {
                 ctx.response().end(body.encode());
             }
         }
+    }
+
+    /** A storage failure, unless the failure was a deliberate answer (an ApiException other than 500). */
+    private static Optional<StorageFailure.Kind> storageFailure(Throwable failure) {
+        if (failure == null || failure instanceof ApiException api && api.status() != 500) {
+            return Optional.empty();
+        }
+        return StorageFailure.classify(failure);
+    }
+
+    /** The 503 for storage that cannot be written: the same words on every endpoint. */
+    public static ApiException storageUnavailable(StorageFailure.Kind kind) {
+        return new ApiException(503, "storage unavailable: " + kind.text() + "; the server recovers by itself when it"
+                + " can write again; retry after " + STORAGE_RETRY_AFTER_SECONDS + " s",
+                new JsonObject().put("retryAfterSeconds", STORAGE_RETRY_AFTER_SECONDS));
     }
 
     /**

@@ -3,6 +3,7 @@ package io.tidemark.shared.store;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.wire.message.MongoQuery;
 import io.netty.channel.Channel;
 
@@ -22,6 +23,9 @@ final class DurableH2Backend extends H2Backend {
     private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify",
             "create", "drop", "dropdatabase", "createindexes", "dropindexes", "renamecollection");
 
+    /** Error code of a command that failed because the store cannot write (H2's own code for a closed store). */
+    static final int STORAGE_UNAVAILABLE = 90098;
+
     private final StoreAuthentication authentication;
 
     DurableH2Backend(String file, StoreAuthentication authentication) {
@@ -36,13 +40,39 @@ final class DurableH2Backend extends H2Backend {
         if (gate != null) {
             return gate;
         }
-        Document reply = super.handleCommand(channel, database, command, query);
-        if (WRITES.contains(command.toLowerCase(java.util.Locale.ROOT))) {
-            synchronized (this) {
-                getMvStore().commit();
+        try {
+            Document reply = super.handleCommand(channel, database, command, query);
+            if (WRITES.contains(command.toLowerCase(java.util.Locale.ROOT))) {
+                synchronized (this) {
+                    getMvStore().commit();
+                }
             }
+            return reply;
+        } catch (RuntimeException e) {
+            throw storageError(e);
         }
-        return reply;
+    }
+
+    /**
+     * A write that failed for want of space closes the MVStore for good, and every command after
+     * it fails with H2's internals: the client gets one clear, classifiable reason instead
+     * ({@link io.tidemark.shared.storage.StorageFailure}), and the store is reopened by the
+     * storage health probe once it can write again.
+     */
+    private RuntimeException storageError(RuntimeException e) {
+        var kind = io.tidemark.shared.storage.StorageFailure.classify(e);
+        if (kind.isEmpty() && !storeClosed()) {
+            return e;
+        }
+        String why = kind.orElse(null) == io.tidemark.shared.storage.StorageFailure.Kind.DISK_FULL
+                ? "no space left on device; " : "";
+        return new MongoServerError(STORAGE_UNAVAILABLE, "StorageUnavailable", "storage unavailable: " + why
+                + (storeClosed() ? "the embedded store is closed after a failed write" : "the embedded store could not write"));
+    }
+
+    /** After a failed write (a full disk) the MVStore closes itself for good; see {@link EmbeddedMongo#reopen()}. */
+    boolean storeClosed() {
+        return getMvStore().isClosed();
     }
 
     // Legacy OP_QUERY on a collection.

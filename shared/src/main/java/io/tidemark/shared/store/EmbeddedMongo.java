@@ -18,15 +18,21 @@ import java.nio.file.Path;
  */
 public final class EmbeddedMongo implements AutoCloseable {
 
-    private final MongoServer server;
+    private volatile MongoServer server;
+    private volatile DurableH2Backend backend;
     private final String uri;
+    private final int port;
     private final MongoCredential credential;
+    /** The durable store's file, null for the in-memory servers. */
+    private final String file;
 
-    private EmbeddedMongo(MongoServer server, int port, MongoCredential credential) {
+    private EmbeddedMongo(MongoServer server, int port, MongoCredential credential, String file) {
         this.server = server;
         this.credential = credential;
+        this.file = file;
         server.bind("127.0.0.1", port);
-        this.uri = "mongodb://127.0.0.1:" + server.getLocalAddress().getPort();
+        this.port = server.getLocalAddress().getPort();
+        this.uri = "mongodb://127.0.0.1:" + this.port;
     }
 
     /**
@@ -36,8 +42,40 @@ public final class EmbeddedMongo implements AutoCloseable {
     public static EmbeddedMongo durable(Path dir, int port) {
         OwnerOnly.directory(dir);
         char[] secret = StoreSecret.readOrCreate(dir);
-        DurableH2Backend backend = new DurableH2Backend(dir.resolve("tidemark.mv").toString(), new StoreAuthentication(secret));
-        return new EmbeddedMongo(new MongoServer(backend), port, credential(secret));
+        String file = dir.resolve("tidemark.mv").toString();
+        DurableH2Backend backend = new DurableH2Backend(file, new StoreAuthentication(secret));
+        EmbeddedMongo store = new EmbeddedMongo(new MongoServer(backend), port, credential(secret), file);
+        store.backend = backend;
+        return store;
+    }
+
+    /**
+     * Whether the durable store's H2 MVStore has closed itself (it does after a write fails, a
+     * full disk for one): it then refuses every command until it is opened again.
+     */
+    public boolean closed() {
+        DurableH2Backend b = backend;
+        return b != null && b.storeClosed();
+    }
+
+    /**
+     * Opens the durable store's file again, on the same port, after its MVStore closed itself:
+     * the clients reconnect and authenticate as after any dropped connection, so the server
+     * recovers without a restart. What the store acknowledged is in the file (every write was
+     * committed before its reply); the write that failed was never acknowledged. Blocking: on a
+     * worker.
+     */
+    public synchronized void reopen() {
+        if (file == null) {
+            throw new IllegalStateException("only the durable store can be reopened");
+        }
+        server.shutdownNow();
+        char[] secret = credential.getPassword();
+        DurableH2Backend fresh = new DurableH2Backend(file, new StoreAuthentication(secret));
+        MongoServer reopened = new MongoServer(fresh);
+        reopened.bind("127.0.0.1", port);
+        backend = fresh;
+        server = reopened;
     }
 
     /**
@@ -56,7 +94,7 @@ public final class EmbeddedMongo implements AutoCloseable {
     public static EmbeddedMongo inMemoryWithOplog() {
         MongoServer server = new MongoServer(new MemoryBackend());
         server.enableOplog();
-        return new EmbeddedMongo(server, 0, null);
+        return new EmbeddedMongo(server, 0, null, null);
     }
 
     /** Where it listens; carries no credential. */

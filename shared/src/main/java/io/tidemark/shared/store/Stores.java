@@ -110,6 +110,21 @@ public final class Stores implements AutoCloseable {
         return embedded != null;
     }
 
+    /** Whether the embedded store's file has closed itself (a write failed): see {@link #reopenEmbedded()}. */
+    public boolean embeddedClosed() {
+        return embedded != null && embedded.closed();
+    }
+
+    /**
+     * Opens the embedded store again after it closed itself; the clients reconnect. Blocking (on a
+     * worker); for the storage health probe, once it can write again.
+     */
+    public void reopenEmbedded() {
+        if (embedded != null) {
+            embedded.reopen();
+        }
+    }
+
     /** Where the embedded store listens (tests): no credential in it. */
     String embeddedUri() {
         return embedded.uri();

@@ -18,6 +18,7 @@ import java.util.function.BiFunction;
 public final class LatestValueWriter<V> {
 
     private static final Logger LOG = LoggerFactory.getLogger(LatestValueWriter.class);
+    private static final LogLimiter LOGS = new LogLimiter(java.time.Duration.ofSeconds(30));
 
     private final String what;
     private final BiFunction<String, V, Future<Void>> write;
@@ -43,7 +44,13 @@ public final class LatestValueWriter<V> {
             return;
         }
         write.apply(key, next)
-                .onFailure(e -> LOG.warn("{}: could not record {} {}: {}", key, what, next, e.getMessage()))
+                .onFailure(e -> {
+                    // A store that cannot write fails every record: said once per interval, not per value.
+                    long suppressed = LOGS.admit(what + ":" + key);
+                    if (suppressed >= 0) {
+                        LOG.warn("{}: could not record {} {}: {}{}", key, what, next, e.getMessage(), LogLimiter.suppressedNote(suppressed));
+                    }
+                })
                 .onComplete(ar -> flush(key));
     }
 }

@@ -46,6 +46,10 @@ class ErrorResponsesTest {
             throw ApiException.badRequest("you asked for something wrong");
         });
         router.get("/remote").handler(ctx -> ctx.fail(new ApiException(500, "a remote component's internals")));
+        router.get("/full").handler(ctx -> ctx.fail(new java.io.UncheckedIOException(
+                new java.io.IOException("No space left on device: /var/lib/tidemark/blocks/packs/0001.pack"))));
+        router.get("/closed").handler(ctx -> ctx.fail(new ApiException(500, "Command failed with error 90098:"
+                + " storage unavailable: the embedded store is closed after a failed write")));
         router.post("/json").handler(ctx -> ctx.json(JsonBodies.read(ctx, Set.of("a"))));
         router.route().failureHandler(ErrorResponses::handle);
         server = vertx.createHttpServer().requestHandler(router).listen(0, "127.0.0.1")
@@ -94,6 +98,32 @@ class ErrorResponsesTest {
     }
 
     @Test
+    void storageThatCannotBeWrittenIsA503WithRetryAfterAndAGenericReasonLoggedOncePerInterval() {
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        JsonObject full;
+        JsonObject closed;
+        try {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            full = call(HttpMethod.GET, "/full", null, null);
+            for (int i = 0; i < 20; i++) {
+                call(HttpMethod.GET, "/full", null, null);
+            }
+            closed = call(HttpMethod.GET, "/closed", null, null);
+        } finally {
+            System.setErr(original);
+        }
+        assertEquals(503, full.getInteger("status"), full.encode());
+        assertEquals(String.valueOf(ErrorResponses.STORAGE_RETRY_AFTER_SECONDS), full.getString("retryAfter"));
+        assertTrue(full.getString("error").startsWith("storage unavailable: a disk is full"), full.encode());
+        assertFalse(full.encode().contains("/var/lib"), "no internals in the reply: " + full.encode());
+        assertEquals(503, closed.getInteger("status"), "relayed from another component, a storage failure is still one");
+        assertTrue(closed.getString("error").startsWith("storage unavailable"), closed.encode());
+        String log = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(1, log.lines().filter(l -> l.contains("GET /full refused with 503")).count(), "once per interval: " + log);
+    }
+
+    @Test
     void deliberateRefusalsAre4xx() {
         JsonObject refused = call(HttpMethod.GET, "/refused", null, null);
         assertEquals(400, refused.getInteger("status"));
@@ -117,7 +147,8 @@ class ErrorResponsesTest {
         }
         Future<JsonObject> reply = client.request(options)
                 .compose(req -> body == null ? req.send() : req.send(body))
-                .compose(resp -> resp.body().map(b -> b.toJsonObject().put("status", resp.statusCode())));
+                .compose(resp -> resp.body().map(b -> b.toJsonObject().put("status", resp.statusCode())
+                        .put("retryAfter", resp.getHeader("Retry-After"))));
         try {
             return reply.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -57,6 +57,8 @@ public final class LogWatch {
     private static final Map<String, Finding> STACKS = new HashMap<>();
     private static final Map<String, Integer> STACK_COUNTS = new HashMap<>();
     private static boolean installed;
+    /** Lines printed on standard error (log lines and their stack traces), for tests that bound logging. */
+    private static final java.util.concurrent.atomic.LongAdder PRINTED = new java.util.concurrent.atomic.LongAdder();
 
     private LogWatch() {
     }
@@ -66,9 +68,17 @@ public final class LogWatch {
         if (!installed) {
             installed = true;
             PrintStream original = System.err;
-            System.setErr(new PrintStream(new LineTee(original, line -> line(Thread.currentThread().getName(), line)),
-                    true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(new LineTee(original, line -> {
+                PRINTED.increment();
+                line(Thread.currentThread().getName(), line);
+            }), true, StandardCharsets.UTF_8));
         }
+    }
+
+    /** Lines printed on this JVM's standard error since {@link #install()}: a test takes the difference over a period. */
+    public static long printedLines() {
+        install();
+        return PRINTED.sum();
     }
 
     /** Checks one line of log output from {@code source} (a thread, or a child process). */
