@@ -165,6 +165,18 @@ public final class Head implements HeadReader, AutoCloseable {
         }
     }
 
+    /**
+     * About how many keys the change tracking holds (RocksDB's estimate): what the next delta
+     * snapshot reads. Blocking but cheap (a property of the column family).
+     */
+    public long dirtyKeysEstimate() {
+        try (LeaseGate.Lease l = lease()) {
+            return database.db().getLongProperty(database.dirty, "rocksdb.estimate-num-keys");
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot read the change tracking's size", e);
+        }
+    }
+
     /** Writes {@code wb}, which records changed keys, so that no clearing step interleaves. */
     void writeTracked(org.rocksdb.WriteOptions options, WriteBatch wb) {
         synchronized (trackingLock) {

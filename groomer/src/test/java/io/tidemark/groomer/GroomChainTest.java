@@ -193,6 +193,15 @@ class GroomChainTest {
         long chainBases = all.stream().filter(e -> e.getBoolean("chainBase", false)).count();
         assertTrue(chainBases > 0, "parents of the newest delta are kept hidden: " + all);
 
+        // check validates whole chains: a delta whose parent's manifest is gone is reported.
+        String base = all.stream().filter(e -> e.getBoolean("chainBase", false)).findFirst().orElseThrow().getString("_id");
+        Manifest kept = fx.manifests.read(base).block(TIMEOUT);
+        fx.manifests.delete(base).block(TIMEOUT);
+        SnapshotChecker.Report broken = checker.check(job, false);
+        assertTrue(broken.problems().stream().anyMatch(p -> p.kind().equals("chain") && p.problem().contains(base)),
+                broken.toJson().encodePrettily());
+        fx.manifests.writeHeader(kept).block(TIMEOUT); // its pages are gone: delete it for good below
+
         // A full snapshot on top, then a groom: the chain under it is no longer needed and goes.
         try (Head head = Head.open(dir.resolve("head"))) {
             taker.take(job, head, SnapshotTaker.newSnapshotId(), true, () -> { }).block(TIMEOUT);
