@@ -97,6 +97,26 @@ public final class ChainReader {
         }).subscribeOn(Schedulers.boundedElastic()); // the merge waits for blocks: never on an event loop
     }
 
+    /**
+     * The logical bytes a namespace restores to: exact when it is stored whole; for a delta, its
+     * documents at the average size of the namespace it finally builds on (the delta's own bytes are
+     * only its changes). An estimate for progress and headers, never a check.
+     */
+    public long estimatedBytes(Manifest.Namespace namespace) {
+        Manifest.Namespace ns = namespace;
+        for (int steps = 0; ns.isDelta() && steps <= chain.size(); steps++) {
+            Manifest parent = chain.get(ns.deltaOf().snapshotId());
+            if (parent == null || ns.deltaOf().index() >= parent.namespaces().size()) {
+                return namespace.logicalBytes();
+            }
+            ns = parent.namespaces().get(ns.deltaOf().index());
+        }
+        if (ns == namespace) {
+            return ns.logicalBytes();
+        }
+        return ns.documents() == 0 ? 0 : Math.round((double) ns.logicalBytes() / ns.documents() * namespace.documents());
+    }
+
     /** One level's blocks as stored, checked to add up to its manifest's logical bytes. */
     private Flux<ByteBuffer> stored(Manifest m, Manifest.Namespace ns) {
         return Flux.defer(() -> {

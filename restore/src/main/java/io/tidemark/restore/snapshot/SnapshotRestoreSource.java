@@ -62,7 +62,9 @@ public final class SnapshotRestoreSource implements RestoreSource {
 
     @Override
     public long logicalBytes() {
-        return manifest.logicalBytes();
+        // A delta's manifest counts only its changes: estimate what its namespaces restore to.
+        return manifest.isDelta() ? manifest.namespaces().stream().mapToLong(chain::estimatedBytes).sum()
+                : manifest.logicalBytes();
     }
 
     @Override
