@@ -40,7 +40,8 @@ final class ChainCheck {
             Map<String, Manifest> chain = new HashMap<>();
             chain.put(m.snapshotId(), m);
             Manifest at = m;
-            while (at.isDelta() && chain.size() <= at.chain().depth() + 1) {
+            // Bounded by the tip's depth: a manifest naming itself as an ancestor cannot loop.
+            while (at.isDelta() && chain.size() <= m.chain().depth() + 1) {
                 Manifest parent = manifest(at.chain().parent());
                 if (parent == null) {
                     problems.add(new SnapshotChecker.Problem(e.id(), null, null, "chain", "delta on "

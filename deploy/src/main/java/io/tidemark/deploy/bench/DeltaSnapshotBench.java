@@ -271,7 +271,7 @@ public final class DeltaSnapshotBench {
                 for (long i = 0; i < n; i++) {
                     // A copy of an existing document of the collection under a new integer _id.
                     BsonValue like = mine.get(random.nextInt(mine.size()));
-                    BsonDocument doc = head.document(collections.get(c).id(), like).orElseThrow().clone();
+                    BsonDocument doc = head.document(collections.get(c).id(), like).orElseThrow().decode(new BsonDocumentCodec());
                     BsonInt64 id = new BsonInt64(nextId++);
                     doc.put("_id", id);
                     batch.add(entry("i", collections.get(c), doc, new BsonDocument("_id", id)));
