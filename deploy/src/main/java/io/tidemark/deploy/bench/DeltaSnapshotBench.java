@@ -268,9 +268,10 @@ public final class DeltaSnapshotBench {
                 List<BsonValue> mine = ids.get(c);
                 long n = Math.round(mine.size() * share);
                 SplittableRandom random = new SplittableRandom(seed + c);
+                int applied = mine.size(); // the ids after these are in the batch, not yet in the head
                 for (long i = 0; i < n; i++) {
                     // A copy of an existing document of the collection under a new integer _id.
-                    BsonValue like = mine.get(random.nextInt(mine.size()));
+                    BsonValue like = mine.get(random.nextInt(applied));
                     BsonDocument doc = head.document(collections.get(c).id(), like).orElseThrow().decode(new BsonDocumentCodec());
                     BsonInt64 id = new BsonInt64(nextId++);
                     doc.put("_id", id);
