@@ -17,6 +17,7 @@ final class ApplierMetrics {
 
     private static final Map<String, AtomicLong> LAG_SECONDS = new ConcurrentHashMap<>();
     private static final Map<String, AtomicLong> HEAD_BYTES = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicLong> DIRTY_KEYS = new ConcurrentHashMap<>();
     /** The heads' memory of the running applier: meters outlive a redeployed verticle. */
     private static final AtomicReference<HeadMemory> MEMORY = new AtomicReference<>();
 
@@ -67,5 +68,16 @@ final class ApplierMetrics {
                     .description("A head's approximate size on disk").tag("job", j).register(registry);
             return v;
         }).set(bytes);
+    }
+
+    /** Changed keys the head tracks for the next delta snapshot (RocksDB's estimate). */
+    void dirtyKeys(String job, long keys) {
+        DIRTY_KEYS.computeIfAbsent(job, j -> {
+            AtomicLong v = new AtomicLong();
+            Gauge.builder("tidemark.head.dirty.keys", v, AtomicLong::get).baseUnit("keys")
+                    .description("Documents and namespaces changed since the last complete snapshot (estimate)")
+                    .tag("job", j).register(registry);
+            return v;
+        }).set(keys);
     }
 }

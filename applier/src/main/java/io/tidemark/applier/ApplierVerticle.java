@@ -200,7 +200,8 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 if (head != null) {
                     try {
                         sizes.put(job, head.approximateSizeOnDisk());
-                    } catch (UncheckedIOException gone) {
+                        metrics.dirtyKeys(job, head.dirtyKeysEstimate());
+                    } catch (UncheckedIOException | HeadClosedException gone) {
                         // The head was retired and its directory removed while we walked.
                     }
                 }

@@ -68,8 +68,11 @@ public final class BulkLoader implements AutoCloseable {
         try (LeaseGate.Lease l = database.gate().acquire()) {
             long newCount = head.documentCount(nsId) + freshInBatch;
             batch.put(database.meta, MetaKeys.count(nsId), MetaKeys.encodeLong(newCount));
-            head.recordModifications(batch, Set.of(nsId));
-            database.write(sync ? database.syncWrite : database.bulkWrite, batch);
+            long seq = head.recordModifications(batch, Set.of(nsId));
+            // A bulk load (initial sync, a restore's load) is not tracked key by key: the next
+            // snapshot stores the whole namespace.
+            batch.put(database.dirty, DirtyKeys.namespaceMark(nsId), MetaKeys.encodeLong(seq));
+            head.writeTracked(sync ? database.syncWrite : database.bulkWrite, batch);
             // A re-delivered slice may replace documents the cache holds.
             head.forgetCachedDocuments();
             head.loaded(nsId, newCount);

@@ -12,6 +12,9 @@ import org.bson.codecs.BsonDocumentCodec;
  * range.
  */
 final class DocumentKeys {
+    /** The encoding of these keys, recorded in snapshot manifests: a delta chain never spans two. */
+    static final int ENCODING = 1;
+
     private DocumentKeys() {
     }
 

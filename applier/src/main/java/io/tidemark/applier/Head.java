@@ -64,6 +64,11 @@ public final class Head implements HeadReader, AutoCloseable {
      * other than by a committed batch, so nothing cached before can be served after.
      */
     private volatile int cacheGeneration;
+    /**
+     * Held by every write that records changed keys and by each step of clearing them
+     * ({@link DirtyKeys#clear}), so a clear never deletes an entry a commit just raised.
+     */
+    private final Object trackingLock = new Object();
 
     private Head(Path dir, HeadMemory memory) throws RocksDBException {
         this.memory = memory;
@@ -111,6 +116,10 @@ public final class Head implements HeadReader, AutoCloseable {
         incarnation = new String(incarnationBytes, java.nio.charset.StandardCharsets.UTF_8);
         byte[] seq = database.get(database.meta, MetaKeys.MOD_SEQ);
         modSeq = seq == null ? 0 : MetaKeys.decodeLong(seq);
+        if (database.get(database.meta, MetaKeys.DIRTY_CLEARED) == null) {
+            // Tracking starts now: nothing before this sequence is recorded (see DirtyKeys).
+            database.put(database.meta, MetaKeys.DIRTY_CLEARED, MetaKeys.encodeLong(modSeq));
+        }
         byte[] next = database.get(database.meta, MetaKeys.NEXT_NS_ID);
         nextNsId = next == null ? 1 : ByteBuffer.wrap(next).getInt();
         for (Map.Entry<byte[], byte[]> e : database.readFrom(database.meta, null, MetaKeys.COUNT_PREFIX)) {
@@ -119,14 +128,60 @@ public final class Head implements HeadReader, AutoCloseable {
         pending = PendingTransactions.load(database.readAll(database.txns, null));
     }
 
-    /** Stamps {@code nsIds} with the next modification sequence number in {@code wb}; one writer thread. */
-    void recordModifications(WriteBatch wb, Set<Integer> nsIds) throws RocksDBException {
+    /**
+     * Stamps {@code nsIds} with the next modification sequence number in {@code wb} and returns
+     * it; one writer thread.
+     */
+    long recordModifications(WriteBatch wb, Set<Integer> nsIds) throws RocksDBException {
         long seq = ++modSeq;
         byte[] encoded = MetaKeys.encodeLong(seq);
         for (int nsId : nsIds) {
             wb.put(database.meta, MetaKeys.modified(nsId), encoded);
         }
         wb.put(database.meta, MetaKeys.MOD_SEQ, encoded);
+        return seq;
+    }
+
+    /**
+     * A snapshot of this head cut at {@code modificationSeq} is durably complete: forgets the
+     * changes it holds (see {@link DirtyKeys}). Ignored for another incarnation (the head was
+     * rebuilt meanwhile) or a sequence already cleared. Blocking: a worker, never an event loop.
+     */
+    @Override
+    public void snapshotCompleted(String snapshotIncarnation, long modificationSeq) {
+        if (!incarnation.equals(snapshotIncarnation) || modificationSeq < 0) {
+            return;
+        }
+        try (LeaseGate.Lease l = lease()) {
+            synchronized (trackingLock) {
+                byte[] cleared = database.get(database.meta, MetaKeys.DIRTY_CLEARED);
+                if (cleared != null && MetaKeys.decodeLong(cleared) >= modificationSeq) {
+                    return;
+                }
+                // The mark first: entries are only ever deleted once the mark says they are covered.
+                database.put(database.meta, MetaKeys.DIRTY_CLEARED, MetaKeys.encodeLong(modificationSeq));
+            }
+            DirtyKeys.clear(database, trackingLock, modificationSeq);
+        }
+    }
+
+    /**
+     * About how many keys the change tracking holds (RocksDB's estimate): what the next delta
+     * snapshot reads. Blocking but cheap (a property of the column family).
+     */
+    public long dirtyKeysEstimate() {
+        try (LeaseGate.Lease l = lease()) {
+            return database.db().getLongProperty(database.dirty, "rocksdb.estimate-num-keys");
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot read the change tracking's size", e);
+        }
+    }
+
+    /** Writes {@code wb}, which records changed keys, so that no clearing step interleaves. */
+    void writeTracked(org.rocksdb.WriteOptions options, WriteBatch wb) {
+        synchronized (trackingLock) {
+            database.write(options, wb);
+        }
     }
 
     // ---------------------------------------------------------------- public reads
@@ -359,7 +414,7 @@ public final class Head implements HeadReader, AutoCloseable {
     /** Commits a sealed batch, then publishes its effects to readers. */
     void commit(WriteBatch wb, HeadCatalog newCatalog, Map<Integer, Long> newCounts, PendingTransactions newPending,
                 int newNextNsId, OplogPosition newPosition) {
-        database.write(database.groupWrite, wb);
+        writeTracked(database.groupWrite, wb);
         walSyncer.written();
         if (newCatalog != null) {
             catalog = newCatalog;

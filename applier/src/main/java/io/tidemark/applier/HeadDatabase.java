@@ -54,6 +54,11 @@ final class HeadDatabase {
     final ColumnFamilyHandle catalog;
     final ColumnFamilyHandle meta;
     final ColumnFamilyHandle txns;
+    /**
+     * Document keys (and bare namespace ids) changed since the last complete snapshot, each with
+     * the modification sequence that last dirtied it (see {@link DirtyKeys}).
+     */
+    final ColumnFamilyHandle dirty;
     /** Single writes that must be durable on return (namespace creation, a bulk load's end). */
     final WriteOptions syncWrite = new WriteOptions().setSync(true);
     /** Oplog batches: durable through the WAL syncs of {@link WalSyncer}. */
@@ -105,7 +110,10 @@ final class HeadDatabase {
                 new ColumnFamilyDescriptor(Bson.utf8("docs"), docsOptions),
                 new ColumnFamilyDescriptor(Bson.utf8("catalog"), small),
                 new ColumnFamilyDescriptor(Bson.utf8("meta"), small),
-                new ColumnFamilyDescriptor(Bson.utf8("txns"), small));
+                new ColumnFamilyDescriptor(Bson.utf8("txns"), small),
+                // Created on first open by an older head (createMissingColumnFamilies): such a head
+                // has no record of what changed, so it starts with every namespace marked (Head#load).
+                new ColumnFamilyDescriptor(Bson.utf8("dirty"), small));
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -122,6 +130,7 @@ final class HeadDatabase {
         catalog = handles.get(2);
         meta = handles.get(3);
         txns = handles.get(4);
+        dirty = handles.get(5);
     }
 
     private ColumnFamilyOptions tableOptions(ColumnFamilyOptions o, int blockSize) {

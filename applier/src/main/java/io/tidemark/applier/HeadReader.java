@@ -13,4 +13,20 @@ public interface HeadReader {
 
     /** A consistent, read-only view at the current position; close it when done. Blocking. */
     HeadView openView();
+
+    /**
+     * The head key encoding (see {@code DocumentKeys}): a delta snapshot only builds on a parent
+     * cut with the same one.
+     */
+    default int keyEncoding() {
+        return DocumentKeys.ENCODING;
+    }
+
+    /**
+     * A snapshot cut from a view of this head ({@link HeadView#incarnation()},
+     * {@link HeadView#modificationSeq()}) is durably complete: the head may forget the changes it
+     * holds. Blocking. Skipping it is always safe (the next delta is only larger).
+     */
+    default void snapshotCompleted(String incarnation, long modificationSeq) {
+    }
 }

@@ -87,6 +87,34 @@ public final class HeadView implements AutoCloseable {
         return p == null ? 0 : MetaKeys.decodeLong(p);
     }
 
+    /**
+     * The modification sequence through which the head's change tracking was cleared as of this
+     * view: every key changed after it is in {@link #dirtyDocuments} or its namespace is
+     * {@link #namespaceDirty}, so a delta may build on a snapshot of this incarnation whose
+     * {@link #modificationSeq()} is not before it.
+     */
+    public long dirtyClearedThrough() {
+        byte[] p = get(database.meta, MetaKeys.DIRTY_CLEARED, "the head's change tracking");
+        return p == null ? Long.MAX_VALUE : MetaKeys.decodeLong(p);
+    }
+
+    /** Whether the namespace must be stored whole: its catalog entry changed, or it was cleared or bulk-loaded. */
+    public boolean namespaceDirty(int nsId) {
+        return get(database.dirty, DirtyKeys.namespaceMark(nsId), "the namespace's change mark") != null;
+    }
+
+    /**
+     * Up to {@code max} document keys of the namespace changed since the change tracking was
+     * last cleared, after {@code after} (null: the first), with their documents as of this view.
+     */
+    public DirtyPage dirtyDocuments(int nsId, byte[] after, int max) {
+        try (LeaseGate.Lease l = gate.acquire()) {
+            return DirtyKeys.page(db, database, snapshot, readOptions, nsId, after, max);
+        } catch (RocksDBException e) {
+            throw new HeadException("cannot read the namespace's changed documents", e);
+        }
+    }
+
     /** The incarnation of the head this view was taken from. */
     public String incarnation() {
         return head.incarnation();

@@ -21,6 +21,8 @@ final class MetaKeys {
      * oplog position, because bulk loads change namespaces without moving the position.
      */
     static final byte[] MOD_SEQ = Bson.utf8("modSeq");
+    /** The modification sequence through which change tracking was cleared (see {@link DirtyKeys}). */
+    static final byte[] DIRTY_CLEARED = Bson.utf8("dirtyClearedThrough");
     static final byte[] COUNT_PREFIX = Bson.utf8("count/");
     private static final byte[] MODIFIED_PREFIX = Bson.utf8("modified/");
 

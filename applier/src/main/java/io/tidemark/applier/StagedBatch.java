@@ -47,6 +47,10 @@ final class StagedBatch implements AutoCloseable {
     private final HashMap<Integer, Long> counts = new HashMap<>();
     /** Namespaces this batch changes: their last-modified position moves with the commit. */
     private final Set<Integer> touched = new HashSet<>();
+    /** Namespaces the next snapshot must store whole: catalog changes, clears (see {@link DirtyKeys}). */
+    private final Set<Integer> markedWhole = new HashSet<>();
+    /** The modification sequence the batch was sealed with, as tracking stores it. */
+    private byte[] sealedSeq;
     private HeadCatalog.Edit catalog;
     private PendingTransactions pending;
     private int nextNsId;
@@ -151,6 +155,7 @@ final class StagedBatch implements AutoCloseable {
         docs.keySet().removeIf(k -> DocumentKeys.nsId(k.bytes) == nsId);
         cleared.add(nsId);
         touched.add(nsId);
+        markedWhole.add(nsId);
         counts.put(nsId, 0L);
     }
 
@@ -191,6 +196,7 @@ final class StagedBatch implements AutoCloseable {
     void putNamespace(NamespaceEntry n) {
         catalogEdit().put(n);
         touched.add(n.id());
+        markedWhole.add(n.id());
         try {
             wb.put(head.database().catalog, MetaKeys.catalog(n.id()), bytes(n.toBson()));
         } catch (RocksDBException e) {
@@ -297,7 +303,10 @@ final class StagedBatch implements AutoCloseable {
                 wb.put(head.database().meta, MetaKeys.NEXT_NS_ID, ByteBuffer.allocate(4).putInt(nextNsId).array());
             }
             if (!touched.isEmpty()) {
-                head.recordModifications(wb, touched);
+                sealedSeq = MetaKeys.encodeLong(head.recordModifications(wb, touched));
+                for (int nsId : markedWhole) {
+                    wb.put(head.database().dirty, DirtyKeys.namespaceMark(nsId), sealedSeq);
+                }
             }
             wb.put(head.database().meta, MetaKeys.POSITION, MetaKeys.encodePosition(position));
         } catch (RocksDBException e) {
@@ -313,6 +322,8 @@ final class StagedBatch implements AutoCloseable {
         List<Map.Entry<ByteKey, byte[]>> sorted = new ArrayList<>(docs.entrySet());
         sorted.sort((a, b) -> Arrays.compareUnsigned(a.getKey().bytes, b.getKey().bytes));
         for (Map.Entry<ByteKey, byte[]> d : sorted) {
+            // Change tracking in the same batch as the change: exact across crashes.
+            wb.put(head.database().dirty, d.getKey().bytes, sealedSeq);
             if (d.getValue() == DELETED) {
                 wb.delete(head.database().docs, d.getKey().bytes);
             } else {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-@Command(name = "snapshot", description = "Full, unchanged and 1%%-changed snapshots of a synthetic head (default 1 GB).")
+@Command(name = "snapshot", description = "Full, unchanged and 1%%-changed snapshots of a synthetic head (default 1 GB), and delta snapshots of scattered updates and appends.")
 final class SnapshotBenchCommand implements Runnable {
 
     @Option(names = "--bytes", defaultValue = "1g", description = "Logical size of the synthetic head, e.g. 1g, 512m.")
@@ -24,8 +24,20 @@ final class SnapshotBenchCommand implements Runnable {
     @Option(names = "--runs", defaultValue = "3", description = "Full snapshots, each into an empty store; the median is reported.")
     int runs;
 
+    @Option(names = "--cases", defaultValue = "full,delta", split = ",",
+            description = "full: full, unchanged and 1%%-changed snapshots; delta: scattered-update and append delta snapshots and a maximal chain's restore.")
+    java.util.List<String> cases;
+
     @Override
     public void run() {
-        System.out.println(new JsonObject(SnapshotBench.run(dir, BlockPipelineBench.parseSize(bytes), store, runs)).encodePrettily());
+        long size = BlockPipelineBench.parseSize(bytes);
+        java.util.Map<String, Object> result = new java.util.LinkedHashMap<>();
+        if (cases.contains("full")) {
+            result.putAll(SnapshotBench.run(dir, size, store, runs));
+        }
+        if (cases.contains("delta")) {
+            result.put("delta", io.tidemark.deploy.bench.DeltaSnapshotBench.run(dir, size, store, runs));
+        }
+        System.out.println(new JsonObject(result).encodePrettily());
     }
 }

@@ -177,6 +177,12 @@ final class BlockCollector {
                     markRefs(e.base(), live, marked);
                 }
             }
+            case CHAIN_BASE -> {
+                // A live delta's restore reads this one's blocks.
+                if (!expiring.contains(e.id())) {
+                    markRefs(e.id(), live, marked);
+                }
+            }
             case FAILED, EXPIRED -> {
                 // Pin nothing: a failed attempt's reused blocks are protected by the fence.
             }

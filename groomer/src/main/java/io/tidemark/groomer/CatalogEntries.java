@@ -15,7 +15,7 @@ final class CatalogEntries {
 
     private static final JsonObject FIELDS = new JsonObject().put("_id", 1).put("job", 1).put("ts", 1)
             .put("createdAt", 1).put("complete", 1).put("failed", 1).put("expired", 1).put("base", 1)
-            .put("storedBytes", 1);
+            .put("storedBytes", 1).put("parent", 1).put("chainBase", 1);
 
     private final MongoClient metadata;
 

@@ -12,9 +12,10 @@ import java.util.Objects;
  * @param base the snapshot an in-flight entry deduplicates against: its blocks are referenced
  *     by the in-flight snapshot without being looked up or rewritten, so they stay marked
  * @param storedBytes compressed bytes this snapshot added to the block store (0 until complete)
+ * @param parent the snapshot a delta builds on (null for a full one): it must outlive this one
  */
 public record CatalogEntry(String id, String job, OpTime ts, Instant createdAt, State state, String base,
-                           long storedBytes) {
+                           long storedBytes, String parent) {
 
     /** Where a catalog entry stands. */
     public enum State {
@@ -25,7 +26,17 @@ public record CatalogEntry(String id, String job, OpTime ts, Instant createdAt, 
         /** An attempt that failed; never visible, its pages pin nothing. */
         FAILED,
         /** Hidden by the groomer on its way out (manifest and entry deleted next). */
-        EXPIRED
+        EXPIRED,
+        /**
+         * Dropped by retention but still the parent of a live delta: hidden from users, its
+         * manifest and blocks kept until no live snapshot builds on it (see {@link SnapshotExpirer}).
+         */
+        CHAIN_BASE
+    }
+
+    /** An entry of a full snapshot (or one written before deltas). */
+    public CatalogEntry(String id, String job, OpTime ts, Instant createdAt, State state, String base, long storedBytes) {
+        this(id, job, ts, createdAt, state, base, storedBytes, null);
     }
 
     public CatalogEntry {
@@ -37,13 +48,14 @@ public record CatalogEntry(String id, String job, OpTime ts, Instant createdAt, 
 
     static CatalogEntry of(JsonObject e) {
         State state = e.getBoolean("expired", false) ? State.EXPIRED
+                : e.getBoolean("chainBase", false) ? State.CHAIN_BASE
                 : e.getBoolean("complete", false) ? State.COMPLETE
                 : e.getBoolean("failed", false) ? State.FAILED
                 : State.IN_FLIGHT;
         JsonObject ts = e.getJsonObject("ts");
         return new CatalogEntry(e.getString("_id"), e.getString("job"), ts == null ? null : OpTime.fromJson(ts),
                 Instant.ofEpochMilli(e.getLong("createdAt", 0L)), state, e.getString("base"),
-                e.getLong("storedBytes", 0L));
+                e.getLong("storedBytes", 0L), e.getString("parent"));
     }
 
     public boolean complete() {

@@ -92,10 +92,22 @@ public final class Groomer {
         Set<String> leavingIds = new HashSet<>();
         leaving.forEach(e -> leavingIds.add(e.id()));
         long expiringBytes = plan.expire().stream().mapToLong(CatalogEntry::storedBytes).sum();
+        Set<String> deleted = new HashSet<>();
         if (!dryRun) {
             for (CatalogEntry e : leaving) {
-                expirer.expire(e);
+                if (expirer.expire(e)) {
+                    deleted.add(e.id());
+                }
             }
+            // Chain bases nothing builds on any more (their children expired): newest first, so
+            // that a whole dropped chain goes in one groom.
+            catalog.ofJob(job).stream().filter(e -> e.state() == CatalogEntry.State.CHAIN_BASE)
+                    .sorted(java.util.Comparator.comparing(CatalogEntry::createdAt).reversed())
+                    .forEach(e -> {
+                        if (expirer.expire(e)) {
+                            deleted.add(e.id());
+                        }
+                    });
             Instant failedBefore = now.minus(Duration.ofMinutes(config.groom().blockGraceMinutes()));
             entries.stream().filter(e -> e.state() == CatalogEntry.State.FAILED && e.createdAt().isBefore(failedBefore))
                     .forEach(expirer::dropFailedPages);
@@ -113,7 +125,8 @@ public final class Groomer {
         boolean sweepNow = sweep == Sweep.ALWAYS || share >= config.groom().unreferencedShareThreshold();
         BlockCollector.Result blocks = BlockCollector.Result.NONE;
         if (sweepNow) {
-            blocks = collector.sweep(leavingIds, dryRun);
+            // Only what was deleted: a snapshot kept as a chain base stays marked.
+            blocks = collector.sweep(dryRun ? leavingIds : deleted, dryRun);
             if (!dryRun) {
                 state.sweptThrough(unswept);
             }

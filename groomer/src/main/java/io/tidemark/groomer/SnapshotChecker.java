@@ -126,7 +126,16 @@ public final class SnapshotChecker {
         Map<BlockId, Set<String>> damagedBy = new ConcurrentHashMap<>();
         Map<BlockId, Verdict> badVerdicts = new ConcurrentHashMap<>();
         Map<String, Long> otherProblems = new ConcurrentHashMap<>();
-        for (CatalogEntry e : live) {
+        // Deltas restore through their chains: check those too, and read the hidden chain bases' blocks.
+        ChainCheck.Result chains = new ChainCheck(manifests).check(live);
+        chains.problems().forEach(p -> {
+            report(problems, problemCount, p);
+            otherProblems.merge(p.snapshot(), 1L, Long::sum);
+        });
+        List<CatalogEntry> withBases = new ArrayList<>(live);
+        catalog.ofJob(job).stream().filter(e -> e.state() == CatalogEntry.State.CHAIN_BASE
+                && chains.ancestors().contains(e.id())).forEach(withBases::add);
+        for (CatalogEntry e : withBases) {
             Manifest manifest = Blocking.await(manifests.read(e.id()));
             if (manifest == null) {
                 report(problems, problemCount, new Problem(e.id(), null, null, "manifest", "manifest missing"));

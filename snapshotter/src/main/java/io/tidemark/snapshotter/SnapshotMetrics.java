@@ -18,6 +18,7 @@ final class SnapshotMetrics {
     private final MeterRegistry registry;
     /** Gauges read these; Micrometer holds gauge targets weakly, so they are kept here. */
     private final ConcurrentHashMap<String, AtomicReference<Double>> dedupRatios = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AtomicReference<Double>> chainDepths = new ConcurrentHashMap<>();
 
     SnapshotMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -39,6 +40,16 @@ final class SnapshotMetrics {
                     .tag("job", j).register(registry);
             return ratio;
         }).set(s.dedupRatio());
+        Counter.builder("tidemark.snapshot.kind").baseUnit("snapshots")
+                .description("Snapshots completed, full or delta on their parent")
+                .tag("job", job).tag("kind", s.manifest().chain().kind()).register(registry).increment();
+        chainDepths.computeIfAbsent(job, j -> {
+            AtomicReference<Double> depth = new AtomicReference<>(0.0);
+            Gauge.builder("tidemark.snapshot.chain.depth", depth, AtomicReference::get).baseUnit("snapshots")
+                    .description("Deltas between the job's last snapshot and its chain's full snapshot")
+                    .tag("job", j).register(registry);
+            return depth;
+        }).set((double) s.manifest().chain().depth());
     }
 
     void failed(String job) {

@@ -55,6 +55,7 @@ public final class SnapshotTaker {
     private final SnapshotCatalog catalog;
     private final BlockWriter writer;
     private final Scheduler io;
+    private final DeltaPolicy delta;
 
     /**
      * @param cpu hashing and compression: a parallel scheduler sized to the cores
@@ -62,6 +63,13 @@ public final class SnapshotTaker {
      */
     public SnapshotTaker(BlockStore store, ManifestStore manifests, SnapshotCatalog catalog, Scheduler cpu,
             Scheduler io, BlockWriter.Options options) {
+        this(store, manifests, catalog, cpu, io, options, DeltaPolicy.OFF);
+    }
+
+    /** The same, taking delta snapshots as {@code delta} allows. */
+    public SnapshotTaker(BlockStore store, ManifestStore manifests, SnapshotCatalog catalog, Scheduler cpu,
+            Scheduler io, BlockWriter.Options options, DeltaPolicy delta) {
+        this.delta = Objects.requireNonNull(delta, "delta");
         this.manifests = Objects.requireNonNull(manifests, "manifests");
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.io = Objects.requireNonNull(io, "io");
@@ -106,22 +114,30 @@ public final class SnapshotTaker {
             Instant createdAt = Instant.now();
             AtomicLong blocksAdded = new AtomicLong();
             AtomicLong addedLogical = new AtomicLong();
+            // The view's head and sequence, for clearing the change tracking once the snapshot is complete.
+            Object[] cut = new Object[2];
             return base(job).map(b -> full ? b.forFull() : b).flatMap(base -> Mono.usingWhen(
                             Mono.fromCallable(head::openView).subscribeOn(io),
                             view -> {
                                 OpTime ts = OpTime.of(view.position().ts());
                                 List<NamespaceEntry> namespaces = new ArrayList<>(view.namespaces());
+                                cut[0] = view.incarnation();
+                                cut[1] = view.modificationSeq();
                                 return mono(() -> catalog.begin(snapshotId, job, ts, createdAt, base.snapshotId(), view.incarnation(), view.modificationSeq()))
                                         .doOnSuccess(v -> begun.run())
-                                        .thenMany(Flux.range(0, namespaces.size())
+                                        .then(deltaParent(base, view, head.keyEncoding(), full))
+                                        .map(Optional::of).defaultIfEmpty(Optional.empty())
+                                        .flatMap(parent -> Flux.range(0, namespaces.size())
                                                 .flatMapSequential(i -> reuseOrWrite(snapshotId, i, namespaces.get(i),
-                                                        view, base, blocksAdded, addedLogical), NAMESPACES_IN_FLIGHT, 1))
-                                        .collectList()
-                                        .map(ns -> new Manifest(snapshotId, job, ts, createdAt, ns));
+                                                        view, base, parent.isPresent(), blocksAdded, addedLogical), NAMESPACES_IN_FLIGHT, 1)
+                                                .collectList()
+                                                .map(ns -> new Manifest(snapshotId, job, ts, createdAt, ns,
+                                                        chain(base, parent.isPresent(), ns, head.keyEncoding()))));
                             },
                             view -> Mono.fromRunnable(view::close).subscribeOn(io)))
                     .flatMap(manifest -> manifests.writeHeader(manifest)
                             .then(mono(() -> catalog.markComplete(snapshotId, manifest)))
+                            .then(forgetChanges(head, snapshotId, cut))
                             .thenReturn(new SnapshotSummary(manifest, blocksAdded.get(), addedLogical.get(),
                                     Duration.ofNanos(System.nanoTime() - start))))
                     .onErrorResume(e -> mono(() -> catalog.markFailed(snapshotId, String.valueOf(e.getMessage())))
@@ -131,6 +147,68 @@ public final class SnapshotTaker {
                             })
                             .then(Mono.<SnapshotSummary>error(e)));
         });
+    }
+
+    /**
+     * The snapshot is complete: the head forgets the changes it holds. A failure here (or a crash
+     * before it) is harmless: the next delta only carries some changes again.
+     */
+    private Mono<Void> forgetChanges(HeadReader head, String snapshotId, Object[] cut) {
+        return Mono.fromRunnable(() -> head.snapshotCompleted((String) cut[0], (Long) cut[1]))
+                .subscribeOn(io)
+                .onErrorResume(e -> {
+                    LOG.warn("snapshot {}: the head's change tracking was not cleared ({}); the next delta carries more", snapshotId, e.toString());
+                    return Mono.empty();
+                })
+                .then();
+    }
+
+    /**
+     * The parent this snapshot can be a delta on, or empty for a full snapshot. A delta needs: deltas
+     * on; not a forced full snapshot; a base cut from this head incarnation with the same key
+     * encoding, no older than what the head's change tracking still covers; the chain within its
+     * bound; and the base still complete now that this snapshot's catalog entry names it.
+     *
+     * <p>That last read pairs with the groomer ({@code SnapshotExpirer}): it hides a snapshot first
+     * and only then looks for entries naming it as their base or parent. Either it sees this
+     * entry (inserted before this read) and keeps the base as a chain base, or this read comes after
+     * the hide and sees the base gone, and the snapshot is full. A delta never builds on a parent
+     * being deleted.
+     */
+    private Mono<String> deltaParent(Base base, HeadView view, int keyEncoding, boolean full) {
+        if (full || !delta.enabled() || base.manifest() == null || base.headIncarnation() == null || base.headSeq() < 0
+                || !base.headIncarnation().equals(view.incarnation()) || keyEncoding == 0) {
+            return Mono.empty();
+        }
+        Manifest.Chain parentChain = base.manifest().chain();
+        if (parentChain.keyEncoding() != keyEncoding || !delta.allowsChild(parentChain)) {
+            return Mono.empty();
+        }
+        return Mono.fromCallable(view::dirtyClearedThrough).subscribeOn(io)
+                .filter(cleared -> cleared <= base.headSeq())
+                .flatMap(ok -> mono(() -> catalog.find(base.snapshotId())))
+                .filter(e -> e.getBoolean("complete", false) && !e.getBoolean("expired", false))
+                .map(e -> base.snapshotId());
+    }
+
+    /**
+     * Where the new snapshot stands: a full one starts a chain; a delta adds the bytes of the delta
+     * records it wrote, which a restore of it reads and merges on top of the base.
+     */
+    private static Manifest.Chain chain(Base base, boolean isDelta, List<Manifest.Namespace> namespaces, int keyEncoding) {
+        if (!isDelta) {
+            return Manifest.Chain.full(namespaces.stream().mapToLong(Manifest.Namespace::logicalBytes).sum(), keyEncoding);
+        }
+        Manifest.Chain p = base.manifest().chain();
+        long written = 0;
+        for (Manifest.Namespace n : namespaces) {
+            // Only the delta records written now: a namespace stored whole (or copied) adds no merging.
+            if (n.isDelta() && n.deltaOf().snapshotId().equals(base.snapshotId())) {
+                written += n.logicalBytes();
+            }
+        }
+        return new Manifest.Chain(Manifest.Chain.DELTA, base.snapshotId(), p.depth() + 1, p.chainBytes() + written,
+                p.baseBytes(), keyEncoding);
     }
 
     /**
@@ -151,8 +229,17 @@ public final class SnapshotTaker {
          * base's view, and its catalog entry the same.
          */
         Manifest.Namespace reusable(NamespaceEntry ns, String incarnation, Optional<Long> lastModified) {
-            if (manifest == null || headIncarnation == null || headSeq < 0 || !headIncarnation.equals(incarnation)
+            Manifest.Namespace same = matching(ns);
+            if (same == null || manifest == null || headIncarnation == null || headSeq < 0 || !headIncarnation.equals(incarnation)
                     || lastModified.isEmpty() || lastModified.get() > headSeq) {
+                return null;
+            }
+            return same;
+        }
+
+        /** The base's copy of the same collection (name, type, UUID, options, indexes), or null. */
+        Manifest.Namespace matching(NamespaceEntry ns) {
+            if (manifest == null) {
                 return null;
             }
             for (Manifest.Namespace old : manifest.namespaces()) {
@@ -170,7 +257,11 @@ public final class SnapshotTaker {
     private Mono<Base> base(String job) {
         return mono(() -> catalog.latestComplete(job))
                 .flatMap(entry -> manifests.read(entry.getString("_id"))
-                        .flatMap(manifest -> manifests.allRefs(manifest.snapshotId())
+                        // A delta's own references are only its changes: the blocks of its whole chain
+                        // are what a full snapshot after it finds again.
+                        .flatMap(manifest -> Mono.just(manifest)
+                                .expand(m -> m.chain().parent() == null ? Mono.empty() : manifests.read(m.chain().parent()))
+                                .concatMap(m -> manifests.allRefs(m.snapshotId()))
                                 .reduce(KnownBlocks.builder(manifest.blocks()), KnownBlocks.Builder::add)
                                 .map(b -> new Base(manifest.snapshotId(), b.build(), manifest,
                                         entry.getString("headIncarnation"), entry.getLong("headModificationSeq", -1L)))
@@ -184,17 +275,66 @@ public final class SnapshotTaker {
                 .defaultIfEmpty(Base.NONE);
     }
 
-    /** Copies the base's references for a namespace that did not change; reads and writes it otherwise. */
+    /**
+     * Copies the base's references for a namespace that did not change; in a delta snapshot writes
+     * the changes of one that did, on the base's copy; reads and writes it whole otherwise. A full
+     * snapshot only copies a namespace the base stored whole, so that it depends on no other snapshot.
+     */
     private Mono<Manifest.Namespace> reuseOrWrite(String snapshotId, int index, NamespaceEntry ns, HeadView view, Base base,
-            AtomicLong blocksAdded, AtomicLong addedLogical) {
-        return Mono.fromCallable(() -> Optional.ofNullable(base.reusable(ns, view.incarnation(), view.lastModified(ns.id()))))
+            boolean isDelta, AtomicLong blocksAdded, AtomicLong addedLogical) {
+        return Mono.fromCallable(() -> {
+                    Manifest.Namespace old = base.reusable(ns, view.incarnation(), view.lastModified(ns.id()));
+                    if (old != null && (isDelta || !old.isDelta())) {
+                        return new Plan(old, false);
+                    }
+                    Manifest.Namespace parent = isDelta && ns.type() != NamespaceType.VIEW ? base.matching(ns) : null;
+                    if (parent != null && !view.namespaceDirty(ns.id())) {
+                        return new Plan(parent, true);
+                    }
+                    return new Plan(null, false);
+                })
                 .subscribeOn(io)
-                .flatMap(old -> old.isPresent()
-                        ? manifests.writeRefs(snapshotId, index, manifests.refs(base.snapshotId(), old.get().index()))
-                                .map(pages -> new Manifest.Namespace(index, ns.db(), ns.collection(), ns.type().wireName(),
-                                        ns.uuid(), ns.options(), new ArrayList<BsonDocument>(ns.indexes()), old.get().documents(),
-                                        old.get().logicalBytes(), 0, old.get().blocks(), pages))
-                        : writeNamespace(snapshotId, index, ns, view, base.known(), blocksAdded, addedLogical));
+                .flatMap(plan -> {
+                    if (plan.ns() == null) {
+                        return writeNamespace(snapshotId, index, ns, view, base.known(), blocksAdded, addedLogical);
+                    }
+                    if (plan.delta()) {
+                        return writeDelta(snapshotId, index, ns, view, base, plan.ns(), blocksAdded, addedLogical);
+                    }
+                    Manifest.Namespace old = plan.ns();
+                    return manifests.writeRefs(snapshotId, index, manifests.refs(base.snapshotId(), old.index()))
+                            .map(pages -> new Manifest.Namespace(index, ns.db(), ns.collection(), ns.type().wireName(),
+                                    ns.uuid(), ns.options(), new ArrayList<BsonDocument>(ns.indexes()), old.documents(),
+                                    old.logicalBytes(), 0, old.blocks(), pages, old.deltaOf()));
+                });
+    }
+
+    /** What to do with a namespace: copy {@code ns} (delta false), write a delta on it, or (null) write it whole. */
+    private record Plan(Manifest.Namespace ns, boolean delta) {
+    }
+
+    /** Writes the changes of {@code ns} since the base as delta records on the base's copy {@code parent}. */
+    private Mono<Manifest.Namespace> writeDelta(String snapshotId, int index, NamespaceEntry ns, HeadView view, Base base,
+            Manifest.Namespace parent, AtomicLong blocksAdded, AtomicLong addedLogical) {
+        return Mono.defer(() -> {
+            long[] totals = new long[3];
+            DeltaInput input = new DeltaInput(view, ns);
+            Flux<BlockRef> refs = writer.writeAll(input, base.known()).doOnNext(r -> count(r, totals, blocksAdded, addedLogical));
+            return manifests.writeRefs(snapshotId, index, refs)
+                    .map(pages -> new Manifest.Namespace(index, ns.db(), ns.collection(), ns.type().wireName(), ns.uuid(),
+                            ns.options(), new ArrayList<BsonDocument>(ns.indexes()), view.documentCount(ns.id()),
+                            totals[0], totals[1], totals[2], pages, new Manifest.DeltaOf(base.snapshotId(), parent.index())));
+        });
+    }
+
+    private static void count(BlockRef r, long[] totals, AtomicLong blocksAdded, AtomicLong addedLogical) {
+        totals[0] += r.uncompressedLength();
+        totals[2]++;
+        if (r.newlyWritten()) {
+            totals[1] += r.storedLength();
+            blocksAdded.incrementAndGet();
+            addedLogical.addAndGet(r.uncompressedLength());
+        }
     }
 
     private Mono<Manifest.Namespace> writeNamespace(String snapshotId, int index, NamespaceEntry ns, HeadView view,
@@ -204,15 +344,7 @@ public final class SnapshotTaker {
             NamespaceInput input = new NamespaceInput(view, ns);
             Flux<BlockRef> refs = ns.type() == NamespaceType.VIEW
                     ? Flux.empty()
-                    : writer.writeAll(input, known).doOnNext(r -> {
-                        totals[0] += r.uncompressedLength();
-                        totals[2]++;
-                        if (r.newlyWritten()) {
-                            totals[1] += r.storedLength();
-                            blocksAdded.incrementAndGet();
-                            addedLogical.addAndGet(r.uncompressedLength());
-                        }
-                    });
+                    : writer.writeAll(input, known).doOnNext(r -> count(r, totals, blocksAdded, addedLogical));
             return manifests.writeRefs(snapshotId, index, refs)
                     .map(pages -> new Manifest.Namespace(index, ns.db(), ns.collection(), ns.type().wireName(), ns.uuid(),
                             ns.options(), new ArrayList<BsonDocument>(ns.indexes()),

@@ -90,7 +90,7 @@ public final class SnapshotterVerticle extends VerticleBase {
         cpu = Schedulers.newParallel("tidemark-snapshot-cpu", cores, true);
         io = Schedulers.newBoundedElastic(4 * cores, 10_000, "tidemark-snapshot-io", 60, true);
         taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()), catalog, cpu, io,
-                BlockWriter.Options.of(config.snapshots()));
+                BlockWriter.Options.of(config.snapshots()), DeltaPolicy.of(config.snapshots()));
         consumer = vertx.eventBus().consumer(Addresses.SNAPSHOT_REQUEST, this::onRequest);
         timer = vertx.setPeriodic(tickMillis(), id -> scheduledPass());
         return catalog.createIndexes().compose(v -> consumer.completion());

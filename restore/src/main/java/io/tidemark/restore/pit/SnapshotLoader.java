@@ -5,6 +5,7 @@ import io.tidemark.applier.Head;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
 import io.tidemark.applier.OplogPosition;
+import io.tidemark.restore.snapshot.ChainReader;
 import io.tidemark.shared.blocks.BlockReader;
 import io.tidemark.shared.blocks.BlockRef;
 import io.tidemark.shared.snapshots.Manifest;
@@ -39,9 +40,10 @@ final class SnapshotLoader {
     }
 
     Mono<Void> load(TemporaryHead target, Manifest manifest) {
-        return target.call(() -> createNamespaces(target.head(), manifest))
+        return ChainReader.open(manifests, blocks, manifest).flatMap(chain -> target.call(() -> createNamespaces(target.head(), manifest))
                 .flatMapMany(entries -> Flux.range(0, entries.size())
-                        .concatMap(i -> loadDocuments(target, manifest, manifest.namespaces().get(i), entries.get(i)), 1))
+                        .concatMap(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i)), 1))
+                .then())
                 .then(target.run(() -> target.head().initializePosition(OplogPosition.of(manifest.ts().toBson()))));
     }
 
@@ -58,18 +60,33 @@ final class SnapshotLoader {
         return entries;
     }
 
-    private Mono<Void> loadDocuments(TemporaryHead target, Manifest manifest, Manifest.Namespace ns, NamespaceEntry entry) {
-        if (entry.type() == NamespaceType.VIEW || ns.blocks() == 0) {
+    private Mono<Void> loadDocuments(TemporaryHead target, ChainReader chain, Manifest.Namespace ns, NamespaceEntry entry) {
+        Manifest manifest = chain.tip();
+        if (entry.type() == NamespaceType.VIEW || ns.blocks() == 0 && !ns.isDelta()) {
             return check(manifest, ns, 0, 0);
         }
+        // A delta namespace comes merged with its chain: whole documents in key order, as a full
+        // one's blocks hold them, but not its manifest's byte count (that is its delta records').
+        Flux<byte[]> pieces = ns.isDelta()
+                ? chain.documents(ns).map(SnapshotLoader::bytes)
+                : blocks.read(manifests.refs(manifest.snapshotId(), ns.index()).map(BlockRef::id));
         return Mono.usingWhen(
                 target.call(() -> new NamespaceLoad(target.head().bulkLoader(entry.id()))),
-                load -> blocks.read(manifests.refs(manifest.snapshotId(), ns.index()).map(BlockRef::id))
+                load -> pieces
                         .publishOn(target.scheduler(), 2)
                         .doOnNext(load::add)
                         .then(target.call(load::finish))
-                        .flatMap(counts -> check(manifest, ns, counts[0], counts[1])),
+                        .flatMap(counts -> check(manifest, ns, counts[0], ns.isDelta() ? ns.logicalBytes() : counts[1])),
                 load -> target.run(load::close));
+    }
+
+    private static byte[] bytes(java.nio.ByteBuffer b) {
+        if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0 && b.remaining() == b.array().length) {
+            return b.array();
+        }
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
     }
 
     private static Mono<Void> check(Manifest manifest, Manifest.Namespace ns, long documents, long bytes) {

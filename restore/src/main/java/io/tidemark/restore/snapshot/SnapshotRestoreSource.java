@@ -2,7 +2,6 @@ package io.tidemark.restore.snapshot;
 
 import io.tidemark.restore.RestoreSource;
 import io.tidemark.shared.blocks.BlockReader;
-import io.tidemark.shared.blocks.BlockRef;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.snapshots.Manifest;
 import io.tidemark.shared.snapshots.ManifestStore;
@@ -14,7 +13,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * A complete snapshot as a restore source: the namespaces and their metadata from the manifest
- * header, each namespace's documents from its block references in order.
+ * header, each namespace's documents from its block references in order, merged with the chain
+ * beneath it when the snapshot is a delta ({@link ChainReader}).
  *
  * <p>Every block is verified against its hash as it is read ({@link BlockReader}), so a corrupt
  * or missing block fails the namespace's stream with an error naming the block, never with
@@ -27,13 +27,11 @@ import reactor.core.publisher.Mono;
 public final class SnapshotRestoreSource implements RestoreSource {
 
     private final Manifest manifest;
-    private final ManifestStore manifests;
-    private final BlockReader blocks;
+    private final ChainReader chain;
 
-    SnapshotRestoreSource(Manifest manifest, ManifestStore manifests, BlockReader blocks) {
-        this.manifest = Objects.requireNonNull(manifest, "manifest");
-        this.manifests = Objects.requireNonNull(manifests, "manifests");
-        this.blocks = Objects.requireNonNull(blocks, "blocks");
+    SnapshotRestoreSource(ChainReader chain) {
+        this.chain = Objects.requireNonNull(chain, "chain");
+        this.manifest = chain.tip();
     }
 
     /**
@@ -44,7 +42,8 @@ public final class SnapshotRestoreSource implements RestoreSource {
         return manifests.read(snapshotId)
                 .switchIfEmpty(Mono.error(() -> new IllegalStateException("snapshot " + snapshotId
                         + " has no manifest in the blockstore DB; it cannot be restored")))
-                .map(m -> new SnapshotRestoreSource(m, manifests, blocks));
+                .flatMap(m -> ChainReader.open(manifests, blocks, m))
+                .map(SnapshotRestoreSource::new);
     }
 
     public Manifest manifest() {
@@ -63,7 +62,9 @@ public final class SnapshotRestoreSource implements RestoreSource {
 
     @Override
     public long logicalBytes() {
-        return manifest.logicalBytes();
+        // A delta's manifest counts only its changes: estimate what its namespaces restore to.
+        return manifest.isDelta() ? manifest.namespaces().stream().mapToLong(chain::estimatedBytes).sum()
+                : manifest.logicalBytes();
     }
 
     @Override
@@ -73,18 +74,8 @@ public final class SnapshotRestoreSource implements RestoreSource {
             return Flux.error(new IllegalArgumentException(namespace.ns() + " is not namespace " + namespace.index()
                     + " of snapshot " + manifest.snapshotId()));
         }
-        return Flux.defer(() -> {
-            long[] read = new long[1];
-            return blocks.read(manifests.refs(manifest.snapshotId(), namespace.index()).map(BlockRef::id))
-                    .map(chunk -> {
-                        read[0] += chunk.length;
-                        return ByteBuffer.wrap(chunk);
-                    })
-                    .concatWith(Mono.defer(() -> read[0] == namespace.logicalBytes() ? Mono.empty()
-                            : Mono.error(new IllegalStateException("snapshot " + manifest.snapshotId() + ": the blocks of "
-                                    + namespace.ns() + " hold " + read[0] + " bytes, its manifest says "
-                                    + namespace.logicalBytes()))));
-        });
+        // A delta namespace is merged with its chain (ChainReader), in key order like a full one.
+        return chain.documents(namespace);
     }
 
     /** Nothing to release: blocks are read on demand and the manifest header is small. */

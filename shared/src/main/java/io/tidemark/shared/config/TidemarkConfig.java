@@ -66,8 +66,22 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
         }
     }
 
+    /**
+     * @param deltas whether a snapshot may store only what changed since its parent (see
+     *     docs/operations.md, "Delta snapshots")
+     * @param deltaMaxDepth deltas a chain may hold after its full snapshot
+     * @param deltaMaxChainShare delta bytes a chain may hold, as a share of its full snapshot's bytes
+     */
     public record Snapshots(int intervalMinutes, int chunkMinBytes, int chunkAvgBytes, int chunkMaxBytes,
-                            int compressionLevel) {
+                            int compressionLevel, boolean deltas, int deltaMaxDepth, double deltaMaxChainShare) {
+        public Snapshots {
+            if (deltaMaxDepth < 1) {
+                throw new ConfigException("snapshots.deltaMaxDepth must be at least 1, not " + deltaMaxDepth);
+            }
+            if (!(deltaMaxChainShare > 0)) {
+                throw new ConfigException("snapshots.deltaMaxChainShare must be positive, not " + deltaMaxChainShare);
+            }
+        }
     }
 
     public record Blockstore(String type, String path) {

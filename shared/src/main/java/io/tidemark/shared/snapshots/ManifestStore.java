@@ -184,6 +184,10 @@ public final class ManifestStore {
                     .append("storedBytes", new BsonInt64(n.storedBytes()))
                     .append("blocks", new BsonInt64(n.blocks()))
                     .append("pages", new BsonInt32(n.pages()));
+            if (n.deltaOf() != null) {
+                d.append("deltaOf", new BsonDocument("snapshot", new BsonString(n.deltaOf().snapshotId()))
+                        .append("index", new BsonInt32(n.deltaOf().index())));
+            }
             namespaces.add(d);
         }
         return new BsonDocument("_id", new BsonString(m.snapshotId()))
@@ -194,7 +198,31 @@ public final class ManifestStore {
                 .append("documents", new BsonInt64(m.documents()))
                 .append("logicalBytes", new BsonInt64(m.logicalBytes()))
                 .append("storedBytes", new BsonInt64(m.storedBytes()))
-                .append("blocks", new BsonInt64(m.blocks()));
+                .append("blocks", new BsonInt64(m.blocks()))
+                .append("chain", chain(m.chain()));
+    }
+
+    private static BsonDocument chain(Manifest.Chain c) {
+        BsonDocument d = new BsonDocument("kind", new BsonString(c.kind()));
+        if (c.parent() != null) {
+            d.append("parent", new BsonString(c.parent()));
+        }
+        return d.append("depth", new BsonInt32(c.depth()))
+                .append("chainBytes", new BsonInt64(c.chainBytes()))
+                .append("baseBytes", new BsonInt64(c.baseBytes()))
+                .append("keyEncoding", new BsonInt32(c.keyEncoding()));
+    }
+
+    /** Manifests written before deltas have no chain: full, of unrecorded key encoding. */
+    private static Manifest.Chain chain(BsonDocument header) {
+        if (!header.containsKey("chain")) {
+            return null;
+        }
+        BsonDocument c = header.getDocument("chain");
+        return new Manifest.Chain(c.getString("kind").getValue(),
+                c.containsKey("parent") ? c.getString("parent").getValue() : null, c.getInt32("depth").getValue(),
+                c.getNumber("chainBytes").longValue(), c.getNumber("baseBytes").longValue(),
+                c.getInt32("keyEncoding").getValue());
     }
 
     static Manifest fromHeader(BsonDocument d) {
@@ -210,10 +238,12 @@ public final class ManifestStore {
                     n.containsKey("uuid") ? n.getBinary("uuid").asUuid(UuidRepresentation.STANDARD) : null,
                     n.getDocument("options"), indexes, n.getNumber("documents").longValue(),
                     n.getNumber("logicalBytes").longValue(), n.getNumber("storedBytes").longValue(),
-                    n.getNumber("blocks").longValue(), n.getNumber("pages").intValue()));
+                    n.getNumber("blocks").longValue(), n.getNumber("pages").intValue(),
+                    n.containsKey("deltaOf") ? new Manifest.DeltaOf(n.getDocument("deltaOf").getString("snapshot").getValue(),
+                            n.getDocument("deltaOf").getInt32("index").getValue()) : null));
         }
         BsonTimestamp ts = d.getTimestamp("ts");
         return new Manifest(d.getString("_id").getValue(), d.getString("job").getValue(), OpTime.of(ts),
-                Instant.ofEpochMilli(d.getDateTime("createdAt").getValue()), namespaces);
+                Instant.ofEpochMilli(d.getDateTime("createdAt").getValue()), namespaces, chain(d));
     }
 }

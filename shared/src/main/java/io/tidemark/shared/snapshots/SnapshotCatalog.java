@@ -77,7 +77,11 @@ public final class SnapshotCatalog {
                 .put("blocks", manifest.blocks())
                 .put("namespaces", namespaces)
                 .put("completedAt", System.currentTimeMillis())
-                .put("complete", true);
+                .put("complete", true)
+                // A delta's parent must outlive it: the groomer keeps every ancestor of a live snapshot.
+                .put("kind", manifest.chain().kind())
+                .put("parent", manifest.chain().parent())
+                .put("chainDepth", manifest.chain().depth());
         return db.updateCollection(COLLECTION, new JsonObject().put("_id", snapshotId).put("complete", false),
                         new JsonObject().put("$set", set))
                 .map(r -> {
@@ -145,6 +149,9 @@ public final class SnapshotCatalog {
                 .put("logicalBytes", entry.getLong("logicalBytes"))
                 .put("storedBytes", entry.getLong("storedBytes"))
                 .put("complete", entry.getBoolean("complete", false));
+        if (entry.getString("kind") != null) {
+            out.put("kind", entry.getString("kind")).put("chainDepth", entry.getInteger("chainDepth", 0));
+        }
         if (entry.getBoolean("failed", false)) {
             out.put("failed", true).put("error", entry.getString("error"));
         }

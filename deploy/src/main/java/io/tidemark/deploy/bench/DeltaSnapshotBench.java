@@ -1,0 +1,328 @@
+package io.tidemark.deploy.bench;
+
+import io.tidemark.applier.Head;
+import io.tidemark.applier.HeadView;
+import io.tidemark.applier.NamespaceEntry;
+import io.tidemark.applier.OplogApplier;
+import io.tidemark.restore.snapshot.SnapshotRestoreSource;
+import io.tidemark.shared.blocks.BlockReader;
+import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.blocks.BlockStores;
+import io.tidemark.shared.config.ConfigLoader;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.snapshots.Manifest;
+import io.tidemark.shared.snapshots.ManifestStore;
+import io.tidemark.shared.snapshots.SnapshotCatalog;
+import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.util.Directories;
+import io.tidemark.shared.util.VertxFactory;
+import io.tidemark.snapshotter.DeltaPolicy;
+import io.tidemark.snapshotter.SnapshotSummary;
+import io.tidemark.snapshotter.SnapshotTaker;
+import io.tidemark.snapshotter.bench.SyntheticDocuments;
+import io.tidemark.snapshotter.bench.SyntheticHead;
+import io.tidemark.snapshotter.blocks.BlockWriter;
+import io.vertx.core.Vertx;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bson.BsonBinary;
+import org.bson.BsonDateTime;
+import org.bson.BsonDocument;
+import org.bson.BsonInt32;
+import org.bson.BsonInt64;
+import org.bson.BsonString;
+import org.bson.BsonTimestamp;
+import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.bson.UuidRepresentation;
+import org.bson.codecs.BsonDocumentCodec;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The delta cases of {@code tidemark bench snapshot}: on a synthetic head of {@code logicalBytes}
+ * (the snapshot benchmark's documents), after a full snapshot,
+ * <ul>
+ * <li><b>scattered</b>: a {@code $set} ({@code $v: 2} diff) on 1% of the documents chosen
+ *     uniformly at random, applied through the oplog applier, then a delta snapshot;
+ * <li><b>append</b>: 1% new documents with increasing integer {@code _id}s, inserted through the
+ *     applier, then a delta snapshot;
+ * <li><b>chain restore</b>: the chain filled to its maximal depth with small scattered deltas,
+ *     then its tip and the full snapshot at its base restored (merged, verified, read to the end).
+ * </ul>
+ * Each delta's stored bytes are compared with the ideal: the changed documents, as they are at the
+ * snapshot, compressed by zstd at the configured level. MB/s of head size is the head's logical
+ * bytes over the delta's wall-clock time. Medians of {@code runs}.
+ */
+public final class DeltaSnapshotBench {
+
+    private static final double SHARE = 0.01;
+    /** The changes of the deltas that only fill the chain to its depth. */
+    private static final double FILL_SHARE = 0.001;
+    private static final long T0 = 1_800_000_000L;
+
+    private DeltaSnapshotBench() {
+    }
+
+    public static Map<String, Object> run(Path workDir, long logicalBytes, String store, int runs) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        Scheduler cpu = Schedulers.newParallel("bench-delta-cpu", cores, true);
+        Scheduler io = Schedulers.newBoundedElastic(4 * cores, 10_000, "bench-delta-io", 60, true);
+        Vertx vertx = VertxFactory.create();
+        Path root;
+        try {
+            root = Files.createTempDirectory(Files.createDirectories(workDir), "delta-bench-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        TidemarkConfig config = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", root.toString(),
+                "TIDEMARK_BLOCKSTORE_TYPE", store));
+        Stores stores = await(Stores.open(vertx, config));
+        BlockStore blocks = null;
+        try (Head head = Head.open(root.resolve("head"))) {
+            Map<String, Object> result = new LinkedHashMap<>();
+            SyntheticHead.load(head, new SyntheticDocuments(20240917L), logicalBytes);
+            head.compact();
+            blocks = BlockStores.open(config, stores, io);
+            ManifestStore manifests = new ManifestStore(stores.blockstore().database());
+            DeltaPolicy policy = DeltaPolicy.of(config.snapshots());
+            SnapshotTaker taker = new SnapshotTaker(blocks, manifests, new SnapshotCatalog(stores.metadata()), cpu, io,
+                    BlockWriter.Options.of(config.snapshots()), new DeltaPolicy(true, policy.maxDepth(), policy.maxChainShare()));
+            String job = "bench-delta";
+            SnapshotSummary full = taker.take(job, head).block(Duration.ofHours(2));
+            long headBytes = full.logicalBytes();
+            result.put("headLogicalBytes", headBytes);
+            result.put("fullStoredBytes", full.storedBytes());
+            Workload w = new Workload(head, config.snapshots().compressionLevel());
+
+            List<Map<String, Object>> scattered = new ArrayList<>();
+            List<Map<String, Object>> appended = new ArrayList<>();
+            for (int run = 0; run < runs; run++) {
+                scattered.add(delta(taker, job, head, headBytes, w.scatteredSets(SHARE, 100 + run)));
+                appended.add(delta(taker, job, head, headBytes, w.appends(SHARE, 200 + run)));
+            }
+            result.put("scattered", median(scattered));
+            result.put("scatteredRuns", scattered);
+            result.put("append", median(appended));
+            result.put("appendRuns", appended);
+
+            // Fill the chain to its bound, then restore its tip and its base.
+            SnapshotSummary tip = null;
+            int seed = 300;
+            while (true) {
+                w.scatteredSets(FILL_SHARE, seed++);
+                SnapshotSummary s = taker.take(job, head).block(Duration.ofHours(2));
+                if (!s.manifest().isDelta()) {
+                    break; // past the bound: the previous one was the end of a maximal chain
+                }
+                tip = s;
+            }
+            result.put("chainDepth", tip.manifest().chain().depth());
+            result.put("chainDeltaBytes", tip.manifest().chain().chainBytes());
+            BlockReader reader = new BlockReader(blocks, 8);
+            restore(manifests, reader, full.snapshotId()); // warm-up
+            List<Double> fullRestore = new ArrayList<>();
+            List<Double> chainRestore = new ArrayList<>();
+            for (int run = 0; run < runs; run++) {
+                fullRestore.add(restore(manifests, reader, full.snapshotId()));
+                chainRestore.add(restore(manifests, reader, tip.snapshotId()));
+            }
+            double f = medianOf(fullRestore);
+            double c = medianOf(chainRestore);
+            result.put("fullRestoreMBps", f);
+            result.put("chainRestoreMBps", c);
+            result.put("chainRestoreShareOfFull", Math.round(1000.0 * c / f) / 1000.0);
+            result.put("fullRestoreRunsMBps", fullRestore);
+            result.put("chainRestoreRunsMBps", chainRestore);
+            return result;
+        } finally {
+            if (blocks instanceof io.tidemark.shared.blocks.PackBlockStore packed) {
+                packed.close();
+            }
+            stores.close();
+            await(vertx.close());
+            cpu.dispose();
+            io.dispose();
+            Directories.deleteTree(root);
+        }
+    }
+
+    /** One delta snapshot after {@code idealBytes} of changes: its figures. */
+    private static Map<String, Object> delta(SnapshotTaker taker, String job, Head head, long headBytes, long idealBytes) {
+        SnapshotSummary s = taker.take(job, head).block(Duration.ofHours(2));
+        if (!s.manifest().isDelta()) {
+            throw new IllegalStateException("the bench expected a delta snapshot, got " + s.manifest().chain());
+        }
+        double seconds = s.duration().toNanos() / 1e9;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("storedBytes", s.storedBytes());
+        out.put("idealBytes", idealBytes);
+        out.put("storedOverIdeal", Math.round(100.0 * s.storedBytes() / Math.max(1, idealBytes)) / 100.0);
+        out.put("seconds", Math.round(seconds * 1000) / 1000.0);
+        out.put("headMBps", Math.round(headBytes / 1e6 / seconds * 10) / 10.0);
+        out.put("chainDepth", s.manifest().chain().depth());
+        return out;
+    }
+
+    /** Restores every namespace of a snapshot (merged, verified) and discards it: logical MB/s. */
+    private static double restore(ManifestStore manifests, BlockReader reader, String snapshotId) {
+        long start = System.nanoTime();
+        AtomicLong bytes = new AtomicLong();
+        try (SnapshotRestoreSource source = SnapshotRestoreSource.open(manifests, reader, snapshotId).block(Duration.ofHours(1))) {
+            for (Manifest.Namespace n : source.namespaces()) {
+                source.documents(n).doOnNext(b -> bytes.addAndGet(b.remaining())).blockLast(Duration.ofHours(1));
+            }
+        }
+        return Math.round(bytes.get() / 1e6 / ((System.nanoTime() - start) / 1e9) * 10) / 10.0;
+    }
+
+    private static Map<String, Object> median(List<Map<String, Object>> runs) {
+        List<Map<String, Object>> sorted = new ArrayList<>(runs);
+        sorted.sort(Comparator.comparingDouble(r -> (Double) r.get("seconds")));
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static double medianOf(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(Comparator.naturalOrder());
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> f) {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Changes applied through the oplog applier, as a live head gets them. */
+    private static final class Workload {
+        private final Head head;
+        private final int compressionLevel;
+        private final OplogApplier applier;
+        private final List<NamespaceEntry> collections = new ArrayList<>();
+        /** Every document's _id, per collection (not timed: the bench's own bookkeeping). */
+        private final List<List<BsonValue>> ids = new ArrayList<>();
+        private long nextId = 1;
+        private int inc;
+        private int second;
+
+        Workload(Head head, int compressionLevel) {
+            this.head = head;
+            this.compressionLevel = compressionLevel;
+            this.applier = new OplogApplier(head);
+            try (HeadView view = head.openView()) {
+                for (String ns : SyntheticDocuments.NAMESPACES) {
+                    NamespaceEntry n = view.catalog().byName(ns).orElseThrow();
+                    collections.add(n);
+                    List<BsonValue> mine = new ArrayList<>();
+                    try (HeadView.DocumentCursor c = view.documents(n)) {
+                        while (c.hasNext()) {
+                            mine.add(c.next().get("_id"));
+                        }
+                    }
+                    ids.add(mine);
+                }
+            }
+        }
+
+        /** {@code $set} of a field on {@code share} of the documents at random; returns the ideal bytes. */
+        long scatteredSets(double share, long seed) {
+            SplittableRandom random = new SplittableRandom(seed);
+            List<RawBsonDocument> batch = new ArrayList<>();
+            List<Object[]> touched = new ArrayList<>();
+            for (int c = 0; c < collections.size(); c++) {
+                List<BsonValue> mine = ids.get(c);
+                long n = Math.round(mine.size() * share);
+                for (long i = 0; i < n; i++) {
+                    BsonValue id = mine.get(random.nextInt(mine.size()));
+                    BsonDocument diff = new BsonDocument("$v", new BsonInt32(2)).append("diff",
+                            new BsonDocument("i", new BsonDocument("touched", new BsonInt64(seed * 1_000_000 + i))));
+                    batch.add(entry("u", collections.get(c), diff, new BsonDocument("_id", id)));
+                    touched.add(new Object[] {collections.get(c).id(), id});
+                    flushIfFull(batch);
+                }
+            }
+            apply(batch);
+            return ideal(touched);
+        }
+
+        /** {@code share} of the documents again, new, with increasing integer _ids; returns the ideal bytes. */
+        long appends(double share, long seed) {
+            List<RawBsonDocument> batch = new ArrayList<>();
+            List<Object[]> touched = new ArrayList<>();
+            for (int c = 0; c < collections.size(); c++) {
+                List<BsonValue> mine = ids.get(c);
+                long n = Math.round(mine.size() * share);
+                SplittableRandom random = new SplittableRandom(seed + c);
+                int applied = mine.size(); // the ids after these are in the batch, not yet in the head
+                for (long i = 0; i < n; i++) {
+                    // A copy of an existing document of the collection under a new integer _id.
+                    BsonValue like = mine.get(random.nextInt(applied));
+                    BsonDocument doc = head.document(collections.get(c).id(), like).orElseThrow().decode(new BsonDocumentCodec());
+                    BsonInt64 id = new BsonInt64(nextId++);
+                    doc.put("_id", id);
+                    batch.add(entry("i", collections.get(c), doc, new BsonDocument("_id", id)));
+                    touched.add(new Object[] {collections.get(c).id(), id});
+                    mine.add(id);
+                    flushIfFull(batch);
+                }
+            }
+            apply(batch);
+            return ideal(touched);
+        }
+
+        private void flushIfFull(List<RawBsonDocument> batch) {
+            if (batch.size() >= 1000) {
+                apply(batch);
+            }
+        }
+
+        private void apply(List<RawBsonDocument> batch) {
+            if (!batch.isEmpty()) {
+                applier.apply(batch, OplogApplier.Mode.STEADY);
+                batch.clear();
+            }
+        }
+
+        /** The changed documents as they are now, concatenated and compressed with zstd. */
+        private long ideal(List<Object[]> touched) {
+            ByteArrayOutputStream all = new ByteArrayOutputStream();
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (Object[] t : touched) {
+                if (seen.add(t[0] + "/" + t[1])) {
+                    RawBsonDocument d = head.document((Integer) t[0], (BsonValue) t[1]).orElseThrow();
+                    var bb = d.getByteBuffer();
+                    all.write(bb.array(), bb.position(), bb.limit() - bb.position());
+                }
+            }
+            byte[] bytes = all.toByteArray();
+            return com.github.luben.zstd.Zstd.compress(bytes, compressionLevel).length;
+        }
+
+        private RawBsonDocument entry(String op, NamespaceEntry ns, BsonDocument o, BsonDocument o2) {
+            if (++inc > 10_000) {
+                inc = 1;
+                second++;
+            }
+            BsonDocument e = new BsonDocument("op", new BsonString(op)).append("ns", new BsonString(ns.ns()))
+                    .append("ui", new BsonBinary(ns.uuid(), UuidRepresentation.STANDARD)).append("o", o).append("o2", o2)
+                    .append("ts", new BsonTimestamp((int) T0 + second, inc)).append("t", new BsonInt64(1))
+                    .append("v", new BsonInt64(2)).append("wall", new BsonDateTime((T0 + second) * 1000));
+            return new RawBsonDocument(e, new BsonDocumentCodec());
+        }
+    }
+}
