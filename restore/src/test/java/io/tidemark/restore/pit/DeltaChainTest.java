@@ -47,7 +47,7 @@ class DeltaChainTest {
     Path dir;
 
     /** Each namespace's documents, concatenated in key order, as the live head has them now. */
-    private static Map<String, byte[]> content(PitFixture.Job job) {
+    static Map<String, byte[]> content(PitFixture.Job job) {
         Map<String, byte[]> out = new LinkedHashMap<>();
         try (HeadView view = job.head.openView()) {
             for (NamespaceEntry n : view.namespaces()) {
@@ -63,7 +63,7 @@ class DeltaChainTest {
         return out;
     }
 
-    private static Map<String, byte[]> content(RestoreSource source) {
+    static Map<String, byte[]> content(RestoreSource source) {
         Map<String, byte[]> out = new LinkedHashMap<>();
         for (Manifest.Namespace n : source.namespaces()) {
             ByteArrayOutputStream b = new ByteArrayOutputStream();
@@ -77,7 +77,7 @@ class DeltaChainTest {
         return out;
     }
 
-    private static void assertSame(Map<String, byte[]> expected, Map<String, byte[]> actual, String what) {
+    static void assertSame(Map<String, byte[]> expected, Map<String, byte[]> actual, String what) {
         assertEquals(expected.keySet(), actual.keySet(), what);
         for (Map.Entry<String, byte[]> e : expected.entrySet()) {
             assertArrayEquals(e.getValue(), actual.get(e.getKey()), what + ", " + e.getKey());

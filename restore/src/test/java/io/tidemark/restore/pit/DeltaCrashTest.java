@@ -2,14 +2,12 @@ package io.tidemark.restore.pit;
 
 import static io.tidemark.restore.pit.PitFixture.TIMEOUT;
 import static io.tidemark.restore.pit.PitFixture.doc;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tidemark.applier.HeadReader;
 import io.tidemark.applier.HeadView;
-import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.OplogPosition;
 import io.tidemark.restore.snapshot.SnapshotRestoreSource;
 import io.tidemark.shared.blocks.BlockId;
@@ -24,7 +22,6 @@ import io.tidemark.snapshotter.SnapshotTaker;
 import io.tidemark.snapshotter.blocks.BlockWriter;
 import io.tidemark.snapshotter.chunk.ChunkingParams;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -112,33 +109,12 @@ class DeltaCrashTest {
     }
 
     private static Map<String, byte[]> content(PitFixture.Job job) {
-        Map<String, byte[]> out = new LinkedHashMap<>();
-        try (HeadView view = job.head.openView()) {
-            for (NamespaceEntry n : view.namespaces()) {
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                try (HeadView.DocumentCursor c = view.documents(n)) {
-                    while (c.hasNext()) {
-                        b.writeBytes(c.nextBytes());
-                    }
-                }
-                out.put(n.ns(), b.toByteArray());
-            }
-        }
-        return out;
+        return DeltaChainTest.content(job);
     }
 
     private static void assertRestores(PitFixture fx, BlockStore store, String id, Map<String, byte[]> expected) {
         try (SnapshotRestoreSource source = SnapshotRestoreSource.open(fx.manifests, new BlockReader(store, 2), id).block(TIMEOUT)) {
-            assertEquals(expected.keySet().size(), source.namespaces().size());
-            for (Manifest.Namespace n : source.namespaces()) {
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                source.documents(n).doOnNext(buf -> {
-                    byte[] copy = new byte[buf.remaining()];
-                    buf.duplicate().get(copy);
-                    b.writeBytes(copy);
-                }).blockLast(TIMEOUT);
-                assertArrayEquals(expected.get(n.ns()), b.toByteArray(), id + " " + n.ns());
-            }
+            DeltaChainTest.assertSame(expected, DeltaChainTest.content(source), id);
         }
     }
 
