@@ -18,6 +18,7 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.DataBlockIndexType;
+import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -27,7 +28,8 @@ import org.rocksdb.WriteOptions;
 
 /**
  * The RocksDB under a head, its lifecycle: options, column families, opening and closing. Column
- * families: {@code docs} (namespace id + exact _id bytes → raw BSON document), {@code catalog}
+ * families: {@code docs.v2} (a {@link DocumentKeys} key → raw BSON document; a head still holding
+ * encoding-1 keys in {@code docs} is migrated on open by {@link KeyMigration}), {@code catalog}
  * (namespace id → {@link NamespaceEntry}), {@code meta} (applied position, next namespace id,
  * document counts, see {@link MetaKeys}) and {@code txns} (entries of transactions not yet decided).
  *
@@ -100,12 +102,12 @@ final class HeadDatabase {
         ColumnFamilyOptions small = tableOptions(new ColumnFamilyOptions(), 4 * 1024).setWriteBufferSize(4L << 20);
         cfOptions.add(small);
         cfOptions.add(docsOptions);
-        List<ColumnFamilyDescriptor> descriptors = List.of(
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>(List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small),
-                new ColumnFamilyDescriptor(Bson.utf8("docs"), docsOptions),
+                new ColumnFamilyDescriptor(Bson.utf8(KeyMigration.FAMILY), docsOptions),
                 new ColumnFamilyDescriptor(Bson.utf8("catalog"), small),
                 new ColumnFamilyDescriptor(Bson.utf8("meta"), small),
-                new ColumnFamilyDescriptor(Bson.utf8("txns"), small));
+                new ColumnFamilyDescriptor(Bson.utf8("txns"), small)));
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -113,6 +115,10 @@ final class HeadDatabase {
             throw new UncheckedIOException(e);
         }
         try {
+            boolean legacy = hasFamily(dir, KeyMigration.LEGACY_FAMILY);
+            if (legacy) {
+                descriptors.add(new ColumnFamilyDescriptor(Bson.utf8(KeyMigration.LEGACY_FAMILY), small));
+            }
             db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         } catch (RocksDBException e) {
             freeOptions();
@@ -122,6 +128,37 @@ final class HeadDatabase {
         catalog = handles.get(2);
         meta = handles.get(3);
         txns = handles.get(4);
+        try {
+            ColumnFamilyHandle legacyDocs = handles.size() > 5 ? handles.get(5) : null;
+            KeyMigration.run(db, legacyDocs, docs, meta, catalog);
+            if (legacyDocs != null) {
+                handles.remove(legacyDocs);
+                legacyDocs.close();
+            }
+        } catch (RocksDBException | RuntimeException e) {
+            closeNative();
+            throw e;
+        }
+    }
+
+    /** Whether the database at {@code dir} (if any) has the column family {@code name}. */
+    private static boolean hasFamily(Path dir, String name) throws RocksDBException {
+        if (!Files.exists(dir.resolve("CURRENT"))) {
+            return false;
+        }
+        try (Options o = new Options()) {
+            for (byte[] f : RocksDB.listColumnFamilies(o, dir.toString())) {
+                if (java.util.Arrays.equals(f, Bson.utf8(name))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The document key encoding of this head: always {@link DocumentKeys#ENCODING} once open. */
+    int keyEncoding() {
+        return KeyMigration.decode(get(meta, MetaKeys.KEY_ENCODING));
     }
 
     private ColumnFamilyOptions tableOptions(ColumnFamilyOptions o, int blockSize) {
@@ -261,18 +298,22 @@ final class HeadDatabase {
             } catch (RocksDBException e) {
                 // Closing anyway: what the WAL holds is replayed from the oplog store if it was lost.
             }
-            syncWrite.close();
-            groupWrite.close();
-            bulkWrite.close();
-            for (ColumnFamilyHandle h : handles) {
-                h.close();
-            }
-            db.close();
-            freeOptions();
+            closeNative();
             if (memory.ownedByHead()) {
                 memory.close();
             }
         });
+    }
+
+    private void closeNative() {
+        syncWrite.close();
+        groupWrite.close();
+        bulkWrite.close();
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        db.close();
+        freeOptions();
     }
 
     private void freeOptions() {

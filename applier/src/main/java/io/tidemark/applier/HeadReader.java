@@ -11,6 +11,14 @@ public interface HeadReader {
     /** The oplog position the head reflects now. */
     OplogPosition appliedPosition();
 
+    /**
+     * The encoding of the head's document keys, which fixes the order in which {@link HeadView}
+     * cursors return documents: manifests record it so that a delta chain never spans two
+     * encodings. Always {@link DocumentKeys#ENCODING} once the head is open (older heads are
+     * migrated on open).
+     */
+    int keyEncoding();
+
     /** A consistent, read-only view at the current position; close it when done. Blocking. */
     HeadView openView();
 }
