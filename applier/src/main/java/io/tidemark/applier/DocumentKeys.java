@@ -91,6 +91,23 @@ final class DocumentKeys {
 
     /** The key of the {@code _id} of BSON type {@code idType} whose value is {@code buf[valueStart, +valueLength)}. */
     static byte[] key(int nsId, byte idType, byte[] buf, int valueStart, int valueLength) {
+        // Every update and insert computes a key: the common _id types are written straight into
+        // a key of their exact size, without the general path's buffers.
+        switch (idType) {
+            case Bson.OBJECT_ID: {
+                byte[] k = new byte[17];
+                writeNsId(k, nsId);
+                k[4] = OBJECT_ID;
+                System.arraycopy(buf, valueStart, k, 5, 12);
+                return k;
+            }
+            case Bson.INT32:
+                return integerKey(nsId, Bson.readInt(buf, valueStart), Bson.INT32);
+            case Bson.INT64:
+                return integerKey(nsId, Bson.readLong(buf, valueStart), Bson.INT64);
+            default:
+                break;
+        }
         Out order = new Out(8 + valueLength + valueLength / 2);
         Out form = new Out(4);
         order.nsId(nsId);
@@ -135,6 +152,60 @@ final class DocumentKeys {
     /** First key after every key of {@code nsId}; ids are positive ints, so this never wraps. */
     static byte[] upperBound(int nsId) {
         return prefix(nsId + 1);
+    }
+
+    /** The key of an int32 or int64 {@code _id}: the general path's bytes (see {@link #encodeLong}), directly. */
+    private static byte[] integerKey(int nsId, long v, byte form) {
+        if (v == 0 || v == Long.MIN_VALUE) {
+            Out order = new Out(16).nsId(nsId).put(NUMBER);
+            encodeLong(v, order);
+            return order.put(form).toArray();
+        }
+        long m = Math.abs(v);
+        int digits = 1;
+        for (long r = m / 10; r != 0; r /= 10) {
+            digits++;
+        }
+        long significant = m;
+        int kept = digits;
+        while (significant % 10 == 0) {
+            significant /= 10;
+            kept--;
+        }
+        int pairs = (kept + 1) / 2;
+        byte[] k = new byte[4 + 1 + 1 + 2 + pairs + 1 + 1];
+        writeNsId(k, nsId);
+        k[4] = NUMBER;
+        k[5] = (byte) (v < 0 ? NEGATIVE : POSITIVE);
+        int flip = v < 0 ? 0xFF : 0;
+        int exponent = digits + EXPONENT_BIAS;
+        k[6] = (byte) ((exponent >>> 8) ^ flip);
+        k[7] = (byte) (exponent ^ flip);
+        // Pairs from the least significant end; an odd count leaves the last digit alone, as "d0".
+        long rest = significant;
+        if (kept % 2 == 1) {
+            k[8 + pairs - 1] = (byte) (((rest % 10) * 10 + 1) ^ flip);
+            rest /= 10;
+            for (int i = pairs - 2; i >= 0; i--) {
+                k[8 + i] = (byte) ((rest % 100 + 1) ^ flip);
+                rest /= 100;
+            }
+        } else {
+            for (int i = pairs - 1; i >= 0; i--) {
+                k[8 + i] = (byte) ((rest % 100 + 1) ^ flip);
+                rest /= 100;
+            }
+        }
+        k[8 + pairs] = (byte) flip;
+        k[9 + pairs] = form;
+        return k;
+    }
+
+    private static void writeNsId(byte[] k, int nsId) {
+        k[0] = (byte) (nsId >>> 24);
+        k[1] = (byte) (nsId >>> 16);
+        k[2] = (byte) (nsId >>> 8);
+        k[3] = (byte) nsId;
     }
 
     static int nsId(byte[] key) {

@@ -119,11 +119,20 @@ class KeyMigrationTest {
         State before = createEncodingOneHead(dir);
         Random random = new Random();
         for (int attempt = 0; attempt < 2; attempt++) {
+            java.util.concurrent.CountDownLatch migrating = new java.util.concurrent.CountDownLatch(1);
             Process child = ChildJvm.start(dir, List.of(), MigrateSlowly.class.getName(), List.of(dir.toString()),
-                    line -> { }, line -> { });
-            // Killed a random while after the migration started (it prints nothing; it runs ~1 batch per 20 ms).
-            Thread.sleep(700 + random.nextInt(600));
-            child.destroyForcibly();
+                    line -> {
+                        if (line.equals("batch")) {
+                            migrating.countDown();
+                        }
+                    }, line -> { });
+            try {
+                assertTrue(migrating.await(60, TimeUnit.SECONDS), "the child started migrating");
+                // Killed at a random point of the migration (a batch every ~20 ms, ~230 batches).
+                Thread.sleep(random.nextInt(1500));
+            } finally {
+                child.destroyForcibly();
+            }
             assertTrue(child.waitFor(30, TimeUnit.SECONDS));
         }
         assertTrue(families(dir).contains(KeyMigration.LEGACY_FAMILY), "killed before the migration ended");
@@ -137,6 +146,7 @@ class KeyMigrationTest {
         public static void main(String[] args) throws Exception {
             KeyMigration.batchBytes = 4 << 10;
             KeyMigration.afterBatch = () -> {
+                System.out.println("batch");
                 try {
                     Thread.sleep(20);
                 } catch (InterruptedException e) {
