@@ -25,6 +25,8 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The RocksDB under a head, its lifecycle: options, column families, opening and closing. Column
@@ -40,6 +42,8 @@ import org.rocksdb.WriteOptions;
  */
 @SuppressWarnings("try") // leases are held for their try block, never referenced in it
 final class HeadDatabase {
+    private static final Logger LOG = LoggerFactory.getLogger(HeadDatabase.class);
+
     static {
         RocksDB.loadLibrary();
     }
@@ -130,8 +134,15 @@ final class HeadDatabase {
         txns = handles.get(4);
         try {
             ColumnFamilyHandle legacyDocs = handles.size() > 5 ? handles.get(5) : null;
-            KeyMigration.run(db, legacyDocs, docs, meta, catalog);
+            long began = System.nanoTime();
             if (legacyDocs != null) {
+                LOG.info("head at {}: rewriting its documents from key encoding 1 to {} (resumes if interrupted)", dir,
+                        DocumentKeys.ENCODING);
+            }
+            long copied = KeyMigration.run(db, legacyDocs, docs, meta, catalog);
+            if (legacyDocs != null) {
+                LOG.info("head at {}: key encoding {} ({} documents rewritten in {} s)", dir, DocumentKeys.ENCODING, copied,
+                        (System.nanoTime() - began) / 1_000_000_000);
                 handles.remove(legacyDocs);
                 legacyDocs.close();
             }
