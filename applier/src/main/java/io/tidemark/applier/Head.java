@@ -200,6 +200,11 @@ public final class Head implements HeadReader, AutoCloseable {
         return position;
     }
 
+    @Override
+    public int keyEncoding() {
+        return database.keyEncoding();
+    }
+
     public BsonTimestamp appliedTs() {
         return position.ts();
     }

@@ -18,16 +18,20 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.DataBlockIndexType;
+import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The RocksDB under a head, its lifecycle: options, column families, opening and closing. Column
- * families: {@code docs} (namespace id + exact _id bytes → raw BSON document), {@code catalog}
+ * families: {@code docs.v2} (a {@link DocumentKeys} key → raw BSON document; a head still holding
+ * encoding-1 keys in {@code docs} is migrated on open by {@link KeyMigration}), {@code catalog}
  * (namespace id → {@link NamespaceEntry}), {@code meta} (applied position, next namespace id,
  * document counts, see {@link MetaKeys}) and {@code txns} (entries of transactions not yet decided).
  *
@@ -38,6 +42,8 @@ import org.rocksdb.WriteOptions;
  */
 @SuppressWarnings("try") // leases are held for their try block, never referenced in it
 final class HeadDatabase {
+    private static final Logger LOG = LoggerFactory.getLogger(HeadDatabase.class);
+
     static {
         RocksDB.loadLibrary();
     }
@@ -105,15 +111,15 @@ final class HeadDatabase {
         ColumnFamilyOptions small = tableOptions(new ColumnFamilyOptions(), 4 * 1024).setWriteBufferSize(4L << 20);
         cfOptions.add(small);
         cfOptions.add(docsOptions);
-        List<ColumnFamilyDescriptor> descriptors = List.of(
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>(List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, small),
-                new ColumnFamilyDescriptor(Bson.utf8("docs"), docsOptions),
+                new ColumnFamilyDescriptor(Bson.utf8(KeyMigration.FAMILY), docsOptions),
                 new ColumnFamilyDescriptor(Bson.utf8("catalog"), small),
                 new ColumnFamilyDescriptor(Bson.utf8("meta"), small),
                 new ColumnFamilyDescriptor(Bson.utf8("txns"), small),
                 // Created on first open by an older head (createMissingColumnFamilies): such a head
                 // has no record of what changed, so it starts with every namespace marked (Head#load).
-                new ColumnFamilyDescriptor(Bson.utf8("dirty"), small));
+                new ColumnFamilyDescriptor(Bson.utf8("dirty"), small)));
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -121,6 +127,10 @@ final class HeadDatabase {
             throw new UncheckedIOException(e);
         }
         try {
+            boolean legacy = hasFamily(dir, KeyMigration.LEGACY_FAMILY);
+            if (legacy) {
+                descriptors.add(new ColumnFamilyDescriptor(Bson.utf8(KeyMigration.LEGACY_FAMILY), small));
+            }
             db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         } catch (RocksDBException e) {
             freeOptions();
@@ -131,6 +141,45 @@ final class HeadDatabase {
         meta = handles.get(3);
         txns = handles.get(4);
         dirty = handles.get(5);
+        try {
+            // Present only in a head of key encoding 1; always after the families above.
+            ColumnFamilyHandle legacyDocs = handles.size() > 6 ? handles.get(6) : null;
+            long began = System.nanoTime();
+            if (legacyDocs != null) {
+                LOG.info("head at {}: rewriting its documents from key encoding 1 to {} (resumes if interrupted)", dir,
+                        DocumentKeys.ENCODING);
+            }
+            long copied = KeyMigration.run(db, legacyDocs, docs, meta, catalog);
+            if (legacyDocs != null) {
+                LOG.info("head at {}: key encoding {} ({} documents rewritten in {} s)", dir, DocumentKeys.ENCODING, copied,
+                        (System.nanoTime() - began) / 1_000_000_000);
+                handles.remove(legacyDocs);
+                legacyDocs.close();
+            }
+        } catch (RocksDBException | RuntimeException e) {
+            closeNative();
+            throw e;
+        }
+    }
+
+    /** Whether the database at {@code dir} (if any) has the column family {@code name}. */
+    private static boolean hasFamily(Path dir, String name) throws RocksDBException {
+        if (!Files.exists(dir.resolve("CURRENT"))) {
+            return false;
+        }
+        try (Options o = new Options()) {
+            for (byte[] f : RocksDB.listColumnFamilies(o, dir.toString())) {
+                if (java.util.Arrays.equals(f, Bson.utf8(name))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** The document key encoding of this head: always {@link DocumentKeys#ENCODING} once open. */
+    int keyEncoding() {
+        return KeyMigration.decode(get(meta, MetaKeys.KEY_ENCODING));
     }
 
     private ColumnFamilyOptions tableOptions(ColumnFamilyOptions o, int blockSize) {
@@ -270,18 +319,22 @@ final class HeadDatabase {
             } catch (RocksDBException e) {
                 // Closing anyway: what the WAL holds is replayed from the oplog store if it was lost.
             }
-            syncWrite.close();
-            groupWrite.close();
-            bulkWrite.close();
-            for (ColumnFamilyHandle h : handles) {
-                h.close();
-            }
-            db.close();
-            freeOptions();
+            closeNative();
             if (memory.ownedByHead()) {
                 memory.close();
             }
         });
+    }
+
+    private void closeNative() {
+        syncWrite.close();
+        groupWrite.close();
+        bulkWrite.close();
+        for (ColumnFamilyHandle h : handles) {
+            h.close();
+        }
+        db.close();
+        freeOptions();
     }
 
     private void freeOptions() {

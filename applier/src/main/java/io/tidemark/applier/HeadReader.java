@@ -15,8 +15,10 @@ public interface HeadReader {
     HeadView openView();
 
     /**
-     * The head key encoding (see {@code DocumentKeys}): a delta snapshot only builds on a parent
-     * cut with the same one.
+     * The encoding of the head's document keys, which fixes the order in which {@link HeadView}
+     * cursors return documents: manifests record it so that a delta chain never spans two
+     * encodings. Always {@link DocumentKeys#ENCODING} once the head is open (older heads are
+     * migrated on open).
      */
     default int keyEncoding() {
         return DocumentKeys.ENCODING;

@@ -150,7 +150,7 @@ public final class HeadView implements AutoCloseable {
         }
     }
 
-    /** The documents of a namespace in key order (namespace id, then _id type and bytes). */
+    /** The documents of a namespace in key order, which is MongoDB's _id order ({@link DocumentKeys}). */
     public DocumentCursor documents(NamespaceEntry ns) {
         return documents(ns.id());
     }

@@ -23,6 +23,11 @@ final class MetaKeys {
     static final byte[] MOD_SEQ = Bson.utf8("modSeq");
     /** The modification sequence through which change tracking was cleared (see {@link DirtyKeys}). */
     static final byte[] DIRTY_CLEARED = Bson.utf8("dirtyClearedThrough");
+    /**
+     * The head's document key encoding ({@link DocumentKeys#ENCODING}); absent in heads written
+     * before encodings were recorded, which are encoding 1 (see {@link KeyMigration}).
+     */
+    static final byte[] KEY_ENCODING = Bson.utf8("keyEncoding");
     static final byte[] COUNT_PREFIX = Bson.utf8("count/");
     private static final byte[] MODIFIED_PREFIX = Bson.utf8("modified/");
 

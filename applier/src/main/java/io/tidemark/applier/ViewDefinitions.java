@@ -26,10 +26,11 @@ final class ViewDefinitions {
         if (!target.collection().equals(SYSTEM_VIEWS)) {
             return;
         }
-        if (key[4] != Bson.STRING) {
+        org.bson.BsonValue id = DocumentKeys.id(key);
+        if (!id.isString()) {
             throw EntryFailure.unsupported("system.views document whose _id is not a string");
         }
-        String viewNs = Bson.stringValue(key, 5);
+        String viewNs = id.asString().getValue();
         int dot = viewNs.indexOf('.');
         if (dot <= 0 || !viewNs.substring(0, dot).equals(target.db())) {
             throw EntryFailure.unsupported("view " + viewNs + " defined in " + target.ns());
