@@ -142,6 +142,9 @@ class CrashSuiteTest {
                             .put("agentStarts", cluster.agentStarts())
                             .put("operations", load.operations())
                             .put("sourceEntries", entries)
+                            .put("snapshotsTaken", new JsonObject(snapshotsTaken.stream().collect(java.util.stream.Collectors
+                                    .groupingBy(t -> t.getString("startStatus"), TreeMap::new, java.util.stream.Collectors.counting()))
+                                    .entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> (Object) e.getValue()))))
                             .put("snapshotsRestored", restored)
                             .put("snapshotsFailed", failed)
                             .put("snapshotsIncomplete", all.size() - restored - failed)
