@@ -87,6 +87,12 @@ class CrashSuiteTest {
                         kills.merge(kind, 1, Integer::sum);
                         load.check();
                         if (rnd.nextInt(4) == 0) {
+                            // After kills the agent may still be backing off; a snapshot of a head that has not
+                            // moved would only answer "unchanged", so wait for one new entry applied first.
+                            if (!snapshotsTaken.isEmpty()) {
+                                OpTime previous = OpTime.fromJson(snapshotsTaken.get(snapshotsTaken.size() - 1).getJsonObject("ts"));
+                                awaitApplied(admin, new OpTime(previous.seconds(), previous.increment() + 1), "the head to move");
+                            }
                             snapshotsTaken.add(snapshotWhenServing(admin));
                         }
                     }
