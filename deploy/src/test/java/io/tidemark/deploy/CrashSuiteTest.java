@@ -87,6 +87,12 @@ class CrashSuiteTest {
                         kills.merge(kind, 1, Integer::sum);
                         load.check();
                         if (rnd.nextInt(4) == 0) {
+                            // After kills the agent may still be backing off; a snapshot of a head that has not
+                            // moved would only answer "unchanged", so wait for one new entry applied first.
+                            if (!snapshotsTaken.isEmpty()) {
+                                OpTime previous = OpTime.fromJson(snapshotsTaken.get(snapshotsTaken.size() - 1).getJsonObject("ts"));
+                                awaitApplied(admin, new OpTime(previous.seconds(), previous.increment() + 1), "the head to move");
+                            }
                             snapshotsTaken.add(snapshotWhenServing(admin));
                         }
                     }
@@ -142,6 +148,9 @@ class CrashSuiteTest {
                             .put("agentStarts", cluster.agentStarts())
                             .put("operations", load.operations())
                             .put("sourceEntries", entries)
+                            .put("snapshotsTaken", new JsonObject(snapshotsTaken.stream().collect(java.util.stream.Collectors
+                                    .groupingBy(t -> t.getString("startStatus"), TreeMap::new, java.util.stream.Collectors.counting()))
+                                    .entrySet().stream().collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, e -> (Object) e.getValue()))))
                             .put("snapshotsRestored", restored)
                             .put("snapshotsFailed", failed)
                             .put("snapshotsIncomplete", all.size() - restored - failed)

@@ -67,21 +67,14 @@ class DiskFullTest {
             Path dataDir = disk.path().resolve("data");
             Vertx clientVertx = VertxFactory.create();
             try (MongoShapedSource source = new MongoShapedSource();
-                 TidemarkServer server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of(
-                         "TIDEMARK_STORAGE_PROBESECONDS", "1",
-                         // The thresholds are another test's subject; here the disk really fills.
-                         "TIDEMARK_STORAGE_MINFREEBYTES", "0", "TIDEMARK_STORAGE_MINFREEPERCENT", "0",
-                         "TIDEMARK_HEADS_MEMTABLEBYTES", "8388608")))) {
+                 // The thresholds are another test's subject; here the disk really fills.
+                 TidemarkServer server = startServer(dataDir, 0)) {
                 JsonObject creds = CredentialsFile.read(server.config().dataPath());
-                HttpClient http = clientVertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(false)
-                        .setKeepAlive(false).setConnectTimeout(10_000)
-                        .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(creds.getString("certificateSha256")))));
+                HttpClient http = pinnedClient(clientVertx, creds);
                 DemoDataset data = new DemoDataset();
                 data.load(source, 200, 50, 500, 200);
                 DemoWorkload load = new DemoWorkload(source, data, 200, 50);
-                Agent agent = CaptureHarness.startAgent(server, source.uri(), DEPLOYMENT);
-                agents.add(agent);
-                awaitApplied(server, source.latestTs());
+                Agent agent = backUp(server, source);
                 String jobId = job(server, DEPLOYMENT).getString("_id");
                 assertEquals("complete", new JsonObject(CliRun.okIn(dataDir, "snapshot", "create", "--job", DEPLOYMENT,
                         "--wait", "--json")).getString("status"));
@@ -176,19 +169,13 @@ class DiskFullTest {
             Vertx clientVertx = VertxFactory.create();
             long threshold = 24L << 20;
             try (MongoShapedSource source = new MongoShapedSource();
-                 TidemarkServer server = TidemarkServer.start(CaptureHarness.config(dataDir, Map.of(
-                         "TIDEMARK_STORAGE_PROBESECONDS", "1", "TIDEMARK_STORAGE_MINFREEBYTES", Long.toString(threshold),
-                         "TIDEMARK_STORAGE_MINFREEPERCENT", "0", "TIDEMARK_HEADS_MEMTABLEBYTES", "8388608")))) {
+                 TidemarkServer server = startServer(dataDir, threshold)) {
                 JsonObject creds = CredentialsFile.read(server.config().dataPath());
-                HttpClient http = clientVertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(false)
-                        .setKeepAlive(false).setConnectTimeout(10_000)
-                        .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(creds.getString("certificateSha256")))));
+                HttpClient http = pinnedClient(clientVertx, creds);
                 DemoDataset data = new DemoDataset();
                 data.load(source, 100, 20, 200, 100);
                 DemoWorkload load = new DemoWorkload(source, data, 100, 20);
-                Agent agent = CaptureHarness.startAgent(server, source.uri(), DEPLOYMENT);
-                agents.add(agent);
-                awaitApplied(server, source.latestTs());
+                Agent agent = backUp(server, source);
                 String jobId = job(server, DEPLOYMENT).getString("_id");
 
                 disk.fillLeaving(threshold / 2);
@@ -228,6 +215,28 @@ class DiskFullTest {
                 clientVertx.close();
             }
         }
+    }
+
+    /** A server probing every second, with {@code minFreeBytes} as its only threshold and small memtables for a small disk. */
+    private static TidemarkServer startServer(Path dataDir, long minFreeBytes) {
+        return TidemarkServer.start(CaptureHarness.config(dataDir, Map.of("TIDEMARK_STORAGE_PROBESECONDS", "1",
+                "TIDEMARK_STORAGE_MINFREEBYTES", Long.toString(minFreeBytes), "TIDEMARK_STORAGE_MINFREEPERCENT", "0",
+                "TIDEMARK_HEADS_MEMTABLEBYTES", "8388608")));
+    }
+
+    /** An agent backing up {@code source}, once the head has applied all it holds; stopped after the test. */
+    private Agent backUp(TidemarkServer server, MongoShapedSource source) {
+        Agent agent = CaptureHarness.startAgent(server, source.uri(), DEPLOYMENT);
+        agents.add(agent);
+        awaitApplied(server, source.latestTs());
+        return agent;
+    }
+
+    /** Trusts the server by its pinned certificate; a connection per request, as a probe would. */
+    private static HttpClient pinnedClient(Vertx vertx, JsonObject creds) {
+        return vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(false)
+                .setKeepAlive(false).setConnectTimeout(10_000)
+                .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(creds.getString("certificateSha256")))));
     }
 
     private static long bytesUnder(Path dir) throws java.io.IOException {
