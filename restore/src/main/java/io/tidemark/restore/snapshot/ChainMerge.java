@@ -30,6 +30,8 @@ final class ChainMerge implements AutoCloseable {
     private final long expectedDocuments;
     private long documents;
     private boolean started;
+    /** A document taken from the merge that did not fit the buffer handed out before it. */
+    private byte[] pending;
 
     ChainMerge(List<Flux<ByteBuffer>> streams, String what, long expectedDocuments) {
         this.what = what;
@@ -47,6 +49,41 @@ final class ChainMerge implements AutoCloseable {
 
     /** The next buffer of merged documents, or null at the end. */
     ByteBuffer next() {
+        byte[] out = null;
+        int size = 0;
+        for (byte[] doc = takeDocument(); doc != null; doc = takeDocument()) {
+            if (out == null) {
+                if (doc.length >= OUT_BYTES) {
+                    return ByteBuffer.wrap(doc);
+                }
+                out = new byte[OUT_BYTES];
+            }
+            // The fit is checked on the document itself: a bound taken from the queue's head
+            // before it (which may be a delete, or lose to a newer level) says nothing about it.
+            if (size + doc.length > OUT_BYTES) {
+                pending = doc;
+                return ByteBuffer.wrap(out, 0, size);
+            }
+            System.arraycopy(doc, 0, out, size, doc.length);
+            size += doc.length;
+        }
+        if (out != null) {
+            return ByteBuffer.wrap(out, 0, size);
+        }
+        if (documents != expectedDocuments) {
+            throw new IllegalStateException(what + ": its chain merges to " + documents
+                    + " documents, its manifest says " + expectedDocuments);
+        }
+        return null;
+    }
+
+    /** The next surviving document (one that did not fit the last buffer first), or null at the end. */
+    private byte[] takeDocument() {
+        if (pending != null) {
+            byte[] doc = pending;
+            pending = null;
+            return doc;
+        }
         if (!started) {
             started = true;
             for (Level l : levels) {
@@ -55,8 +92,6 @@ final class ChainMerge implements AutoCloseable {
                 }
             }
         }
-        byte[] out = null;
-        int size = 0;
         while (!queue.isEmpty()) {
             Level top = queue.poll();
             // Older levels' records of the same key lose to this one.
@@ -70,36 +105,12 @@ final class ChainMerge implements AutoCloseable {
             if (top.advance()) {
                 queue.add(top);
             }
-            if (doc == null) {
-                continue;
+            if (doc != null) {
+                documents++;
+                return doc;
             }
-            documents++;
-            if (out == null) {
-                if (doc.length >= OUT_BYTES) {
-                    return ByteBuffer.wrap(doc);
-                }
-                out = new byte[OUT_BYTES];
-            }
-            System.arraycopy(doc, 0, out, size, doc.length);
-            size += doc.length;
-            if (!queue.isEmpty() && size + nextSize() > OUT_BYTES) {
-                return ByteBuffer.wrap(out, 0, size);
-            }
-        }
-        if (out != null) {
-            return ByteBuffer.wrap(out, 0, size);
-        }
-        if (documents != expectedDocuments) {
-            throw new IllegalStateException(what + ": its chain merges to " + documents
-                    + " documents, its manifest says " + expectedDocuments);
         }
         return null;
-    }
-
-    /** The size of the document the queue's head would add (a bound: it may lose or be a delete). */
-    private int nextSize() {
-        Level l = queue.peek();
-        return l.deleted ? 0 : l.doc.length;
     }
 
     @Override
