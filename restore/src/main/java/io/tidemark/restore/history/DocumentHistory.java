@@ -89,7 +89,8 @@ public final class DocumentHistory {
                     .flatMapMany(entries -> Flux.fromIterable(entries)
                             .sort(Comparator.comparing((JsonObject e) -> SnapshotCatalog.ts(e))
                                     .thenComparing(e -> e.getString("_id"))))
-                    .concatMap(e -> version(locator, e.getString("_id"), target), 1)
+                    // A few snapshots at once: each is a handful of round trips to the stores.
+                    .flatMapSequential(e -> version(locator, e.getString("_id"), target), 4, 1)
                     .collectList();
             Mono<JsonObject> changes = windows.reach(job)
                     .flatMap(reach -> scan(job, target, reach.window().from(), reach.window().to())
@@ -236,8 +237,39 @@ public final class DocumentHistory {
                             }
                         }
                     })
+                    .then(Flux.defer(() -> Flux.fromIterable(picker.missing()))
+                            .concatMap(m -> chainBefore(job, m.prev()).collectList().doOnNext(chain -> picker.resolve(m, chain)), 1)
+                            .then())
                     .then(Mono.fromCallable(picker::changes));
         });
+    }
+
+    /** Most entries one transaction's chain is followed back through (MongoDB splits at 16 MB an entry). */
+    private static final int CHAIN_LIMIT = 100_000;
+
+    /**
+     * A transaction's earlier entries, newest first, from {@code prev} back along {@code prevOpTime}:
+     * each found by position through the oplog store's index on batch ends, one batch read each.
+     */
+    private Flux<RawBsonDocument> chainBefore(String job, OpTime prev) {
+        return entryAt(job, prev)
+                .expand(e -> {
+                    OpTime p = OplogChanges.prevOf(e);
+                    return p == null ? Mono.empty() : entryAt(job, p);
+                })
+                .take(CHAIN_LIMIT);
+    }
+
+    /** The stored entry at {@code ts}; an error when the store no longer holds it (trimmed). */
+    private Mono<RawBsonDocument> entryAt(String job, OpTime ts) {
+        OpTime before = ts.increment() > 0 ? new OpTime(ts.seconds(), ts.increment() - 1)
+                : new OpTime(Math.max(0, ts.seconds() - 1), 0xFFFF_FFFFL);
+        return oplog.readAfter(job, before, 1).next()
+                .publishOn(Schedulers.boundedElastic())
+                .flatMap(batch -> Mono.justOrEmpty(PitWindows.entries(batch).stream()
+                        .filter(e -> OpTime.of(e.getTimestamp("ts")).equals(ts)).findFirst()))
+                .switchIfEmpty(Mono.error(() -> ApiException.conflict("a transaction committed in the window began at " + ts
+                        + ", which the oplog store no longer holds", null)));
     }
 
     private static JsonArray changesJson(List<OplogChanges.Change> changes) {

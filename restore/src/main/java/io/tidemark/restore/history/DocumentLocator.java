@@ -37,6 +37,11 @@ final class DocumentLocator {
     /** Manifests read during one request (parents of the snapshots of a history). */
     private final Map<String, Mono<Manifest>> cache = new ConcurrentHashMap<>();
     private final AtomicInteger blocksRead = new AtomicInteger();
+    /**
+     * Answers of levels already read in this request, by snapshot, namespace index and key: the
+     * snapshots of one chain share their lower levels, so a history reads each level once.
+     */
+    private final Map<String, Mono<LevelScan.Result>> levels = new ConcurrentHashMap<>();
 
     DocumentLocator(ManifestStore manifests, io.tidemark.shared.blocks.BlockStore store) {
         this.manifests = manifests;
@@ -73,7 +78,8 @@ final class DocumentLocator {
         if (depth > Math.max(64, m.chain().depth() + 2)) {
             return Mono.error(new IllegalStateException("snapshot " + m.snapshotId() + ": " + ns.ns() + " has a looping chain"));
         }
-        return scan(m, ns, key).flatMap(r -> switch (r.outcome()) {
+        String level = m.snapshotId() + "/" + ns.index() + "/" + java.util.HexFormat.of().formatHex(key);
+        return levels.computeIfAbsent(level, k -> scan(m, ns, key).cache()).flatMap(r -> switch (r.outcome()) {
             case FOUND -> Mono.just(r.document());
             case DELETED -> Mono.empty();
             case NOT_HERE -> !ns.isDelta() ? Mono.empty()

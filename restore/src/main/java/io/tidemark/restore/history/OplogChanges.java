@@ -70,6 +70,18 @@ final class OplogChanges {
     private record Staged(BsonDocument op, OpTime writtenAt) {
     }
 
+    /**
+     * A transaction committed inside the scanned range whose earlier entries (a prepare, or
+     * partialTxn entries) are before it: the caller fetches them by position, following
+     * {@code prevOpTime} from {@code prev}, and hands them to {@link #resolve}.
+     */
+    record Missing(BsonDocument txn, OpTime prev, OpTime commitTs, Long wallMillis, int at) {
+    }
+
+    private final List<Missing> missing = new ArrayList<>();
+    /** Open transactions whose first entry in the range follows an earlier one: where their chain goes on back. */
+    private final Map<BsonDocument, OpTime> openedAfter = new HashMap<>();
+
     private final String db;
     private final String ns;
     private final String cmdNs;
@@ -87,6 +99,46 @@ final class OplogChanges {
 
     List<Change> changes() {
         return changes;
+    }
+
+    /** Transactions committed in the range whose earlier entries were before it, latest first. */
+    List<Missing> missing() {
+        List<Missing> out = new ArrayList<>(missing);
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    /**
+     * Adds the document's operations held in a missing transaction's earlier entries ({@code chain},
+     * in any order) at the commit's place. Call for the {@link #missing()} ones in the order given,
+     * so that each insertion leaves the places of those still to come as they were.
+     */
+    void resolve(Missing m, List<RawBsonDocument> chain) {
+        List<RawBsonDocument> sorted = new ArrayList<>(chain);
+        sorted.sort(java.util.Comparator.comparing(e -> OpTime.of(e.getTimestamp("ts"))));
+        List<Staged> staged = new ArrayList<>();
+        for (RawBsonDocument e : sorted) {
+            BsonDocument o = decode(e).getDocument("o", new BsonDocument());
+            stage(o, OpTime.of(e.getTimestamp("ts")), staged);
+        }
+        List<Change> tail = new ArrayList<>(changes.subList(m.at(), changes.size()));
+        changes.subList(m.at(), changes.size()).clear();
+        commit(staged, m.commitTs(), m.wallMillis(), m.txn());
+        changes.addAll(tail);
+    }
+
+    /** The position an entry's {@code prevOpTime} names, or null when it starts its chain (or has none). */
+    static OpTime prevOf(BsonDocument entry) {
+        BsonValue prev = entry.get("prevOpTime");
+        if (prev == null || !prev.isDocument() || !prev.asDocument().isTimestamp("ts")) {
+            return null;
+        }
+        OpTime ts = OpTime.of(prev.asDocument().getTimestamp("ts"));
+        return ts.equals(OpTime.ZERO) ? null : ts;
+    }
+
+    static OpTime prevOf(RawBsonDocument entry) {
+        return prevOf(decode(entry));
     }
 
     void entry(RawBsonDocument e) {
@@ -120,11 +172,18 @@ final class OplogChanges {
                 boolean partial = o.getBoolean("partialTxn", org.bson.BsonBoolean.FALSE).getValue();
                 boolean prepare = o.getBoolean("prepare", org.bson.BsonBoolean.FALSE).getValue();
                 if (txn != null && (partial || prepare)) {
+                    if (!open.containsKey(txn)) {
+                        OpTime prev = prevOf(d);
+                        if (prev != null) {
+                            openedAfter.put(txn, prev);
+                        }
+                    }
                     open.computeIfAbsent(txn, k -> new ArrayList<>()).addAll(mine);
                     return;
                 }
                 List<Staged> all = txn == null ? new ArrayList<>() : open.getOrDefault(txn, new ArrayList<>());
                 if (txn != null) {
+                    missedStart(d, txn, ts, wallMillis);
                     open.remove(txn);
                 }
                 all.addAll(mine);
@@ -132,6 +191,7 @@ final class OplogChanges {
             }
             case "commitTransaction" -> {
                 if (txn != null) {
+                    missedStart(d, txn, ts, wallMillis);
                     commit(open.getOrDefault(txn, List.of()), ts, wallMillis, txn);
                     open.remove(txn);
                 }
@@ -139,6 +199,7 @@ final class OplogChanges {
             case "abortTransaction" -> {
                 if (txn != null) {
                     open.remove(txn);
+                    openedAfter.remove(txn);
                 }
             }
             default -> {
@@ -147,6 +208,14 @@ final class OplogChanges {
                     changes.add(c);
                 }
             }
+        }
+    }
+
+    /** Notes a commit whose transaction's earlier entries were not in the range. */
+    private void missedStart(BsonDocument entry, BsonDocument txn, OpTime ts, Long wallMillis) {
+        OpTime prev = open.containsKey(txn) ? openedAfter.remove(txn) : prevOf(entry);
+        if (prev != null) {
+            missing.add(new Missing(txn, prev, ts, wallMillis, changes.size()));
         }
     }
 
