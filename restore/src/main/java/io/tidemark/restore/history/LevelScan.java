@@ -47,7 +47,7 @@ final class LevelScan {
         skip -= from;
         int n = block.length - from;
         if (limit - pos + n > buf.length) {
-            buf = Arrays.copyOfRange(buf, pos, Math.max(limit - pos + n, 2 * (limit - pos)));
+            buf = Arrays.copyOfRange(buf, pos, pos + Math.max(limit - pos + n, 2 * (limit - pos)));
         } else {
             System.arraycopy(buf, pos, buf, 0, limit - pos);
         }
