@@ -14,6 +14,7 @@ final class DocumentOps {
     private final ModifierApplier modifier;
     private final ViewDefinitions views;
     private final BsonCursor cursor = new BsonCursor();
+    private final DocumentUpdates updates;
 
     DocumentOps(StagedBatch batch, boolean strict, DeltaApplier delta, ModifierApplier modifier, ViewDefinitions views) {
         this.batch = batch;
@@ -21,6 +22,7 @@ final class DocumentOps {
         this.delta = delta;
         this.modifier = modifier;
         this.views = views;
+        this.updates = new DocumentUpdates(delta, modifier, strict);
     }
 
     void apply(OplogEntry op) {
@@ -120,56 +122,7 @@ final class DocumentOps {
 
     /** Reads {@code o}: a delta ($v:2), a $set/$unset update ($v:1), or a full replacement. */
     private byte[] updatedDocument(OplogEntry op, byte[] existing) {
-        BsonCursor c = cursor.reset(op.buf, op.o);
-        long version = -1;
-        int diff = -1;
-        boolean operators = false;
-        while (c.next()) {
-            if (c.nameIs("$v")) {
-                version = c.integralValue();
-            } else if (c.nameIs("diff")) {
-                if (c.type != Bson.DOCUMENT) {
-                    throw EntryFailure.unsupported("diff is not an object");
-                }
-                diff = c.valueStart;
-            } else if (c.nameStartsWith('$')) {
-                operators = true;
-            }
-        }
-        if (version == 2) {
-            if (diff < 0 || operators) {
-                throw EntryFailure.unsupported("$v:2 update must be {$v: 2, diff: {...}}");
-            }
-            return delta.apply(existing, 0, op.buf, diff, strict);
-        }
-        if (version == 1) {
-            return modifier.apply(existing, 0, op.buf, op.o, strict);
-        }
-        if (version != -1) {
-            throw EntryFailure.unsupported("unknown update version $v: " + version);
-        }
-        if (operators) {
-            throw EntryFailure.unsupported("update with operators but no $v");
-        }
-        return replacement(op, existing);
-    }
-
-    private byte[] replacement(OplogEntry op, byte[] existing) {
-        int len = Bson.readInt(op.buf, op.o);
-        if (cursor.find(op.buf, op.o, "_id")) {
-            return Arrays.copyOfRange(op.buf, op.o, op.o + len);
-        }
-        // A replacement without _id keeps the document's _id first, as MongoDB's update does.
-        BsonCursor id = new BsonCursor();
-        if (!id.find(existing, 0, "_id")) {
-            throw EntryFailure.unsupported("replacement without _id");
-        }
-        BsonOut out = new BsonOut(len + id.elementLength() + 8);
-        int at = out.startDocument();
-        out.copy(existing, id.elementStart, id.elementLength());
-        out.copy(op.buf, op.o + 4, len - 5);
-        out.endDocument(at);
-        return out.toByteArray(0);
+        return updates.apply(existing, op.buf, op.o);
     }
 
     private void delete(OplogEntry op, NamespaceEntry target) {

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Benchmarks; each prints JSON.",
         subcommands = {BenchCommand.Ingest.class, BenchCommand.Apply.class, SnapshotBenchCommand.class,
-                RestoreBenchCommand.class})
+                RestoreBenchCommand.class, BenchCommand.History.class})
 final class BenchCommand {
 
     @Command(name = "apply", description = "Oplog application to a head: an insert-heavy and a $v:2-update-heavy mix.")
@@ -24,6 +24,30 @@ final class BenchCommand {
         @Override
         public void run() {
             System.out.println(ApplyBenchRunner.run(mixes, entries, runs).encodePrettily());
+        }
+    }
+
+    @Command(name = "history", description = "Latency of one document's history lookups against a synthetic head (default 1 GB) and a delta chain.")
+    static final class History implements Runnable {
+        @Option(names = "--bytes", defaultValue = "1g", description = "Logical size of the synthetic head, e.g. 1g, 512m.")
+        String bytes;
+
+        @Option(names = "--dir", defaultValue = "./tidemark-bench", description = "Work directory (head, block store); removed afterwards.")
+        java.nio.file.Path dir;
+
+        @Option(names = "--store", defaultValue = "packed", description = "Block store: packed, filesystem or mongodb.")
+        String store;
+
+        @Option(names = "--deltas", defaultValue = "3", description = "Delta snapshots after the full one (0.1%% scattered updates each).")
+        int deltas;
+
+        @Option(names = "--lookups", defaultValue = "300", description = "Timed lookups of random documents.")
+        int lookups;
+
+        @Override
+        public void run() {
+            System.out.println(new io.vertx.core.json.JsonObject(io.tidemark.deploy.bench.HistoryBench.run(dir,
+                    io.tidemark.snapshotter.bench.BlockPipelineBench.parseSize(bytes), store, deltas, lookups)).encodePrettily());
         }
     }
 

@@ -8,6 +8,8 @@ import io.tidemark.ingest.JobsApi;
 import io.tidemark.restore.DownloadApi;
 import io.tidemark.restore.RestoreService;
 import io.tidemark.restore.RestoresApi;
+import io.tidemark.restore.history.DocumentHistory;
+import io.tidemark.restore.history.HistoryApi;
 import io.tidemark.snapshotter.SnapshotsApi;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.http.BearerAuth;
@@ -42,6 +44,7 @@ final class FrontEndVerticle extends VerticleBase {
     private final SelfSignedTls.Material tls;
     private final ApplierVerticle applier;
     private final RestoreService restores;
+    private final DocumentHistory history;
     private static final Logger LOG = LoggerFactory.getLogger(FrontEndVerticle.class);
 
     private final HealthLog healthLog = new HealthLog();
@@ -49,12 +52,13 @@ final class FrontEndVerticle extends VerticleBase {
     private RequestDeadlines deadlines;
 
     FrontEndVerticle(TidemarkConfig config, Stores stores, SelfSignedTls.Material tls, ApplierVerticle applier,
-                     RestoreService restores) {
+                     RestoreService restores, DocumentHistory history) {
         this.config = config;
         this.stores = stores;
         this.tls = tls;
         this.applier = applier;
         this.restores = restores;
+        this.history = history;
     }
 
     @Override
@@ -75,6 +79,7 @@ final class FrontEndVerticle extends VerticleBase {
         api.route("/*").subRouter(SnapshotsApi.router(vertx, stores));
         api.route("/*").subRouter(GroomApi.router(vertx, stores));
         api.route("/*").subRouter(RestoresApi.router(vertx, restores));
+        api.route("/*").subRouter(HistoryApi.router(vertx, history));
         api.route().failureHandler(ErrorResponses::handle);
         router.route("/api/v1/*").subRouter(api);
         // Downloads are not behind the admin token: the single-use link is the credential.

@@ -26,8 +26,12 @@ import java.util.Set;
  * whole archive, so a {@code FILE} that exists is complete: a restore that fails halfway leaves
  * no file behind, and says why.
  */
-@Command(name = "restore", description = "Restore a snapshot or a point in time as a mongodump archive (--out) or into a deployment (--to).")
-final class RestoreCommand implements Runnable {
+@Command(name = "restore", description = "Restore a snapshot or a point in time as a mongodump archive (--out) or into a deployment (--to);"
+        + " with --ns and --id, print one document as it was at --at / --at-ts (exit status 3 when it did not exist then).")
+final class RestoreCommand implements java.util.concurrent.Callable<Integer> {
+
+    /** Exit status of a one-document restore when the document did not exist at that moment (errors are 1). */
+    static final int ABSENT = 3;
 
     /** How long to wait for the server to record why a broken download failed. */
     private static final long ERROR_WAIT_MILLIS = 5_000;
@@ -53,8 +57,15 @@ final class RestoreCommand implements Runnable {
         String atTs;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Destination destination;
+
+    @Option(names = "--ns", description = "With --id: the document's namespace, db.collection.")
+    String ns;
+
+    @Option(names = "--id", description = "Restore one document: its _id as extended JSON (42, '\"abc\"', '{\"$oid\": \"…\"}');"
+            + " prints it in canonical extended JSON as it was at --at or --at-ts.")
+    String id;
 
     static final class Destination {
         @Option(names = "--out", required = true, description = "Archive file to write (must not exist).")
@@ -77,7 +88,43 @@ final class RestoreCommand implements Runnable {
     int idleTimeoutSeconds;
 
     @Override
-    public void run() {
+    public Integer call() {
+        if (id != null || ns != null) {
+            return document();
+        }
+        if (destination == null) {
+            throw new CliException("give --out FILE or --to URI (or --ns and --id for one document)");
+        }
+        run();
+        return 0;
+    }
+
+    /** One document at one moment: printed, or exit status {@link #ABSENT}. */
+    private int document() {
+        if (id == null || ns == null) {
+            throw new CliException("a one-document restore needs both --ns and --id");
+        }
+        if (point.snapshot != null || destination != null || gzip) {
+            throw new CliException("a one-document restore takes --at or --at-ts, and prints the document: no --snapshot, --out, --to or --gzip");
+        }
+        try (AdminClient client = admin.client()) {
+            JsonObject got = client.get("/jobs/" + URLEncoder.encode(job, StandardCharsets.UTF_8) + "/documents/at?ns="
+                    + URLEncoder.encode(ns, StandardCharsets.UTF_8) + "&id=" + URLEncoder.encode(id, StandardCharsets.UTF_8)
+                    + "&at=" + URLEncoder.encode(point.at != null ? point.at : point.atTs, StandardCharsets.UTF_8));
+            boolean exists = got.getBoolean("exists", false);
+            if (admin.json) {
+                System.out.println(got.encodePrettily());
+            } else if (exists) {
+                System.out.println(got.getJsonObject("document").encode());
+            } else {
+                System.err.println("document " + id + " of " + ns + " did not exist at " + JobsCommand.ts(got.getJsonObject("at"))
+                        + " (" + got.getString("atTime") + ")");
+            }
+            return exists ? 0 : ABSENT;
+        }
+    }
+
+    void run() {
         JsonObject body = new JsonObject().put("gzip", gzip);
         if (point.snapshot != null) {
             body.put("snapshot", point.snapshot);

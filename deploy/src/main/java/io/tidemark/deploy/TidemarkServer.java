@@ -10,6 +10,7 @@ import io.tidemark.snapshotter.SnapshotterVerticle;
 import reactor.core.scheduler.Schedulers;
 import io.tidemark.ingest.IngestVerticle;
 import io.tidemark.restore.RestoreService;
+import io.tidemark.restore.history.DocumentHistory;
 import io.tidemark.restore.pit.PointInTimeRestores;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
@@ -44,6 +45,7 @@ public final class TidemarkServer implements AutoCloseable {
     private ApplierVerticle applier;
     private BlockStore blocks;
     private RestoreService restores;
+    private DocumentHistory history;
     private SelfSignedTls.Material ingestTls;
     private int ingestPort;
     private int apiPort;
@@ -98,7 +100,9 @@ public final class TidemarkServer implements AutoCloseable {
             // running snapshot has just found and is about to reference. Opening the store reads
             // its directory and pack indexes, and the fence allocates its filter: on a worker.
             blocks = FencedBlockStore.wrap(BlockStores.open(config, stores, Schedulers.boundedElastic()));
-            restores = RestoreService.create(config, stores, blocks, new PointInTimeRestores(config, stores, blocks));
+            PointInTimeRestores pointInTime = new PointInTimeRestores(config, stores, blocks);
+            restores = RestoreService.create(config, stores, blocks, pointInTime);
+            history = DocumentHistory.create(stores, blocks, pointInTime.windows());
             return ingest;
         })).compose(ingest -> vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
                 .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
@@ -109,7 +113,7 @@ public final class TidemarkServer implements AutoCloseable {
             // Reading (or on first start generating) certificates is file I/O: on a worker.
             return vertx.executeBlocking(() -> apiTls ? tlsFor(config.api().tls().files(), dataDir) : null);
         }).compose(tls -> {
-            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, applier, restores);
+            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, applier, restores, history);
             return vertx.deployVerticle(front).map(id -> front);
         }).compose(front -> {
             apiPort = front.port();

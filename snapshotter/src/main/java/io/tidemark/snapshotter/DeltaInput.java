@@ -28,10 +28,18 @@ final class DeltaInput extends InputStream {
     private boolean ended;
     private long upserts;
     private long deletes;
+    /** Bytes handed out in earlier pages: the stream offset of this page's first byte. */
+    private long pageBase;
+    private final RecordStarts starts = new RecordStarts();
 
     DeltaInput(HeadView view, NamespaceEntry namespace) {
         this.view = view;
         this.namespace = namespace;
+    }
+
+    /** The key index of the blocks cut from this stream. */
+    RecordStarts starts() {
+        return starts;
     }
 
     long upserts() {
@@ -83,10 +91,12 @@ final class DeltaInput extends InputStream {
         if (buf.length < size) {
             buf = new byte[size];
         }
+        pageBase += limit;
         int at = 0;
         for (int i = 0; i < page.keys().size(); i++) {
             byte[] k = page.keys().get(i);
             byte[] d = page.documents().get(i);
+            starts.add(pageBase + at, k);
             DeltaRecords.writeHeader(buf, at, d == null ? DeltaRecords.DELETE : DeltaRecords.UPSERT, k.length);
             at += DeltaRecords.HEADER_BYTES;
             System.arraycopy(k, 0, buf, at, k.length);

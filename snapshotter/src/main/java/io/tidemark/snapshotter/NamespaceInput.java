@@ -21,10 +21,16 @@ final class NamespaceInput extends InputStream {
     private volatile HeadView.DocumentCursor cursor;
     private long documents;
     private boolean ended;
+    private final RecordStarts starts = new RecordStarts();
 
     NamespaceInput(HeadView view, NamespaceEntry namespace) {
         this.view = view;
         this.namespace = namespace;
+    }
+
+    /** The key index of the blocks cut from this stream. */
+    RecordStarts starts() {
+        return starts;
     }
 
     /** Documents read so far; all of them once the stream has ended. */
@@ -55,6 +61,7 @@ final class NamespaceInput extends InputStream {
             int n = cursor.readBytes(b, off, len);
             documents = cursor.documentsRead();
             if (n >= 0) {
+                starts.scan(b, off, n);
                 return n;
             }
         } catch (HeadClosedException e) {

@@ -302,7 +302,7 @@ public final class SnapshotTaker {
                         return writeDelta(snapshotId, index, ns, view, base, plan.ns(), blocksAdded, addedLogical);
                     }
                     Manifest.Namespace old = plan.ns();
-                    return manifests.writeRefs(snapshotId, index, manifests.refs(base.snapshotId(), old.index()))
+                    return manifests.writeIndexedRefs(snapshotId, index, manifests.indexedRefs(base.snapshotId(), old.index()))
                             .map(pages -> new Manifest.Namespace(index, ns.db(), ns.collection(), ns.type().wireName(),
                                     ns.uuid(), ns.options(), new ArrayList<BsonDocument>(ns.indexes()), old.documents(),
                                     old.logicalBytes(), 0, old.blocks(), pages, old.deltaOf()));
@@ -320,7 +320,7 @@ public final class SnapshotTaker {
             long[] totals = new long[3];
             DeltaInput input = new DeltaInput(view, ns);
             Flux<BlockRef> refs = writer.writeAll(input, base.known()).doOnNext(r -> count(r, totals, blocksAdded, addedLogical));
-            return manifests.writeRefs(snapshotId, index, refs)
+            return manifests.writeIndexedRefs(snapshotId, index, refs.map(input.starts()::index))
                     .map(pages -> new Manifest.Namespace(index, ns.db(), ns.collection(), ns.type().wireName(), ns.uuid(),
                             ns.options(), new ArrayList<BsonDocument>(ns.indexes()), view.documentCount(ns.id()),
                             totals[0], totals[1], totals[2], pages, new Manifest.DeltaOf(base.snapshotId(), parent.index())));
@@ -345,7 +345,7 @@ public final class SnapshotTaker {
             Flux<BlockRef> refs = ns.type() == NamespaceType.VIEW
                     ? Flux.empty()
                     : writer.writeAll(input, known).doOnNext(r -> count(r, totals, blocksAdded, addedLogical));
-            return manifests.writeRefs(snapshotId, index, refs)
+            return manifests.writeIndexedRefs(snapshotId, index, refs.map(input.starts()::index))
                     .map(pages -> new Manifest.Namespace(index, ns.db(), ns.collection(), ns.type().wireName(), ns.uuid(),
                             ns.options(), new ArrayList<BsonDocument>(ns.indexes()),
                             input.documents(), totals[0], totals[1], totals[2], pages));

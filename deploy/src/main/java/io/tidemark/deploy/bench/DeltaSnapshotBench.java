@@ -208,8 +208,8 @@ public final class DeltaSnapshotBench {
         }
     }
 
-    /** Changes applied through the oplog applier, as a live head gets them. */
-    private static final class Workload {
+    /** Changes applied through the oplog applier, as a live head gets them (also used by {@link HistoryBench}). */
+    static final class Workload {
         private final Head head;
         private final int compressionLevel;
         private final OplogApplier applier;
@@ -237,6 +237,11 @@ public final class DeltaSnapshotBench {
                     ids.add(mine);
                 }
             }
+        }
+
+        /** The ids of collection {@code c} ({@link SyntheticDocuments#NAMESPACES} order). */
+        List<BsonValue> ids(int c) {
+            return ids.get(c);
         }
 
         /** {@code $set} of a field on {@code share} of the documents at random; returns the ideal bytes. */

@@ -167,7 +167,8 @@ public final class PitWindows {
         });
     }
 
-    static List<RawBsonDocument> entries(OplogStore.Batch batch) {
+    /** A stored batch's entries, each a view on the batch's bytes. */
+    public static List<RawBsonDocument> entries(OplogStore.Batch batch) {
         List<BsonFrames.Frame> frames = BsonFrames.split(batch.entries());
         List<RawBsonDocument> out = new ArrayList<>(frames.size());
         for (BsonFrames.Frame f : frames) {

@@ -51,6 +51,13 @@ import reactor.core.publisher.Mono;
  * snapshot, namespace and page, instead of handing on block ids that were never written. Pages
  * written before the digest existed have none and are read as they are.
  *
+ * <p>Pages written with {@link #writeIndexedRefs} also carry the key index of their blocks
+ * ({@code starts}: per reference, the offset and head key of the first record starting in the
+ * block, see {@link BlockStart}) and the page's first such key ({@code firstKey}), so a lookup
+ * of one document reads the small page summaries, one page and one block per level, never a
+ * namespace. Pages without {@code starts} (written before the index, or by tools) are read as
+ * before; a lookup in them falls back to reading the namespace.
+ *
  * <p>Writers must write the pages before the header: a header is the promise that all pages
  * it counts are there. Visibility to users is the catalog's job ({@link SnapshotCatalog}).
  */
@@ -85,6 +92,115 @@ public final class ManifestStore {
                         page.getT1().intValue(), page.getT2()))), 1)
                 .count()
                 .map(Long::intValue);
+    }
+
+    /**
+     * The same, with each reference's key index entry ({@link BlockStart}): the pages then answer
+     * lookups by key ({@link #pageSummaries}, {@link #page}).
+     */
+    public Mono<Integer> writeIndexedRefs(String snapshotId, int nsIndex, Flux<BlockStart.Indexed> refs) {
+        return refs.buffer(PAGE_REFS)
+                .index()
+                .concatMap(page -> {
+                    List<BlockRef> plain = new ArrayList<>(page.getT2().size());
+                    for (BlockStart.Indexed r : page.getT2()) {
+                        plain.add(r.ref());
+                    }
+                    BsonDocument d = pageDocument(snapshotId, nsIndex, page.getT1().intValue(), plain);
+                    appendStarts(d, page.getT2());
+                    return Mono.from(pages.insertOne(d));
+                }, 1)
+                .count()
+                .map(Long::intValue);
+    }
+
+    /** One page's summary: enough to choose the page a key falls in without reading references. */
+    public record PageSummary(int page, int count, byte[] firstKey, boolean indexed) {
+    }
+
+    /** The summaries of a namespace's pages, in order (each a few dozen bytes). */
+    public Flux<PageSummary> pageSummaries(String snapshotId, int nsIndex) {
+        String prefix = nsPrefix(snapshotId, nsIndex);
+        return Flux.from(pages.find(range(prefix)).projection(com.mongodb.client.model.Projections.include(
+                                "page", "count", "firstKey", "indexed"))
+                        .sort(Sorts.ascending("_id")))
+                .map(d -> new PageSummary(d.getInt32("page").getValue(), d.getInt32("count").getValue(),
+                        d.containsKey("firstKey") ? d.getBinary("firstKey").getData() : null,
+                        d.getBoolean("indexed", org.bson.BsonBoolean.FALSE).getValue()));
+    }
+
+    /** One page's references with their key index entries (null starts when the page has no index). */
+    public Mono<List<BlockStart.Indexed>> page(String snapshotId, int nsIndex, int pageNo) {
+        String id = nsPrefix(snapshotId, nsIndex) + String.format("%08d", pageNo);
+        return Mono.from(pages.find(eq("_id", id)).first()).map(ManifestStore::decodeIndexedPage);
+    }
+
+    /** Every reference of a namespace with its key index entry, in order (to copy a namespace's pages whole). */
+    public Flux<BlockStart.Indexed> indexedRefs(String snapshotId, int nsIndex) {
+        String prefix = nsPrefix(snapshotId, nsIndex);
+        return Flux.from(pages.find(range(prefix)).sort(Sorts.ascending("_id")).batchSize(PAGE_BATCH))
+                .flatMapIterable(ManifestStore::decodeIndexedPage);
+    }
+
+    /** Whether every page of the namespace carries the key index (a namespace without pages does). */
+    public static boolean indexed(List<PageSummary> summaries) {
+        return summaries.stream().allMatch(PageSummary::indexed);
+    }
+
+    private static void appendStarts(BsonDocument page, List<BlockStart.Indexed> refs) {
+        int size = 0;
+        for (BlockStart.Indexed r : refs) {
+            size += 4 + (r.start() == null ? 0 : 4 + r.start().key().length);
+        }
+        ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] first = null;
+        for (BlockStart.Indexed r : refs) {
+            if (r.start() == null) {
+                b.putInt(-1);
+            } else {
+                b.putInt(r.start().offset()).putInt(r.start().key().length).put(r.start().key());
+                first = first == null ? r.start().key() : first;
+            }
+        }
+        page.append("starts", new BsonBinary(b.array()))
+                .append("startsSha256", new BsonBinary(BlockId.of(b.array()).bytes()))
+                .append("indexed", org.bson.BsonBoolean.TRUE);
+        if (first != null) {
+            page.append("firstKey", new BsonBinary(first));
+        }
+    }
+
+    static List<BlockStart.Indexed> decodeIndexedPage(BsonDocument page) {
+        List<BlockRef> refs = decodePage(page);
+        List<BlockStart.Indexed> out = new ArrayList<>(refs.size());
+        BsonValue starts = page.get("starts");
+        ByteBuffer in = starts != null && starts.isBinary()
+                ? ByteBuffer.wrap(starts.asBinary().getData()).order(ByteOrder.LITTLE_ENDIAN) : null;
+        BsonValue digest = page.get("startsSha256");
+        if (in != null && (digest == null || !digest.isBinary()
+                || !java.util.Arrays.equals(digest.asBinary().getData(), BlockId.of(starts.asBinary().getData()).bytes()))) {
+            throw CorruptManifestPageException.of(page, "its key index does not match its checksum");
+        }
+        try {
+            for (BlockRef r : refs) {
+                BlockStart s = null;
+                if (in != null) {
+                    int offset = in.getInt();
+                    if (offset >= 0) {
+                        byte[] key = new byte[in.getInt()];
+                        in.get(key);
+                        s = new BlockStart(offset, key);
+                    }
+                }
+                out.add(new BlockStart.Indexed(r, s));
+            }
+        } catch (RuntimeException e) {
+            throw CorruptManifestPageException.of(page, "its key index does not match its references");
+        }
+        if (in != null && in.hasRemaining()) {
+            throw CorruptManifestPageException.of(page, "its key index does not match its references");
+        }
+        return out;
     }
 
     /** Writes (or rewrites) the header. Call only after every page it counts is written. */
