@@ -167,7 +167,7 @@ public final class PitWindows {
         });
     }
 
-    static List<RawBsonDocument> entries(OplogStore.Batch batch) {
+    public static List<RawBsonDocument> entries(OplogStore.Batch batch) {
         List<BsonFrames.Frame> frames = BsonFrames.split(batch.entries());
         List<RawBsonDocument> out = new ArrayList<>(frames.size());
         for (BsonFrames.Frame f : frames) {

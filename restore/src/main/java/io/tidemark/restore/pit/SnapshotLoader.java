@@ -26,7 +26,7 @@ import java.util.List;
  * read a few ahead of the head's thread, which alone writes; each namespace's document count and
  * bytes are checked against its manifest.
  */
-final class SnapshotLoader {
+public final class SnapshotLoader {
 
     /** Blocks fetched and verified ahead of the writer: a few MB at 1 MiB blocks. */
     private static final int BLOCKS_AHEAD = 4;
@@ -34,15 +34,20 @@ final class SnapshotLoader {
     private final ManifestStore manifests;
     private final BlockReader blocks;
 
-    SnapshotLoader(ManifestStore manifests, BlockReader blocks) {
+    public SnapshotLoader(ManifestStore manifests, BlockReader blocks) {
         this.manifests = manifests;
         this.blocks = blocks;
     }
 
     Mono<Void> load(TemporaryHead target, Manifest manifest) {
+        return load(target, manifest, bytes -> { });
+    }
+
+    /** The same, telling {@code loaded} of the bytes of documents each piece brought, on the head's thread. */
+    public Mono<Void> load(TemporaryHead target, Manifest manifest, java.util.function.LongConsumer loaded) {
         return ChainReader.open(manifests, blocks, manifest).flatMap(chain -> target.call(() -> createNamespaces(target.head(), manifest))
                 .flatMapMany(entries -> Flux.range(0, entries.size())
-                        .concatMap(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i)), 1))
+                        .concatMap(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i), loaded), 1))
                 .then())
                 .then(target.run(() -> target.head().initializePosition(OplogPosition.of(manifest.ts().toBson()))));
     }
@@ -60,7 +65,8 @@ final class SnapshotLoader {
         return entries;
     }
 
-    private Mono<Void> loadDocuments(TemporaryHead target, ChainReader chain, Manifest.Namespace ns, NamespaceEntry entry) {
+    private Mono<Void> loadDocuments(TemporaryHead target, ChainReader chain, Manifest.Namespace ns, NamespaceEntry entry,
+                                     java.util.function.LongConsumer loaded) {
         Manifest manifest = chain.tip();
         if (entry.type() == NamespaceType.VIEW || ns.blocks() == 0 && !ns.isDelta()) {
             return check(manifest, ns, 0, 0);
@@ -74,7 +80,10 @@ final class SnapshotLoader {
                 target.call(() -> new NamespaceLoad(target.head().bulkLoader(entry.id()))),
                 load -> pieces
                         .publishOn(target.scheduler(), 2)
-                        .doOnNext(load::add)
+                        .doOnNext(block -> {
+                            load.add(block);
+                            loaded.accept(block.length);
+                        })
                         .then(target.call(load::finish))
                         .flatMap(counts -> check(manifest, ns, counts[0], ns.isDelta() ? ns.logicalBytes() : counts[1])),
                 load -> target.run(load::close));
