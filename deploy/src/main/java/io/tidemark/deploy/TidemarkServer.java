@@ -11,6 +11,7 @@ import reactor.core.scheduler.Schedulers;
 import io.tidemark.ingest.IngestVerticle;
 import io.tidemark.restore.RestoreService;
 import io.tidemark.restore.pit.PointInTimeRestores;
+import io.tidemark.restore.rebuild.HeadRebuilds;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.security.OwnerOnly;
@@ -42,6 +43,8 @@ public final class TidemarkServer implements AutoCloseable {
     private Stores stores;
     private StorageHealth storage;
     private ApplierVerticle applier;
+    /** The head rebuilds, once the block store they read is open. */
+    private final reactor.core.publisher.Sinks.One<HeadRebuilds> rebuilds = reactor.core.publisher.Sinks.one();
     private BlockStore blocks;
     private RestoreService restores;
     private SelfSignedTls.Material ingestTls;
@@ -90,7 +93,10 @@ public final class TidemarkServer implements AutoCloseable {
             return vertx.deployVerticle(ingest).map(id -> ingest);
         }).compose(ingest -> {
             ingestPort = ingest.port();
-            applier = new ApplierVerticle(config, stores);
+            // A head whose sync data is gone (a lost head, a job moved here) is rebuilt from the job's
+            // latest snapshot plus the oplog store; that needs the block store, opened just below.
+            applier = new ApplierVerticle(config, stores)
+                    .rebuildingWith((job, dir) -> rebuilds.asMono().flatMap(r -> r.rebuild(job, dir)));
             // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
             return vertx.deployVerticle(applier).map(id -> ingest);
         }).compose(ingest -> vertx.executeBlocking(() -> {
@@ -99,6 +105,7 @@ public final class TidemarkServer implements AutoCloseable {
             // its directory and pack indexes, and the fence allocates its filter: on a worker.
             blocks = FencedBlockStore.wrap(BlockStores.open(config, stores, Schedulers.boundedElastic()));
             restores = RestoreService.create(config, stores, blocks, new PointInTimeRestores(config, stores, blocks));
+            rebuilds.tryEmitValue(new HeadRebuilds(stores, blocks));
             return ingest;
         })).compose(ingest -> vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
                 .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
