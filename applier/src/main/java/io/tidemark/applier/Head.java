@@ -332,6 +332,18 @@ public final class Head implements HeadReader, AutoCloseable {
         return new BulkLoader(this, database, nsId);
     }
 
+    /**
+     * Loads the documents of an empty namespace that arrive in head key order (a snapshot's) as
+     * ingested table files ({@link SortedLoader}): much faster than {@link #bulkLoader}.
+     */
+    public SortedLoader sortedLoader(int nsId) {
+        database.gate().checkOpen();
+        if (catalog.byId(nsId).isEmpty()) {
+            throw new IllegalArgumentException("no namespace with id " + nsId);
+        }
+        return new SortedLoader(this, database, nsId);
+    }
+
     /** Loads every document of {@code documents} into the namespace; returns how many were new. */
     public long bulkLoad(int nsId, Iterator<RawBsonDocument> documents) {
         try (BulkLoader loader = bulkLoader(nsId)) {

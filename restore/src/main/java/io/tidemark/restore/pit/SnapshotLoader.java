@@ -1,6 +1,6 @@
 package io.tidemark.restore.pit;
 
-import io.tidemark.applier.BulkLoader;
+import io.tidemark.applier.DocumentLoader;
 import io.tidemark.applier.Head;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
@@ -33,10 +33,21 @@ public final class SnapshotLoader {
 
     private final ManifestStore manifests;
     private final BlockReader blocks;
+    private final boolean sorted;
 
     public SnapshotLoader(ManifestStore manifests, BlockReader blocks) {
+        this(manifests, blocks, false);
+    }
+
+    /**
+     * With {@code sorted}, documents go into the head as ingested table files ({@code SortedLoader})
+     * whenever the snapshot's keys are encoded as the head's, so that its documents arrive in the
+     * head's key order; otherwise through write batches.
+     */
+    public SnapshotLoader(ManifestStore manifests, BlockReader blocks, boolean sorted) {
         this.manifests = manifests;
         this.blocks = blocks;
+        this.sorted = sorted;
     }
 
     Mono<Void> load(TemporaryHead target, Manifest manifest) {
@@ -77,7 +88,8 @@ public final class SnapshotLoader {
                 ? chain.documents(ns).map(SnapshotLoader::bytes)
                 : blocks.read(manifests.refs(manifest.snapshotId(), ns.index()).map(BlockRef::id));
         return Mono.usingWhen(
-                target.call(() -> new NamespaceLoad(target.head().bulkLoader(entry.id()))),
+                target.call(() -> new NamespaceLoad(sorted && manifest.chain().keyEncoding() == target.head().keyEncoding()
+                        ? target.head().sortedLoader(entry.id()) : target.head().bulkLoader(entry.id()))),
                 load -> pieces
                         .publishOn(target.scheduler(), 2)
                         .doOnNext(block -> {
@@ -109,10 +121,10 @@ public final class SnapshotLoader {
 
     /** One namespace's documents on their way from blocks into the head's bulk loader. */
     private static final class NamespaceLoad {
-        private final BulkLoader loader;
+        private final DocumentLoader loader;
         private final DocumentFramer framer;
 
-        NamespaceLoad(BulkLoader loader) {
+        NamespaceLoad(DocumentLoader loader) {
             this.loader = loader;
             this.framer = new DocumentFramer(loader::add);
         }

@@ -76,7 +76,8 @@ public final class HeadRebuilds implements HeadRebuilder {
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.manifests = Objects.requireNonNull(manifests, "manifests");
         this.oplog = Objects.requireNonNull(oplog, "oplog");
-        this.loader = new SnapshotLoader(manifests, new BlockReader(blocks, BLOCKS_AHEAD));
+        // A snapshot's documents come in head key order: loaded as ingested files, the fast path.
+        this.loader = new SnapshotLoader(manifests, new BlockReader(blocks, BLOCKS_AHEAD), true);
         this.replayer = new OplogReplayer(oplog);
         this.inFlight = new InFlightScan(oplog, Schedulers.boundedElastic());
         this.lookback = Objects.requireNonNull(lookback, "lookback");
