@@ -94,25 +94,43 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
             }
             rebuildRequested.add(job);
             rebuildWaiters.computeIfAbsent(job, k -> new java.util.ArrayList<>()).add(opened);
-            HeadRunner old = runners.remove(job);
-            generations.remove(job);
-            if (old == null) {
-                scan();
-                return;
-            }
-            closing.add(job);
-            vertx.executeBlocking(() -> {
-                old.close();
-                return null;
-            }).onComplete(ar -> {
-                closing.remove(job);
-                scan();
-            });
+            replaceByRebuild(job);
         });
         return opened.future();
     }
 
+    /**
+     * Closes the job's runner and lets the next scan launch one that rebuilds. A runner still
+     * opening (building) is left to finish: its end comes back here, so two builds never share
+     * the head's directory.
+     */
+    private void replaceByRebuild(String job) {
+        HeadRunner old = runners.get(job);
+        if (old != null && old.head() == null) {
+            return;
+        }
+        runners.remove(job);
+        generations.remove(job);
+        if (old == null) {
+            scan();
+            return;
+        }
+        closing.add(job);
+        vertx.executeBlocking(() -> {
+            old.close();
+            return null;
+        }).onComplete(ar -> {
+            closing.remove(job);
+            scan();
+        });
+    }
+
     private void rebuildDone(String job, OpTime at, Throwable failure) {
+        if (rebuildRequested.contains(job)) {
+            // Asked again while this build ran: the callers wait for the next one.
+            replaceByRebuild(job);
+            return;
+        }
         java.util.List<io.vertx.core.Promise<OpTime>> waiting = rebuildWaiters.remove(job);
         if (waiting != null) {
             waiting.forEach(p -> {
@@ -235,6 +253,12 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                     LOG.warn("job {}: its head is not opened now: {}; trying again{}", job, e.getMessage(),
                             LogLimiter.suppressedNote(suppressed));
                 }
+                return;
+            }
+            if (rebuildRequested.contains(job)) {
+                // A rebuild was asked for while this build ran: it replaces whatever this one was.
+                LOG.warn("job {}: its head build failed ({}); rebuilding it as asked", job, e.toString());
+                scan();
                 return;
             }
             LOG.error("job {}: cannot open or build its head: {}", job, e.toString());

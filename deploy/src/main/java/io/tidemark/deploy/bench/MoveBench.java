@@ -3,33 +3,25 @@ package io.tidemark.deploy.bench;
 import io.tidemark.applier.Head;
 import io.tidemark.restore.rebuild.HeadRebuilds;
 import io.tidemark.restore.rebuild.RebuildResult;
-import io.tidemark.shared.blocks.BlockStore;
-import io.tidemark.shared.blocks.BlockStores;
-import io.tidemark.shared.config.ConfigLoader;
-import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.snapshots.ManifestStore;
+import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Directories;
-import io.tidemark.shared.util.VertxFactory;
 import io.tidemark.snapshotter.SnapshotSummary;
 import io.tidemark.snapshotter.SnapshotTaker;
 import io.tidemark.snapshotter.bench.SyntheticDocuments;
 import io.tidemark.snapshotter.bench.SyntheticHead;
 import io.tidemark.snapshotter.blocks.BlockWriter;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.bson.BsonBinary;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
@@ -40,8 +32,6 @@ import org.bson.BsonTimestamp;
 import org.bson.RawBsonDocument;
 import org.bson.UuidRepresentation;
 import org.bson.codecs.BsonDocumentCodec;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * {@code tidemark bench move}: the data path of moving a job to another daemon. A synthetic head
@@ -53,7 +43,6 @@ import reactor.core.scheduler.Schedulers;
  */
 public final class MoveBench {
 
-    private static final long T0 = 1_700_000_000L;
     private static final int BATCH = 1000;
     private static final String JOB = "bench-move";
 
@@ -61,60 +50,37 @@ public final class MoveBench {
     }
 
     public static JsonObject run(Path workDir, long logicalBytes, int catchUpEntries, int runs) {
-        int cores = Runtime.getRuntime().availableProcessors();
-        Scheduler cpu = Schedulers.newParallel("bench-move-cpu", cores, true);
-        Scheduler io = Schedulers.newBoundedElastic(4 * cores, 10_000, "bench-move-io", 60, true);
-        Vertx vertx = VertxFactory.create();
-        Path root;
-        try {
-            root = Files.createTempDirectory(Files.createDirectories(workDir), "move-bench-");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        TidemarkConfig config = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", root.toString()));
-        Stores stores = await(Stores.open(vertx, config));
-        BlockStore blocks = null;
-        try {
+        try (BenchStores env = new BenchStores(workDir, "move", Map.of())) {
             JsonObject out = new JsonObject();
-            blocks = BlockStores.open(config, stores, io);
-            SnapshotTaker taker = new SnapshotTaker(blocks, new io.tidemark.shared.snapshots.ManifestStore(stores.blockstore().database()),
-                    new io.tidemark.shared.snapshots.SnapshotCatalog(stores.metadata()), cpu, io, BlockWriter.Options.of(config.snapshots()));
-            try (Head head = Head.open(root.resolve("source-head"))) {
+            SnapshotTaker taker = new SnapshotTaker(env.blocks, new ManifestStore(env.stores.blockstore().database()),
+                    new SnapshotCatalog(env.stores.metadata()), env.cpu, env.io, BlockWriter.Options.of(env.config.snapshots()));
+            try (Head head = Head.open(env.root.resolve("source-head"))) {
                 SyntheticHead.load(head, new SyntheticDocuments(20241204L), logicalBytes);
                 SnapshotSummary s = taker.take(JOB, head).block(Duration.ofHours(2));
                 out.put("headLogicalBytes", s.logicalBytes()).put("snapshotStoredBytes", s.storedBytes())
                         .put("snapshotSeconds", round(s.duration().toNanos() / 1e9));
-                storeOplog(stores, OpTime.of(head.appliedTs()), catchUpEntries);
+                storeOplog(env.stores, OpTime.of(head.appliedTs()), catchUpEntries);
                 out.put("catchUpEntries", catchUpEntries);
             }
-            Directories.deleteTree(root.resolve("source-head"));
-            HeadRebuilds rebuilds = new HeadRebuilds(stores, blocks);
+            Directories.deleteTree(env.root.resolve("source-head"));
+            HeadRebuilds rebuilds = new HeadRebuilds(env.stores, env.blocks);
             List<Double> mbps = new ArrayList<>();
             List<Double> eps = new ArrayList<>();
             JsonArray all = new JsonArray();
             for (int run = 0; run < runs; run++) {
-                Path target = root.resolve("heads").resolve("run-" + run);
+                Path target = env.root.resolve("heads").resolve("run-" + run);
                 RebuildResult r = rebuilds.rebuild(JOB, target).block(Duration.ofHours(2));
                 if (r.entriesReplayed() != catchUpEntries) {
                     throw new IllegalStateException("the rebuild replayed " + r.entriesReplayed() + " entries, not " + catchUpEntries);
                 }
                 mbps.add(round(r.loadMBps()));
                 eps.add((double) Math.round(r.replayEntriesPerSecond()));
-                all.add(r.toJson().put("rebuildMBps", round(r.loadMBps())).put("catchUpEntriesPerSecond", Math.round(r.replayEntriesPerSecond())));
+                all.add(r.toJson().put("rebuildMBps", round(r.loadMBps()))
+                        .put("catchUpEntriesPerSecond", Math.round(r.replayEntriesPerSecond())));
                 Directories.deleteTree(target);
             }
-            out.put("rebuildMBps", median(mbps)).put("catchUpEntriesPerSecond", median(eps))
-                    .put("targetRebuildMBps", 150).put("cores", cores).put("runs", all);
-            return out;
-        } finally {
-            if (blocks instanceof io.tidemark.shared.blocks.PackBlockStore packed) {
-                packed.close();
-            }
-            stores.close();
-            await(vertx.close());
-            cpu.dispose();
-            io.dispose();
-            Directories.deleteTree(root);
+            return out.put("rebuildMBps", BenchStores.median(mbps)).put("catchUpEntriesPerSecond", BenchStores.median(eps))
+                    .put("targetRebuildMBps", 150).put("cores", Runtime.getRuntime().availableProcessors()).put("runs", all);
         }
     }
 
@@ -169,19 +135,5 @@ public final class MoveBench {
 
     private static double round(double v) {
         return Math.round(v * 10) / 10.0;
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        sorted.sort(null);
-        return sorted.get(sorted.size() / 2);
-    }
-
-    private static <T> T await(io.vertx.core.Future<T> f) {
-        try {
-            return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -2,6 +2,7 @@ package io.tidemark.restore.pit;
 
 import io.tidemark.applier.DocumentLoader;
 import io.tidemark.applier.Head;
+import io.tidemark.applier.HeadKeys;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
 import io.tidemark.applier.OplogPosition;
@@ -15,6 +16,7 @@ import org.bson.RawBsonDocument;
 import org.bson.codecs.BsonDocumentCodec;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -54,11 +56,18 @@ public final class SnapshotLoader {
         return load(target, manifest, bytes -> { });
     }
 
-    /** The same, telling {@code loaded} of the bytes of documents each piece brought, on the head's thread. */
+    /**
+     * The same, telling {@code loaded} of the bytes of documents each piece brought (on the thread
+     * that loads them). Sorted loads write their files off the head's thread, two namespaces at a
+     * time, so that one namespace's blocks are framed and written while another's are verified;
+     * only their ingestion runs on the head's thread.
+     */
     public Mono<Void> load(TemporaryHead target, Manifest manifest, java.util.function.LongConsumer loaded) {
+        boolean sortedLoad = sorted && manifest.chain().keyEncoding() == HeadKeys.encoding();
         return ChainReader.open(manifests, blocks, manifest).flatMap(chain -> target.call(() -> createNamespaces(target.head(), manifest))
                 .flatMapMany(entries -> Flux.range(0, entries.size())
-                        .concatMap(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i), loaded), 1))
+                        .flatMapSequential(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i), loaded,
+                                sortedLoad), sortedLoad ? 2 : 1, 1))
                 .then())
                 .then(target.run(() -> target.head().initializePosition(OplogPosition.of(manifest.ts().toBson()))));
     }
@@ -77,7 +86,7 @@ public final class SnapshotLoader {
     }
 
     private Mono<Void> loadDocuments(TemporaryHead target, ChainReader chain, Manifest.Namespace ns, NamespaceEntry entry,
-                                     java.util.function.LongConsumer loaded) {
+                                     java.util.function.LongConsumer loaded, boolean sortedLoad) {
         Manifest manifest = chain.tip();
         if (entry.type() == NamespaceType.VIEW || ns.blocks() == 0 && !ns.isDelta()) {
             return check(manifest, ns, 0, 0);
@@ -88,10 +97,11 @@ public final class SnapshotLoader {
                 ? chain.documents(ns).map(SnapshotLoader::bytes)
                 : blocks.read(manifests.refs(manifest.snapshotId(), ns.index()).map(BlockRef::id));
         return Mono.usingWhen(
-                target.call(() -> new NamespaceLoad(sorted && manifest.chain().keyEncoding() == target.head().keyEncoding()
-                        ? target.head().sortedLoader(entry.id()) : target.head().bulkLoader(entry.id()))),
+                target.call(() -> new NamespaceLoad(sortedLoad ? target.head().sortedLoader(entry.id())
+                        : target.head().bulkLoader(entry.id()))),
                 load -> pieces
-                        .publishOn(target.scheduler(), 2)
+                        // A sorted load's files are its own: written on a worker; a batch load writes the head.
+                        .publishOn(sortedLoad ? Schedulers.boundedElastic() : target.scheduler(), 2)
                         .doOnNext(block -> {
                             load.add(block);
                             loaded.accept(block.length);
