@@ -22,14 +22,11 @@ import io.tidemark.snapshotter.SnapshotSummary;
 import io.tidemark.snapshotter.SnapshotTaker;
 import io.tidemark.snapshotter.blocks.BlockWriter;
 import io.tidemark.snapshotter.chunk.ChunkingParams;
-import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import org.bson.BsonTimestamp;
 import org.bson.RawBsonDocument;
@@ -188,7 +185,7 @@ class HeadRebuildTest {
                 assertEquals(w.last().snapshotId(), next.manifest().chain().parent());
                 try (SnapshotRestoreSource source = SnapshotRestoreSource.open(fx.manifests, new BlockReader(fx.blocks, 2),
                         next.snapshotId()).block(TIMEOUT)) {
-                    DeltaChainTest.assertSame(content(rebuilt), DeltaChainTest.content(source), "delta snapshot of the rebuilt head");
+                    DeltaChainTest.assertSame(DeltaChainTest.content(rebuilt), DeltaChainTest.content(source), "delta snapshot of the rebuilt head");
                 }
             }
             job.close();
@@ -240,7 +237,7 @@ class HeadRebuildTest {
     static void assertSameHead(Head expected, Head actual) {
         assertEquals(expected.appliedPosition(), actual.appliedPosition());
         assertEquals(catalog(expected), catalog(actual));
-        DeltaChainTest.assertSame(content(expected), content(actual), "rebuilt head");
+        DeltaChainTest.assertSame(DeltaChainTest.content(expected), DeltaChainTest.content(actual), "rebuilt head");
         assertEquals(expected.documentCounts(), actual.documentCounts());
         assertEquals(expected.pendingTransactionCount(), actual.pendingTransactionCount());
     }
@@ -253,24 +250,6 @@ class HeadRebuildTest {
             }
         }
         out.sort(null);
-        return out;
-    }
-
-    static Map<String, byte[]> content(Head head) {
-        Map<String, byte[]> out = new LinkedHashMap<>();
-        try (HeadView view = head.openView()) {
-            List<NamespaceEntry> sorted = new ArrayList<>(view.namespaces());
-            sorted.sort(java.util.Comparator.comparing(NamespaceEntry::ns));
-            for (NamespaceEntry n : sorted) {
-                ByteArrayOutputStream b = new ByteArrayOutputStream();
-                try (HeadView.DocumentCursor c = view.documents(n)) {
-                    while (c.hasNext()) {
-                        b.writeBytes(c.nextBytes());
-                    }
-                }
-                out.put(n.ns(), b.toByteArray());
-            }
-        }
         return out;
     }
 }
