@@ -55,10 +55,92 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     private Scheduler verifiers;
     /** A walk of the heads' directories is in progress: the next scan does not start another. */
     private final AtomicBoolean sizing = new AtomicBoolean();
+    /** Builds heads from a snapshot and the oplog store when the sync's data is gone; none: sync store only. */
+    private HeadRebuilder rebuilder;
+    /** Jobs whose next head build is a rebuild, whatever the sync store holds; event loop only. */
+    private final java.util.Set<String> rebuildRequested = new java.util.HashSet<>();
+    /** Jobs whose old runner is still closing: no new one is launched on its directory meanwhile; event loop only. */
+    private final java.util.Set<String> closing = new java.util.HashSet<>();
+    /** Callers of {@link #rebuildHead} waiting for the job's head to open; event loop only. */
+    private final Map<String, java.util.List<io.vertx.core.Promise<OpTime>>> rebuildWaiters = new HashMap<>();
 
     public ApplierVerticle(TidemarkConfig config, Stores stores) {
         this.config = config;
         this.stores = stores;
+    }
+
+    /**
+     * Lets this applier build a job's head from its latest complete snapshot and the oplog store
+     * ({@link HeadRebuilder}) instead of from the sync store: when the head must be built and the
+     * job's initial sync data is gone, and when {@link #rebuildHead} asks. Call before deploying.
+     */
+    public ApplierVerticle rebuildingWith(HeadRebuilder rebuilder) {
+        this.rebuilder = rebuilder;
+        return this;
+    }
+
+    /**
+     * Replaces the job's head here by one rebuilt from its latest complete snapshot and the oplog
+     * store, with no new initial sync: closes the head it has (if any), rebuilds, opens the result
+     * and goes on applying from its position. For a job that moves to this process, or whose head
+     * is lost. Completes with the rebuilt head's position once it is open; fails as the build does.
+     */
+    public Future<OpTime> rebuildHead(String job) {
+        io.vertx.core.Promise<OpTime> opened = io.vertx.core.Promise.promise();
+        context.runOnContext(v -> {
+            if (rebuilder == null) {
+                opened.fail(new IllegalStateException("this applier has no head rebuilder"));
+                return;
+            }
+            rebuildRequested.add(job);
+            rebuildWaiters.computeIfAbsent(job, k -> new java.util.ArrayList<>()).add(opened);
+            replaceByRebuild(job);
+        });
+        return opened.future();
+    }
+
+    /**
+     * Closes the job's runner and lets the next scan launch one that rebuilds. A runner still
+     * opening (building) is left to finish: its end comes back here, so two builds never share
+     * the head's directory.
+     */
+    private void replaceByRebuild(String job) {
+        HeadRunner old = runners.get(job);
+        if (old != null && old.head() == null) {
+            return;
+        }
+        runners.remove(job);
+        generations.remove(job);
+        if (old == null) {
+            scan();
+            return;
+        }
+        closing.add(job);
+        vertx.executeBlocking(() -> {
+            old.close();
+            return null;
+        }).onComplete(ar -> {
+            closing.remove(job);
+            scan();
+        });
+    }
+
+    private void rebuildDone(String job, OpTime at, Throwable failure) {
+        if (rebuildRequested.contains(job)) {
+            // Asked again while this build ran: the callers wait for the next one.
+            replaceByRebuild(job);
+            return;
+        }
+        java.util.List<io.vertx.core.Promise<OpTime>> waiting = rebuildWaiters.remove(job);
+        if (waiting != null) {
+            waiting.forEach(p -> {
+                if (failure == null) {
+                    p.tryComplete(at);
+                } else {
+                    p.tryFail(failure);
+                }
+            });
+        }
     }
 
     @Override
@@ -127,7 +209,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                     retire(id);
                 } else if (runner != null && state == JobState.FAILED) {
                     retire(id);
-                } else if (runner == null && state == JobState.ACTIVE && sync.getBoolean("complete", false)) {
+                } else if (runner == null && !closing.contains(id) && state == JobState.ACTIVE && sync.getBoolean("complete", false)) {
                     launch(id, gen, sync);
                 } else if (runner != null) {
                     runner.wake();
@@ -146,9 +228,11 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 .buildGate(() -> StorageHealth.refusal(vertx, "job " + job + ": a head build"));
         runners.put(job, runner);
         generations.put(job, gen);
-        Futures.of(runner.open(gen, start, end), context).onSuccess(head -> {
+        boolean rebuild = rebuildRequested.remove(job);
+        Futures.of(runner.open(gen, start, end, rebuilder, rebuild), context).onSuccess(head -> {
             OpTime at = OpTime.of(head.appliedTs());
             LOG.info("job {}: head open at {}", job, at);
+            rebuildDone(job, at, null);
             // Recorded now, not only after the next batch: a quiet source may send none for a while.
             appliedTs.submit(job, at);
             runner.wake();
@@ -160,6 +244,9 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 return null;
             });
             if (e instanceof HeadRunner.BuildDeferred || StorageFailure.is(e)) {
+                if (rebuild) {
+                    rebuildRequested.add(job); // still asked for: the next scan tries it again
+                }
                 // Not the job's fault: the next scan tries again once there is space (logged by StorageHealth).
                 long suppressed = DEFERRED_LOGS.admit(job);
                 if (suppressed >= 0) {
@@ -168,7 +255,14 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 }
                 return;
             }
+            if (rebuildRequested.contains(job)) {
+                // A rebuild was asked for while this build ran: it replaces whatever this one was.
+                LOG.warn("job {}: its head build failed ({}); rebuilding it as asked", job, e.toString());
+                scan();
+                return;
+            }
             LOG.error("job {}: cannot open or build its head: {}", job, e.toString());
+            rebuildDone(job, null, e);
             generations.put(job, gen);
             fail(job, "the head could not be built: " + e.getMessage());
         });

@@ -13,7 +13,7 @@ import org.rocksdb.WriteBatch;
  * replaces it, as a re-delivered slice must. Part of the head's write path: one writer thread.
  */
 @SuppressWarnings("try") // leases are held for their try block, never referenced in it
-public final class BulkLoader implements AutoCloseable {
+public final class BulkLoader implements DocumentLoader {
     private static final long BATCH_BYTES = 8L << 20;
     private static final int BATCH_DOCS = 20_000;
 
@@ -39,6 +39,7 @@ public final class BulkLoader implements AutoCloseable {
         add(bb.array(), bb.position(), bb.limit() - bb.position());
     }
 
+    @Override
     public void add(byte[] buf, int offset, int length) {
         BsonCursor c = new BsonCursor();
         if (!c.find(buf, offset, "_id")) {
@@ -67,15 +68,7 @@ public final class BulkLoader implements AutoCloseable {
     private void flush(boolean sync) {
         try (LeaseGate.Lease l = database.gate().acquire()) {
             long newCount = head.documentCount(nsId) + freshInBatch;
-            batch.put(database.meta, MetaKeys.count(nsId), MetaKeys.encodeLong(newCount));
-            long seq = head.recordModifications(batch, Set.of(nsId));
-            // A bulk load (initial sync, a restore's load) is not tracked key by key: the next
-            // snapshot stores the whole namespace.
-            batch.put(database.dirty, DirtyKeys.namespaceMark(nsId), MetaKeys.encodeLong(seq));
-            head.writeTracked(sync ? database.syncWrite : database.bulkWrite, batch);
-            // A re-delivered slice may replace documents the cache holds.
-            head.forgetCachedDocuments();
-            head.loaded(nsId, newCount);
+            commitLoad(head, database, batch, nsId, newCount, sync);
             fresh += freshInBatch;
         } catch (RocksDBException e) {
             throw new HeadException("bulk load failed", e);
@@ -88,7 +81,25 @@ public final class BulkLoader implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes {@code batch} (a load's documents, or nothing when they were ingested as files) with
+     * the namespace's new count and change record, then tells the head. Under a lease.
+     */
+    static void commitLoad(Head head, HeadDatabase database, WriteBatch batch, int nsId, long newCount, boolean sync)
+            throws RocksDBException {
+        batch.put(database.meta, MetaKeys.count(nsId), MetaKeys.encodeLong(newCount));
+        long seq = head.recordModifications(batch, Set.of(nsId));
+        // A bulk load (initial sync, a restore's load) is not tracked key by key: the next
+        // snapshot stores the whole namespace.
+        batch.put(database.dirty, DirtyKeys.namespaceMark(nsId), MetaKeys.encodeLong(seq));
+        head.writeTracked(sync ? database.syncWrite : database.bulkWrite, batch);
+        // A re-delivered slice may replace documents the cache holds.
+        head.forgetCachedDocuments();
+        head.loaded(nsId, newCount);
+    }
+
     /** Writes what is left, syncs, and returns how many documents were new to the head. */
+    @Override
     public long finish() {
         if (!finished) {
             flush(true);

@@ -196,6 +196,11 @@ final class HeadDatabase {
         return o.setTableFormatConfig(t);
     }
 
+    /** The documents' column family options: what files ingested into it are written with. */
+    ColumnFamilyOptions docsOptions() {
+        return cfOptions.get(1);
+    }
+
     Path directory() {
         return dir;
     }

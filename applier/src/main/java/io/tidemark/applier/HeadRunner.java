@@ -86,6 +86,54 @@ final class HeadRunner implements AutoCloseable {
      * no complete build of that generation.
      */
     Mono<Head> open(long generation, OpTime syncStart, OpTime syncEnd) {
+        return open(generation, syncStart, syncEnd, null, false);
+    }
+
+    /**
+     * The same, but a head that must be built is rebuilt by {@code rebuilder} (from the job's latest
+     * snapshot and the oplog store) when {@code rebuild} says so or the sync's data is gone from the
+     * sync store (removed once a head caught up): building from the sync store would then make an
+     * empty head. Without a rebuilder, heads are only ever built from the sync store.
+     */
+    Mono<Head> open(long generation, OpTime syncStart, OpTime syncEnd, HeadRebuilder rebuilder, boolean rebuild) {
+        if (rebuilder == null) {
+            return openOrBuild(generation, syncStart, syncEnd);
+        }
+        return Mono.fromCallable(() -> HeadMarker.builtGeneration(dir) != generation).subscribeOn(scheduler)
+                .flatMap(missing -> !missing ? Mono.just(false)
+                        : rebuild ? Mono.just(true)
+                        : stores.sync().collections(job, generation).hasElements().map(has -> !has))
+                .flatMap(byRebuild -> byRebuild ? rebuild(rebuilder, generation, syncEnd)
+                        : openOrBuild(generation, syncStart, syncEnd));
+    }
+
+    private Mono<Head> rebuild(HeadRebuilder rebuilder, long generation, OpTime syncEnd) {
+        return Mono.fromRunnable(() -> {
+                    java.util.Optional<String> refused = buildGate.get();
+                    if (refused.isPresent()) {
+                        throw new BuildDeferred(refused.get());
+                    }
+                    HeadMarker.deleteHead(dir);
+                    LOG.info("job {}: rebuilding its head from its latest snapshot and the oplog store in {}", job, dir);
+                }).subscribeOn(scheduler)
+                .then(Mono.defer(() -> rebuilder.rebuild(job, dir)))
+                .then(Mono.fromCallable(() -> {
+                    // After the head is in place: a crash in between leaves a head without the marker,
+                    // which the next start rebuilds rather than trusts.
+                    HeadMarker.markBuilt(dir, job, generation);
+                    return Head.open(dir, memory);
+                }).subscribeOn(scheduler))
+                .doOnNext(h -> started(h, syncEnd));
+    }
+
+    private void started(Head h, OpTime syncEnd) {
+        this.syncEnd = syncEnd;
+        this.steady = OpTime.of(h.appliedTs()).compareTo(syncEnd) >= 0;
+        this.applier = new OplogApplier(h);
+        this.head = h;
+    }
+
+    private Mono<Head> openOrBuild(long generation, OpTime syncStart, OpTime syncEnd) {
         return Mono.fromCallable(() -> {
             if (HeadMarker.builtGeneration(dir) != generation) {
                 java.util.Optional<String> refused = buildGate.get();
@@ -109,12 +157,7 @@ final class HeadRunner implements AutoCloseable {
                 return built;
             }
             return Head.open(dir, memory);
-        }).subscribeOn(scheduler).doOnNext(h -> {
-            this.syncEnd = syncEnd;
-            this.steady = OpTime.of(h.appliedTs()).compareTo(syncEnd) >= 0;
-            this.applier = new OplogApplier(h);
-            this.head = h;
-        });
+        }).subscribeOn(scheduler).doOnNext(h -> started(h, syncEnd));
     }
 
     /** Asked before a build starts: a head build writes as much as the job's data, so not onto a disk nearly full. */

@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "bench", description = "Benchmarks; each prints JSON.",
         subcommands = {BenchCommand.Ingest.class, BenchCommand.Apply.class, SnapshotBenchCommand.class,
-                RestoreBenchCommand.class, BenchCommand.History.class})
+                RestoreBenchCommand.class, BenchCommand.History.class, MoveBenchCommand.class})
 final class BenchCommand {
 
     @Command(name = "apply", description = "Oplog application to a head: an insert-heavy and a $v:2-update-heavy mix.")

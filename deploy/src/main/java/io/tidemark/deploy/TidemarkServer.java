@@ -12,6 +12,7 @@ import io.tidemark.ingest.IngestVerticle;
 import io.tidemark.restore.RestoreService;
 import io.tidemark.restore.history.DocumentHistory;
 import io.tidemark.restore.pit.PointInTimeRestores;
+import io.tidemark.restore.rebuild.HeadRebuilds;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.security.OwnerOnly;
@@ -43,6 +44,8 @@ public final class TidemarkServer implements AutoCloseable {
     private Stores stores;
     private StorageHealth storage;
     private ApplierVerticle applier;
+    /** The head rebuilds, once the block store they read is open. */
+    private final reactor.core.publisher.Sinks.One<HeadRebuilds> rebuilds = reactor.core.publisher.Sinks.one();
     private BlockStore blocks;
     private RestoreService restores;
     private DocumentHistory history;
@@ -92,7 +95,10 @@ public final class TidemarkServer implements AutoCloseable {
             return vertx.deployVerticle(ingest).map(id -> ingest);
         }).compose(ingest -> {
             ingestPort = ingest.port();
-            applier = new ApplierVerticle(config, stores);
+            // A head whose sync data is gone (a lost head, a job moved here) is rebuilt from the job's
+            // latest snapshot plus the oplog store; that needs the block store, opened just below.
+            applier = new ApplierVerticle(config, stores)
+                    .rebuildingWith((job, dir) -> rebuilds.asMono().flatMap(r -> r.rebuild(job, dir)));
             // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
             return vertx.deployVerticle(applier).map(id -> ingest);
         }).compose(ingest -> vertx.executeBlocking(() -> {
@@ -103,6 +109,7 @@ public final class TidemarkServer implements AutoCloseable {
             PointInTimeRestores pointInTime = new PointInTimeRestores(config, stores, blocks);
             restores = RestoreService.create(config, stores, blocks, pointInTime);
             history = DocumentHistory.create(stores, blocks, pointInTime.windows());
+            rebuilds.tryEmitValue(new HeadRebuilds(stores, blocks));
             return ingest;
         })).compose(ingest -> vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
                 .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))

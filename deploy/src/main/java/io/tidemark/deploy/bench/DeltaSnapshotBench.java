@@ -7,26 +7,18 @@ import io.tidemark.applier.OplogApplier;
 import io.tidemark.restore.snapshot.SnapshotRestoreSource;
 import io.tidemark.shared.blocks.BlockReader;
 import io.tidemark.shared.blocks.BlockStore;
-import io.tidemark.shared.blocks.BlockStores;
-import io.tidemark.shared.config.ConfigLoader;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.snapshots.Manifest;
 import io.tidemark.shared.snapshots.ManifestStore;
 import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
-import io.tidemark.shared.util.Directories;
-import io.tidemark.shared.util.VertxFactory;
 import io.tidemark.snapshotter.DeltaPolicy;
 import io.tidemark.snapshotter.SnapshotSummary;
 import io.tidemark.snapshotter.SnapshotTaker;
 import io.tidemark.snapshotter.bench.SyntheticDocuments;
 import io.tidemark.snapshotter.bench.SyntheticHead;
 import io.tidemark.snapshotter.blocks.BlockWriter;
-import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bson.BsonBinary;
 import org.bson.BsonDateTime;
@@ -48,8 +39,6 @@ import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
 import org.bson.UuidRepresentation;
 import org.bson.codecs.BsonDocumentCodec;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * The delta cases of {@code tidemark bench snapshot}: on a synthetic head of {@code logicalBytes}
@@ -77,28 +66,17 @@ public final class DeltaSnapshotBench {
     }
 
     public static Map<String, Object> run(Path workDir, long logicalBytes, String store, int runs) {
-        int cores = Runtime.getRuntime().availableProcessors();
-        Scheduler cpu = Schedulers.newParallel("bench-delta-cpu", cores, true);
-        Scheduler io = Schedulers.newBoundedElastic(4 * cores, 10_000, "bench-delta-io", 60, true);
-        Vertx vertx = VertxFactory.create();
-        Path root;
-        try {
-            root = Files.createTempDirectory(Files.createDirectories(workDir), "delta-bench-");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        TidemarkConfig config = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", root.toString(),
-                "TIDEMARK_BLOCKSTORE_TYPE", store));
-        Stores stores = await(Stores.open(vertx, config));
-        BlockStore blocks = null;
-        try (Head head = Head.open(root.resolve("head"))) {
+        try (BenchStores env = new BenchStores(workDir, "delta", Map.of("TIDEMARK_BLOCKSTORE_TYPE", store));
+             Head head = Head.open(env.root.resolve("head"))) {
+            TidemarkConfig config = env.config;
+            Stores stores = env.stores;
+            BlockStore blocks = env.blocks;
             Map<String, Object> result = new LinkedHashMap<>();
             SyntheticHead.load(head, new SyntheticDocuments(20240917L), logicalBytes);
             head.compact();
-            blocks = BlockStores.open(config, stores, io);
             ManifestStore manifests = new ManifestStore(stores.blockstore().database());
             DeltaPolicy policy = DeltaPolicy.of(config.snapshots());
-            SnapshotTaker taker = new SnapshotTaker(blocks, manifests, new SnapshotCatalog(stores.metadata()), cpu, io,
+            SnapshotTaker taker = new SnapshotTaker(blocks, manifests, new SnapshotCatalog(stores.metadata()), env.cpu, env.io,
                     BlockWriter.Options.of(config.snapshots()), new DeltaPolicy(true, policy.maxDepth(), policy.maxChainShare()));
             String job = "bench-delta";
             SnapshotSummary full = taker.take(job, head).block(Duration.ofHours(2));
@@ -139,23 +117,14 @@ public final class DeltaSnapshotBench {
                 fullRestore.add(restore(manifests, reader, full.snapshotId()));
                 chainRestore.add(restore(manifests, reader, tip.snapshotId()));
             }
-            double f = medianOf(fullRestore);
-            double c = medianOf(chainRestore);
+            double f = BenchStores.median(fullRestore);
+            double c = BenchStores.median(chainRestore);
             result.put("fullRestoreMBps", f);
             result.put("chainRestoreMBps", c);
             result.put("chainRestoreShareOfFull", Math.round(1000.0 * c / f) / 1000.0);
             result.put("fullRestoreRunsMBps", fullRestore);
             result.put("chainRestoreRunsMBps", chainRestore);
             return result;
-        } finally {
-            if (blocks instanceof io.tidemark.shared.blocks.PackBlockStore packed) {
-                packed.close();
-            }
-            stores.close();
-            await(vertx.close());
-            cpu.dispose();
-            io.dispose();
-            Directories.deleteTree(root);
         }
     }
 
@@ -192,20 +161,6 @@ public final class DeltaSnapshotBench {
         List<Map<String, Object>> sorted = new ArrayList<>(runs);
         sorted.sort(Comparator.comparingDouble(r -> (Double) r.get("seconds")));
         return sorted.get(sorted.size() / 2);
-    }
-
-    private static double medianOf(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        sorted.sort(Comparator.naturalOrder());
-        return sorted.get(sorted.size() / 2);
-    }
-
-    private static <T> T await(io.vertx.core.Future<T> f) {
-        try {
-            return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Changes applied through the oplog applier, as a live head gets them (also used by {@link HistoryBench}). */

@@ -20,19 +20,25 @@ import java.util.concurrent.atomic.AtomicReference;
  * never skipped. Batches are pulled in chain order a couple ahead of the head's thread; the batch
  * that crosses the target is cut there and nothing after it is read.
  */
-final class OplogReplayer {
+public final class OplogReplayer {
 
     /** Stored batches read ahead of the applier (each up to a few MB). */
     private static final int BATCHES_AHEAD = 2;
 
     private final OplogStore oplog;
 
-    OplogReplayer(OplogStore oplog) {
+    public OplogReplayer(OplogStore oplog) {
         this.oplog = oplog;
     }
 
     /** Completes with the number of entries applied. */
     Mono<Long> replay(TemporaryHead target, String job, String snapshotId, OpTime from, OpTime to, PitWindow window) {
+        return replay(target, job, snapshotId, from, to, window, n -> { });
+    }
+
+    /** The same, telling {@code replayed} how many entries each batch applied, on the head's thread. */
+    public Mono<Long> replay(TemporaryHead target, String job, String snapshotId, OpTime from, OpTime to, PitWindow window,
+                             java.util.function.LongConsumer replayed) {
         return Mono.defer(() -> {
             OplogApplier applier = new OplogApplier(target.head());
             AtomicReference<OpTime> reached = new AtomicReference<>();
@@ -47,7 +53,9 @@ final class OplogReplayer {
                         if (!continues) {
                             throw gap(job, expected == null ? from : expected, to, window);
                         }
-                        applied.addAndGet(apply(applier, batch, to, job, snapshotId));
+                        int n = apply(applier, batch, to, job, snapshotId);
+                        applied.addAndGet(n);
+                        replayed.accept(n);
                         reached.set(batch.info().last());
                     }), 1)
                     .then(Mono.fromCallable(() -> {

@@ -1,7 +1,8 @@
 package io.tidemark.restore.pit;
 
-import io.tidemark.applier.BulkLoader;
+import io.tidemark.applier.DocumentLoader;
 import io.tidemark.applier.Head;
+import io.tidemark.applier.HeadKeys;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
 import io.tidemark.applier.OplogPosition;
@@ -15,6 +16,7 @@ import org.bson.RawBsonDocument;
 import org.bson.codecs.BsonDocumentCodec;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -26,23 +28,46 @@ import java.util.List;
  * read a few ahead of the head's thread, which alone writes; each namespace's document count and
  * bytes are checked against its manifest.
  */
-final class SnapshotLoader {
+public final class SnapshotLoader {
 
     /** Blocks fetched and verified ahead of the writer: a few MB at 1 MiB blocks. */
     private static final int BLOCKS_AHEAD = 4;
 
     private final ManifestStore manifests;
     private final BlockReader blocks;
+    private final boolean sorted;
 
-    SnapshotLoader(ManifestStore manifests, BlockReader blocks) {
+    public SnapshotLoader(ManifestStore manifests, BlockReader blocks) {
+        this(manifests, blocks, false);
+    }
+
+    /**
+     * With {@code sorted}, documents go into the head as ingested table files ({@code SortedLoader})
+     * whenever the snapshot's keys are encoded as the head's, so that its documents arrive in the
+     * head's key order; otherwise through write batches.
+     */
+    public SnapshotLoader(ManifestStore manifests, BlockReader blocks, boolean sorted) {
         this.manifests = manifests;
         this.blocks = blocks;
+        this.sorted = sorted;
     }
 
     Mono<Void> load(TemporaryHead target, Manifest manifest) {
+        return load(target, manifest, bytes -> { });
+    }
+
+    /**
+     * The same, telling {@code loaded} of the bytes of documents each piece brought (on the thread
+     * that loads them). Sorted loads write their files off the head's thread, two namespaces at a
+     * time, so that one namespace's blocks are framed and written while another's are verified;
+     * only their ingestion runs on the head's thread.
+     */
+    public Mono<Void> load(TemporaryHead target, Manifest manifest, java.util.function.LongConsumer loaded) {
+        boolean sortedLoad = sorted && manifest.chain().keyEncoding() == HeadKeys.encoding();
         return ChainReader.open(manifests, blocks, manifest).flatMap(chain -> target.call(() -> createNamespaces(target.head(), manifest))
                 .flatMapMany(entries -> Flux.range(0, entries.size())
-                        .concatMap(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i)), 1))
+                        .flatMapSequential(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i), loaded,
+                                sortedLoad), sortedLoad ? 2 : 1, 1))
                 .then())
                 .then(target.run(() -> target.head().initializePosition(OplogPosition.of(manifest.ts().toBson()))));
     }
@@ -60,7 +85,8 @@ final class SnapshotLoader {
         return entries;
     }
 
-    private Mono<Void> loadDocuments(TemporaryHead target, ChainReader chain, Manifest.Namespace ns, NamespaceEntry entry) {
+    private Mono<Void> loadDocuments(TemporaryHead target, ChainReader chain, Manifest.Namespace ns, NamespaceEntry entry,
+                                     java.util.function.LongConsumer loaded, boolean sortedLoad) {
         Manifest manifest = chain.tip();
         if (entry.type() == NamespaceType.VIEW || ns.blocks() == 0 && !ns.isDelta()) {
             return check(manifest, ns, 0, 0);
@@ -71,10 +97,15 @@ final class SnapshotLoader {
                 ? chain.documents(ns).map(SnapshotLoader::bytes)
                 : blocks.read(manifests.refs(manifest.snapshotId(), ns.index()).map(BlockRef::id));
         return Mono.usingWhen(
-                target.call(() -> new NamespaceLoad(target.head().bulkLoader(entry.id()))),
+                target.call(() -> new NamespaceLoad(sortedLoad ? target.head().sortedLoader(entry.id())
+                        : target.head().bulkLoader(entry.id()))),
                 load -> pieces
-                        .publishOn(target.scheduler(), 2)
-                        .doOnNext(load::add)
+                        // A sorted load's files are its own: written on a worker; a batch load writes the head.
+                        .publishOn(sortedLoad ? Schedulers.boundedElastic() : target.scheduler(), 2)
+                        .doOnNext(block -> {
+                            load.add(block);
+                            loaded.accept(block.length);
+                        })
                         .then(target.call(load::finish))
                         .flatMap(counts -> check(manifest, ns, counts[0], ns.isDelta() ? ns.logicalBytes() : counts[1])),
                 load -> target.run(load::close));
@@ -100,10 +131,10 @@ final class SnapshotLoader {
 
     /** One namespace's documents on their way from blocks into the head's bulk loader. */
     private static final class NamespaceLoad {
-        private final BulkLoader loader;
+        private final DocumentLoader loader;
         private final DocumentFramer framer;
 
-        NamespaceLoad(BulkLoader loader) {
+        NamespaceLoad(DocumentLoader loader) {
             this.loader = loader;
             this.framer = new DocumentFramer(loader::add);
         }

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * writer and its native iterators require) and a small private memory budget, so a restore does
  * not take the live heads' cache. Closing it deletes its directory.
  */
-final class TemporaryHead {
+public final class TemporaryHead {
 
     private static final Logger LOG = LoggerFactory.getLogger(TemporaryHead.class);
     /** Enough for the replay's reads of recently written documents; the rest streams from disk. */
@@ -36,6 +36,8 @@ final class TemporaryHead {
     private final Scheduler scheduler;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Mono<Void> closing;
+    /** Set by {@link #closeKeeping}: the head's files stay where they are. */
+    private volatile boolean keep;
     private HeadMemory memory;
     private Head head;
 
@@ -53,7 +55,7 @@ final class TemporaryHead {
     }
 
     /** Creates an empty head at {@code dir} (removing whatever a crashed restore left there). */
-    static Mono<TemporaryHead> create(Path dir) {
+    public static Mono<TemporaryHead> create(Path dir) {
         TemporaryHead t = new TemporaryHead(dir);
         return t.call(() -> {
             io.tidemark.shared.util.Directories.deleteTree(dir);
@@ -64,11 +66,11 @@ final class TemporaryHead {
         }).onErrorResume(e -> t.close().then(Mono.error(e)));
     }
 
-    Head head() {
+    public Head head() {
         return head;
     }
 
-    Path directory() {
+    public Path directory() {
         return dir;
     }
 
@@ -77,11 +79,11 @@ final class TemporaryHead {
     }
 
     /** Runs {@code task} on the head's thread. */
-    <T> Mono<T> call(Callable<T> task) {
+    public <T> Mono<T> call(Callable<T> task) {
         return Mono.fromCallable(task).subscribeOn(scheduler);
     }
 
-    Mono<Void> run(Runnable task) {
+    public Mono<Void> run(Runnable task) {
         return Mono.<Void>fromRunnable(task).subscribeOn(scheduler);
     }
 
@@ -98,23 +100,37 @@ final class TemporaryHead {
      * Closes the head and deletes its files on the head's thread, after whatever is queued there;
      * the same Mono for every caller, so it is safe to call from anywhere and more than once.
      */
-    Mono<Void> close() {
+    public Mono<Void> close() {
         if (closed.compareAndSet(false, true)) {
             closing.subscribe(null, e -> LOG.warn("removing the temporary head {}: {}", dir, e.toString()));
         }
         return closing;
     }
 
+    /**
+     * Closes the head (synced) and keeps its files: a head built here to be moved into place. A
+     * close already under way deletes them all the same.
+     */
+    public Mono<Void> closeKeeping() {
+        keep = true;
+        return close();
+    }
+
     private void release() {
         try {
             if (head != null) {
+                if (keep) {
+                    head.sync();
+                }
                 head.close();
             }
         } finally {
             if (memory != null) {
                 memory.close();
             }
-            io.tidemark.shared.util.Directories.deleteTree(dir);
+            if (!keep) {
+                io.tidemark.shared.util.Directories.deleteTree(dir);
+            }
         }
     }
 }

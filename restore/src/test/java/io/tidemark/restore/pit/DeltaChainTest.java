@@ -48,8 +48,13 @@ class DeltaChainTest {
 
     /** Each namespace's documents, concatenated in key order, as the live head has them now. */
     static Map<String, byte[]> content(PitFixture.Job job) {
+        return content(job.head);
+    }
+
+    /** Each namespace's documents, concatenated in key order, as {@code head} has them now. */
+    static Map<String, byte[]> content(io.tidemark.applier.Head head) {
         Map<String, byte[]> out = new LinkedHashMap<>();
-        try (HeadView view = job.head.openView()) {
+        try (HeadView view = head.openView()) {
             for (NamespaceEntry n : view.namespaces()) {
                 ByteArrayOutputStream b = new ByteArrayOutputStream();
                 try (HeadView.DocumentCursor c = view.documents(n)) {

@@ -66,6 +66,7 @@ public final class PitFixture implements AutoCloseable {
     final Scheduler cpu = Schedulers.newParallel("test-pit-cpu", 2);
     final Scheduler io = Schedulers.newBoundedElastic(4, 1000, "test-pit-io");
     final Path dir;
+    final TidemarkConfig config;
     final Stores stores;
     final BlockStore blocks;
     final ManifestStore manifests;
@@ -74,7 +75,7 @@ public final class PitFixture implements AutoCloseable {
 
     public PitFixture(Path dir) {
         this.dir = dir;
-        TidemarkConfig config = ConfigLoader.load(null, Map.of(
+        config = ConfigLoader.load(null, Map.of(
                 "TIDEMARK_DATADIR", dir.resolve("data").toString(),
                 "TIDEMARK_MONGODB_METADATAURI", mongo.uri() + "/meta",
                 "TIDEMARK_MONGODB_BLOCKSTOREURI", mongo.uri() + "/blockstore"));
@@ -138,7 +139,11 @@ public final class PitFixture implements AutoCloseable {
         }
 
         public SnapshotSummary snapshot() {
-            return taker.take(id, head).block(TIMEOUT);
+            return snapshot(taker);
+        }
+
+        public SnapshotSummary snapshot(SnapshotTaker with) {
+            return with.take(id, head).block(TIMEOUT);
         }
 
         /** Every namespace's content hash as the live head has it now. */
@@ -234,6 +239,55 @@ public final class PitFixture implements AutoCloseable {
                 o.append("unique", BsonBoolean.TRUE);
             }
             return raw(stamp(command(db, ui).append("o", o)));
+        }
+
+        /** A {@code $v: 2} update setting {@code n}. */
+        public RawBsonDocument update(String ns, UUID ui, int id, int n) {
+            return raw(stamp(crud("u", ns, ui).append("o", v2Set(n)).append("o2", new BsonDocument("_id", new BsonInt32(id)))));
+        }
+
+        /**
+         * One applyOps entry of a transaction: {@code flag} "partialTxn" (more to come), "prepare"
+         * (prepared, decided later) or null (the final entry that commits it), after {@code prev}.
+         */
+        public RawBsonDocument txn(UUID session, long txnNumber, BsonTimestamp prev, String flag, int count, BsonDocument... ops) {
+            BsonDocument o = new BsonDocument("applyOps", new BsonArray(List.of(ops)));
+            if (flag != null) {
+                o.append(flag, BsonBoolean.TRUE);
+            }
+            if (!"partialTxn".equals(flag) && prev != null) {
+                o.append("count", new BsonInt64(count));
+            }
+            return raw(stamp(session(session, txnNumber, prev).append("op", new BsonString("c"))
+                    .append("ns", new BsonString("admin.$cmd")).append("o", o)));
+        }
+
+        /** The commitTransaction of a prepared transaction whose prepare entry was {@code prepare}. */
+        public RawBsonDocument commit(UUID session, long txnNumber, BsonTimestamp prepare) {
+            return raw(stamp(session(session, txnNumber, prepare).append("op", new BsonString("c"))
+                    .append("ns", new BsonString("admin.$cmd")).append("o", new BsonDocument("commitTransaction", new BsonInt32(1))
+                            .append("commitTimestamp", prepare))));
+        }
+
+        private static BsonDocument session(UUID session, long txnNumber, BsonTimestamp prev) {
+            return new BsonDocument("lsid", new BsonDocument("id", new BsonBinary(session, UuidRepresentation.STANDARD)))
+                    .append("txnNumber", new BsonInt64(txnNumber))
+                    .append("prevOpTime", new BsonDocument("ts", prev == null ? new BsonTimestamp(0, 0) : prev)
+                            .append("t", new BsonInt64(prev == null ? -1 : 1)));
+        }
+
+        /** An insert inside an applyOps. */
+        public static BsonDocument insertOp(String ns, UUID ui, BsonDocument doc) {
+            return crud("i", ns, ui).append("o", doc).append("o2", new BsonDocument("_id", doc.get("_id")));
+        }
+
+        /** A {@code $v: 2} update inside an applyOps. */
+        public static BsonDocument updateOp(String ns, UUID ui, int id, int n) {
+            return crud("u", ns, ui).append("o", v2Set(n)).append("o2", new BsonDocument("_id", new BsonInt32(id)));
+        }
+
+        private static BsonDocument v2Set(int n) {
+            return new BsonDocument("$v", new BsonInt32(2)).append("diff", new BsonDocument("u", new BsonDocument("n", new BsonInt32(n))));
         }
 
         private static BsonDocument crud(String op, String ns, UUID ui) {
