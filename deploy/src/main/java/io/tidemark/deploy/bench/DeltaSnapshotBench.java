@@ -15,6 +15,7 @@ import io.tidemark.shared.store.Stores;
 import io.tidemark.snapshotter.DeltaPolicy;
 import io.tidemark.snapshotter.SnapshotSummary;
 import io.tidemark.snapshotter.SnapshotTaker;
+import io.tidemark.snapshotter.bench.BlockPipelineBench;
 import io.tidemark.snapshotter.bench.SyntheticDocuments;
 import io.tidemark.snapshotter.bench.SyntheticHead;
 import io.tidemark.snapshotter.blocks.BlockWriter;
@@ -111,26 +112,35 @@ public final class DeltaSnapshotBench {
             result.put("chainDeltaBytes", tip.manifest().chain().chainBytes());
             BlockReader reader = new BlockReader(blocks, 8);
             restore(manifests, reader, full.snapshotId()); // warm-up
-            List<Double> fullRestore = new ArrayList<>();
-            List<Double> chainRestore = new ArrayList<>();
+            List<double[]> fullRestore = new ArrayList<>();
+            List<double[]> chainRestore = new ArrayList<>();
             for (int run = 0; run < runs; run++) {
                 fullRestore.add(restore(manifests, reader, full.snapshotId()));
                 chainRestore.add(restore(manifests, reader, tip.snapshotId()));
             }
-            double f = BenchStores.median(fullRestore);
-            double c = BenchStores.median(chainRestore);
+            double f = medianOf(fullRestore, 0);
+            double c = medianOf(chainRestore, 0);
             result.put("fullRestoreMBps", f);
             result.put("chainRestoreMBps", c);
             result.put("chainRestoreShareOfFull", Math.round(1000.0 * c / f) / 1000.0);
-            result.put("fullRestoreRunsMBps", fullRestore);
-            result.put("chainRestoreRunsMBps", chainRestore);
+            // The same comparison per CPU-second: on a shared machine the wall-clock figures follow the
+            // other processes' load, the CPU a restore costs does not.
+            double fCpu = medianOf(fullRestore, 1);
+            double cCpu = medianOf(chainRestore, 1);
+            result.put("fullRestoreCpuSecondsPerGB", fCpu);
+            result.put("chainRestoreCpuSecondsPerGB", cCpu);
+            result.put("chainRestoreCpuShareOfFull", Math.round(1000.0 * fCpu / cCpu) / 1000.0);
+            result.put("fullRestoreRunsMBps", fullRestore.stream().map(r -> r[0]).toList());
+            result.put("chainRestoreRunsMBps", chainRestore.stream().map(r -> r[0]).toList());
             return result;
         }
     }
 
     /** One delta snapshot after {@code idealBytes} of changes: its figures. */
     private static Map<String, Object> delta(SnapshotTaker taker, String job, Head head, long headBytes, long idealBytes) {
+        long cpuStart = BlockPipelineBench.processCpuNanos();
         SnapshotSummary s = taker.take(job, head).block(Duration.ofHours(2));
+        long cpuNanos = BlockPipelineBench.processCpuNanos() - cpuStart;
         if (!s.manifest().isDelta()) {
             throw new IllegalStateException("the bench expected a delta snapshot, got " + s.manifest().chain());
         }
@@ -141,26 +151,39 @@ public final class DeltaSnapshotBench {
         out.put("storedOverIdeal", Math.round(100.0 * s.storedBytes() / Math.max(1, idealBytes)) / 100.0);
         out.put("seconds", Math.round(seconds * 1000) / 1000.0);
         out.put("headMBps", Math.round(headBytes / 1e6 / seconds * 10) / 10.0);
+        out.put("cpuSeconds", Math.round(cpuNanos / 1e6) / 1000.0);
         out.put("chainDepth", s.manifest().chain().depth());
         return out;
     }
 
-    /** Restores every namespace of a snapshot (merged, verified) and discards it: logical MB/s. */
-    private static double restore(ManifestStore manifests, BlockReader reader, String snapshotId) {
+    /**
+     * Restores every namespace of a snapshot (merged, verified) and discards it: logical MB/s, and
+     * the process's CPU-seconds per GB restored.
+     */
+    private static double[] restore(ManifestStore manifests, BlockReader reader, String snapshotId) {
         long start = System.nanoTime();
+        long cpuStart = BlockPipelineBench.processCpuNanos();
         AtomicLong bytes = new AtomicLong();
         try (SnapshotRestoreSource source = SnapshotRestoreSource.open(manifests, reader, snapshotId).block(Duration.ofHours(1))) {
             for (Manifest.Namespace n : source.namespaces()) {
                 source.documents(n).doOnNext(b -> bytes.addAndGet(b.remaining())).blockLast(Duration.ofHours(1));
             }
         }
-        return Math.round(bytes.get() / 1e6 / ((System.nanoTime() - start) / 1e9) * 10) / 10.0;
+        double cpuPerGB = (BlockPipelineBench.processCpuNanos() - cpuStart) / 1e9 / (bytes.get() / 1e9);
+        return new double[] {Math.round(bytes.get() / 1e6 / ((System.nanoTime() - start) / 1e9) * 10) / 10.0,
+                Math.round(cpuPerGB * 100) / 100.0};
     }
 
     private static Map<String, Object> median(List<Map<String, Object>> runs) {
         List<Map<String, Object>> sorted = new ArrayList<>(runs);
         sorted.sort(Comparator.comparingDouble(r -> (Double) r.get("seconds")));
         return sorted.get(sorted.size() / 2);
+    }
+
+    /** The median of column {@code column} of the runs. */
+    private static double medianOf(List<double[]> runs, int column) {
+        double[] sorted = runs.stream().mapToDouble(r -> r[column]).sorted().toArray();
+        return sorted[sorted.length / 2];
     }
 
     /** Changes applied through the oplog applier, as a live head gets them (also used by {@link HistoryBench}). */

@@ -15,23 +15,31 @@ import reactor.core.publisher.Flux;
  * whole (raw documents in key order), the others delta records ({@link DeltaRecords}). Among
  * records of the same key the newest level wins; a winning delete drops the key. Pulls blocks
  * from each level's stream as it needs them (blocking: run it on a worker), one level's record
- * at a time in a priority queue, and hands out buffers of whole documents.
+ * at a time, and hands out buffers of whole documents.
+ *
+ * <p>The base (the namespace stored whole) holds almost every document, and a chain restore must
+ * keep up with a full one (docs/operations.md, the chain bound), so the base is not a queue entry
+ * like the deltas: each of its documents is compared once with the smallest delta key and, when it
+ * stands, copied straight from its block into the output, without a copy of its own. Only the
+ * deltas' records, a small share, go through the priority queue.
  */
 final class ChainMerge implements AutoCloseable {
     /** Documents are handed out in buffers of about this size. */
     private static final int OUT_BYTES = 256 * 1024;
+    /** Larger than any document MongoDB stores (16 MiB) with room to spare; anything longer is damage. */
+    private static final int MAX_DOCUMENT = 64 << 20;
 
-    private final List<Level> levels = new ArrayList<>();
-    private final PriorityQueue<Level> queue = new PriorityQueue<>((a, b) -> {
+    private final List<Chunks> levels = new ArrayList<>();
+    /** The delta levels that have a current record, by key, then newest first. */
+    private final PriorityQueue<DeltaLevel> deltas = new PriorityQueue<>((a, b) -> {
         int c = HeadKeys.compare(a.key, b.key);
         return c != 0 ? c : Integer.compare(a.order, b.order);
     });
+    private final BaseLevel base;
     private final String what;
     private final long expectedDocuments;
     private long documents;
     private boolean started;
-    /** A document taken from the merge that did not fit the buffer handed out before it. */
-    private byte[] pending;
 
     ChainMerge(List<Flux<ByteBuffer>> streams, String what, long expectedDocuments) {
         this.what = what;
@@ -39,8 +47,10 @@ final class ChainMerge implements AutoCloseable {
         try {
             for (int i = 0; i < streams.size(); i++) {
                 // One buffer requested ahead per level: memory stays a few blocks per level.
-                levels.add(new Level(i, streams.get(i).toStream(1), i < streams.size() - 1));
+                Stream<ByteBuffer> s = streams.get(i).toStream(1);
+                levels.add(i < streams.size() - 1 ? new DeltaLevel(i, s) : new BaseLevel(i, s));
             }
+            this.base = (BaseLevel) levels.get(levels.size() - 1);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -49,20 +59,66 @@ final class ChainMerge implements AutoCloseable {
 
     /** The next buffer of merged documents, or null at the end. */
     ByteBuffer next() {
+        if (!started) {
+            started = true;
+            for (Chunks l : levels) {
+                if (l instanceof DeltaLevel d && d.advance()) {
+                    deltas.add(d);
+                }
+            }
+            base.advance();
+        }
         byte[] out = null;
         int size = 0;
-        for (byte[] doc = takeDocument(); doc != null; doc = takeDocument()) {
+        while (true) {
+            DeltaLevel d = deltas.peek();
+            boolean baseStands = base.length > 0 && (d == null || HeadKeys.compare(base.key, d.key) < 0);
+            if (!baseStands && d == null) {
+                break;
+            }
+            int length = baseStands ? base.length : d.deleted ? 0 : d.doc.length;
+            if (out != null && size + length > OUT_BYTES) {
+                return ByteBuffer.wrap(out, 0, size); // this document starts the next buffer
+            }
+            if (baseStands) {
+                documents++;
+                if (out == null && length >= OUT_BYTES) {
+                    ByteBuffer alone = ByteBuffer.wrap(base.docBytes, base.docOffset, length).slice();
+                    base.advance();
+                    return alone;
+                }
+                if (out == null) {
+                    out = new byte[OUT_BYTES];
+                }
+                System.arraycopy(base.docBytes, base.docOffset, out, size, length);
+                size += length;
+                base.advance();
+                continue;
+            }
+            deltas.poll();
+            // Older levels' records of the same key lose to this one, and so does the base's document.
+            while (!deltas.isEmpty() && HeadKeys.compare(deltas.peek().key, d.key) == 0) {
+                DeltaLevel older = deltas.poll();
+                if (older.advance()) {
+                    deltas.add(older);
+                }
+            }
+            if (base.length > 0 && HeadKeys.compare(base.key, d.key) == 0) {
+                base.advance();
+            }
+            byte[] doc = d.deleted ? null : d.doc;
+            if (d.advance()) {
+                deltas.add(d);
+            }
+            if (doc == null) {
+                continue;
+            }
+            documents++;
             if (out == null) {
                 if (doc.length >= OUT_BYTES) {
                     return ByteBuffer.wrap(doc);
                 }
                 out = new byte[OUT_BYTES];
-            }
-            // The fit is checked on the document itself: a bound taken from the queue's head
-            // before it (which may be a delete, or lose to a newer level) says nothing about it.
-            if (size + doc.length > OUT_BYTES) {
-                pending = doc;
-                return ByteBuffer.wrap(out, 0, size);
             }
             System.arraycopy(doc, 0, out, size, doc.length);
             size += doc.length;
@@ -77,110 +133,29 @@ final class ChainMerge implements AutoCloseable {
         return null;
     }
 
-    /** The next surviving document (one that did not fit the last buffer first), or null at the end. */
-    private byte[] takeDocument() {
-        if (pending != null) {
-            byte[] doc = pending;
-            pending = null;
-            return doc;
-        }
-        if (!started) {
-            started = true;
-            for (Level l : levels) {
-                if (l.advance()) {
-                    queue.add(l);
-                }
-            }
-        }
-        while (!queue.isEmpty()) {
-            Level top = queue.poll();
-            // Older levels' records of the same key lose to this one.
-            while (!queue.isEmpty() && HeadKeys.compare(queue.peek().key, top.key) == 0) {
-                Level older = queue.poll();
-                if (older.advance()) {
-                    queue.add(older);
-                }
-            }
-            byte[] doc = top.deleted ? null : top.doc;
-            if (top.advance()) {
-                queue.add(top);
-            }
-            if (doc != null) {
-                documents++;
-                return doc;
-            }
-        }
-        return null;
-    }
-
     @Override
     public void close() {
-        for (Level l : levels) {
+        for (Chunks l : levels) {
             l.stream.close();
         }
     }
 
-    /** One level's records, read from its blocks as needed. */
-    private final class Level {
+    /** One level's bytes, read from its blocks as needed. */
+    private abstract class Chunks {
         final int order;
         final Stream<ByteBuffer> stream;
         final Iterator<ByteBuffer> chunks;
-        final boolean delta;
         ByteBuffer chunk;
+        /** The current record's key. */
         byte[] key;
-        byte[] doc;
-        boolean deleted;
-        private final byte[] header = new byte[DeltaRecords.HEADER_BYTES];
 
-        Level(int order, Stream<ByteBuffer> stream, boolean delta) {
+        Chunks(int order, Stream<ByteBuffer> stream) {
             this.order = order;
             this.stream = stream;
             this.chunks = stream.iterator();
-            this.delta = delta;
         }
 
-        /** Reads the next record; false at the level's end. */
-        boolean advance() {
-            byte[] previous = key;
-            if (!available()) {
-                return false;
-            }
-            if (delta) {
-                read(header, 0, header.length);
-                byte tag = header[0];
-                int keyLength = intLe(header, 1);
-                if (tag != DeltaRecords.UPSERT && tag != DeltaRecords.DELETE || keyLength <= 0 || keyLength > 1 << 20) {
-                    throw corrupt("a malformed delta record");
-                }
-                key = new byte[keyLength];
-                read(key, 0, keyLength);
-                deleted = tag == DeltaRecords.DELETE;
-                doc = deleted ? null : document();
-            } else {
-                deleted = false;
-                doc = document();
-                key = HeadKeys.ofDocument(doc, 0);
-            }
-            if (previous != null && HeadKeys.compare(previous, key) >= 0) {
-                throw corrupt("keys out of order");
-            }
-            return true;
-        }
-
-        private byte[] document() {
-            byte[] len = new byte[4];
-            read(len, 0, 4);
-            int n = intLe(len, 0);
-            if (n < 5 || n > 64 << 20) {
-                throw corrupt("a document of length " + n);
-            }
-            byte[] d = new byte[n];
-            System.arraycopy(len, 0, d, 0, 4);
-            read(d, 4, n - 4);
-            return d;
-        }
-
-        private boolean available() {
+        final boolean available() {
             while (chunk == null || !chunk.hasRemaining()) {
                 if (!chunks.hasNext()) {
                     return false;
@@ -190,7 +165,7 @@ final class ChainMerge implements AutoCloseable {
             return true;
         }
 
-        private void read(byte[] into, int off, int n) {
+        final void read(byte[] into, int off, int n) {
             while (n > 0) {
                 if (!available()) {
                     throw corrupt("a record cut short");
@@ -202,8 +177,105 @@ final class ChainMerge implements AutoCloseable {
             }
         }
 
-        private IllegalStateException corrupt(String detail) {
+        /** A document whose start is the level's next byte, copied out of its blocks. */
+        final byte[] document() {
+            byte[] len = new byte[4];
+            read(len, 0, 4);
+            byte[] d = new byte[checkedLength(intLe(len, 0))];
+            System.arraycopy(len, 0, d, 0, 4);
+            read(d, 4, d.length - 4);
+            return d;
+        }
+
+        final int checkedLength(int n) {
+            if (n < 5 || n > MAX_DOCUMENT) {
+                throw corrupt("a document of length " + n);
+            }
+            return n;
+        }
+
+        final void checkOrder(byte[] previous) {
+            if (previous != null && HeadKeys.compare(previous, key) >= 0) {
+                throw corrupt("keys out of order");
+            }
+        }
+
+        final IllegalStateException corrupt(String detail) {
             return new IllegalStateException(what + ": level " + order + " of its chain holds " + detail);
+        }
+    }
+
+    /** A delta level: upserts and deletes ({@link DeltaRecords}). */
+    private final class DeltaLevel extends Chunks {
+        byte[] doc;
+        boolean deleted;
+        private final byte[] header = new byte[DeltaRecords.HEADER_BYTES];
+
+        DeltaLevel(int order, Stream<ByteBuffer> stream) {
+            super(order, stream);
+        }
+
+        /** Reads the next record; false at the level's end. */
+        boolean advance() {
+            byte[] previous = key;
+            if (!available()) {
+                return false;
+            }
+            read(header, 0, header.length);
+            byte tag = header[0];
+            int keyLength = intLe(header, 1);
+            if (tag != DeltaRecords.UPSERT && tag != DeltaRecords.DELETE || keyLength <= 0 || keyLength > 1 << 20) {
+                throw corrupt("a malformed delta record");
+            }
+            key = new byte[keyLength];
+            read(key, 0, keyLength);
+            deleted = tag == DeltaRecords.DELETE;
+            doc = deleted ? null : document();
+            checkOrder(previous);
+            return true;
+        }
+    }
+
+    /**
+     * The base level: raw documents back to back. The current document is {@code length} bytes of
+     * {@code docBytes} from {@code docOffset}: inside its block when it fits there (almost always),
+     * else a copy joined across blocks. {@code length} 0 once the level has ended.
+     */
+    private final class BaseLevel extends Chunks {
+        byte[] docBytes;
+        int docOffset;
+        int length;
+
+        BaseLevel(int order, Stream<ByteBuffer> stream) {
+            super(order, stream);
+        }
+
+        /** Moves to the next document (or the end: length 0). */
+        void advance() {
+            byte[] previous = key;
+            if (!available()) {
+                length = 0;
+                return;
+            }
+            int remaining = chunk.remaining();
+            if (remaining >= 4 && chunk.hasArray()) {
+                int at = chunk.arrayOffset() + chunk.position();
+                int n = checkedLength(intLe(chunk.array(), at));
+                if (n <= remaining) {
+                    docBytes = chunk.array();
+                    docOffset = at;
+                    length = n;
+                    chunk.position(chunk.position() + n);
+                    key = HeadKeys.ofDocument(docBytes, docOffset);
+                    checkOrder(previous);
+                    return;
+                }
+            }
+            docBytes = document();
+            docOffset = 0;
+            length = docBytes.length;
+            key = HeadKeys.ofDocument(docBytes, 0);
+            checkOrder(previous);
         }
     }
 

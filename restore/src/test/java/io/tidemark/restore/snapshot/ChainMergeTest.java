@@ -2,6 +2,7 @@ package io.tidemark.restore.snapshot;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tidemark.applier.HeadKeys;
@@ -21,8 +22,145 @@ import org.bson.codecs.BsonDocumentCodec;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 
-/** The k-way merge of a chain against a model of it, with documents of every size around its buffer. */
+/**
+ * The chain merge against a model: random chains of deltas (upserts of existing and new keys,
+ * deletes, the same key in several levels) over a base, every level cut into blocks at random
+ * places (documents and record headers split across blocks, blocks of a few bytes), merged and
+ * compared byte for byte with the model's documents in key order; and chains of documents whose
+ * sizes sit around the merge's output buffer, where a document that does not fit must end it.
+ */
 class ChainMergeTest {
+
+    @Test
+    void mergesRandomChainsLikeTheModel() {
+        SplittableRandom random = new SplittableRandom(13);
+        for (int round = 0; round < 40; round++) {
+            TreeMap<Integer, byte[]> model = new TreeMap<>();
+            int baseSize = random.nextInt(0, 400);
+            for (int i = 0; i < baseSize; i++) {
+                int id = 3 * i;
+                model.put(id, document(id, "base", size(random)));
+            }
+            ByteArrayOutputStream base = new ByteArrayOutputStream();
+            model.values().forEach(base::writeBytes);
+            List<byte[]> levels = new ArrayList<>(); // oldest first
+            int depth = random.nextInt(1, 6);
+            for (int level = 0; level < depth; level++) {
+                TreeMap<Integer, byte[]> changes = new TreeMap<>(); // null: a delete
+                int n = random.nextInt(0, 60);
+                for (int c = 0; c < n; c++) {
+                    int id = random.nextInt(0, 3 * baseSize + 20);
+                    boolean delete = model.containsKey(id) && random.nextInt(4) == 0;
+                    changes.put(id, delete ? null : document(id, "level " + level, size(random)));
+                }
+                ByteArrayOutputStream records = new ByteArrayOutputStream();
+                for (Map.Entry<Integer, byte[]> c : changes.entrySet()) {
+                    records.writeBytes(record(c.getKey(), c.getValue()));
+                    if (c.getValue() == null) {
+                        model.remove(c.getKey());
+                    } else {
+                        model.put(c.getKey(), c.getValue());
+                    }
+                }
+                levels.add(records.toByteArray());
+            }
+            List<Flux<ByteBuffer>> streams = new ArrayList<>();
+            for (int level = levels.size() - 1; level >= 0; level--) {
+                streams.add(blocks(levels.get(level), random));
+            }
+            streams.add(blocks(base.toByteArray(), random));
+
+            ByteArrayOutputStream expected = new ByteArrayOutputStream();
+            model.values().forEach(expected::writeBytes);
+            assertArrayEquals(expected.toByteArray(), merge(streams, model.size()), "round " + round);
+        }
+    }
+
+    @Test
+    void aDocumentLargerThanAnOutputBufferComesAlone() {
+        byte[] big = document(3, "base", 600_000);
+        byte[] replaced = document(6, "delta", 400_000);
+        ByteArrayOutputStream base = new ByteArrayOutputStream();
+        base.writeBytes(document(0, "base", 100));
+        base.writeBytes(big);
+        base.writeBytes(document(6, "base", 100));
+        SplittableRandom random = new SplittableRandom(7);
+        ByteArrayOutputStream expected = new ByteArrayOutputStream();
+        expected.writeBytes(document(0, "base", 100));
+        expected.writeBytes(big);
+        expected.writeBytes(replaced);
+        byte[] merged = merge(List.of(blocks(record(6, replaced), random), Flux.just(ByteBuffer.wrap(base.toByteArray()))), 3);
+        assertArrayEquals(expected.toByteArray(), merged);
+    }
+
+    @Test
+    void refusesABaseOutOfOrderAndAWrongDocumentCount() {
+        ByteArrayOutputStream base = new ByteArrayOutputStream();
+        base.writeBytes(document(6, "base", 10));
+        base.writeBytes(document(3, "base", 10));
+        IllegalStateException order = assertThrows(IllegalStateException.class,
+                () -> merge(List.of(Flux.empty(), Flux.just(ByteBuffer.wrap(base.toByteArray()))), 2));
+        assertTrue(order.getMessage().contains("keys out of order"), order.getMessage());
+
+        IllegalStateException count = assertThrows(IllegalStateException.class,
+                () -> merge(List.of(Flux.just(ByteBuffer.wrap(record(3, null))),
+                        Flux.just(ByteBuffer.wrap(document(3, "base", 10)))), 1));
+        assertTrue(count.getMessage().contains("merges to 0 documents"), count.getMessage());
+    }
+
+    private static byte[] merge(List<Flux<ByteBuffer>> streams, long documents) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (ChainMerge merge = new ChainMerge(streams, "test", documents)) {
+            for (ByteBuffer b = merge.next(); b != null; b = merge.next()) {
+                assertTrue(b.remaining() > 0);
+                byte[] bytes = new byte[b.remaining()];
+                b.get(bytes);
+                out.writeBytes(bytes);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** Mostly small documents, now and then one larger than a block of the test. */
+    private static int size(SplittableRandom random) {
+        return random.nextInt(10) == 0 ? random.nextInt(2_000, 20_000) : random.nextInt(0, 300);
+    }
+
+    private static byte[] document(int id, String from, int padding) {
+        BsonDocument d = new BsonDocument("_id", new BsonInt32(id)).append("from", new BsonString(from))
+                .append("pad", new BsonString("x".repeat(padding)));
+        ByteBuffer b = new RawBsonDocument(d, new BsonDocumentCodec()).getByteBuffer().asNIO();
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        return bytes;
+    }
+
+    /** A delta record of {@code id}: an upsert of {@code doc}, or a delete when null. */
+    private static byte[] record(int id, byte[] doc) {
+        byte[] key = HeadKeys.ofDocument(document(id, "", 0), 0);
+        byte[] r = new byte[DeltaRecords.HEADER_BYTES + key.length + (doc == null ? 0 : doc.length)];
+        DeltaRecords.writeHeader(r, 0, doc == null ? DeltaRecords.DELETE : DeltaRecords.UPSERT, key.length);
+        System.arraycopy(key, 0, r, DeltaRecords.HEADER_BYTES, key.length);
+        if (doc != null) {
+            System.arraycopy(doc, 0, r, DeltaRecords.HEADER_BYTES + key.length, doc.length);
+        }
+        return r;
+    }
+
+    /** The bytes cut at random places, as a level's blocks arrive: sometimes a few bytes, sometimes several KB. */
+    private static Flux<ByteBuffer> blocks(byte[] bytes, SplittableRandom random) {
+        List<ByteBuffer> blocks = new ArrayList<>();
+        for (int at = 0; at < bytes.length; ) {
+            int n = Math.min(bytes.length - at, random.nextInt(3) == 0 ? random.nextInt(1, 8) : random.nextInt(1, 8_000));
+            byte[] block = new byte[n];
+            System.arraycopy(bytes, at, block, 0, n);
+            blocks.add(ByteBuffer.wrap(block));
+            at += n;
+        }
+        assertEquals(bytes.length, blocks.stream().mapToInt(ByteBuffer::remaining).sum());
+        return Flux.fromIterable(blocks);
+    }
+
 
     @Test
     void aDeleteAheadOfADocumentThatDoesNotFitStillEndsTheBuffer() {
@@ -38,7 +176,7 @@ class ChainMergeTest {
     }
 
     @Test
-    void mergesRandomChainsLikeTheirModel() {
+    void mergesChainsOfDocumentsAroundTheBufferSize() {
         SplittableRandom random = new SplittableRandom(20261204);
         for (int round = 0; round < 40; round++) {
             Map<byte[], byte[]> model = new TreeMap<>(HeadKeys::compare);

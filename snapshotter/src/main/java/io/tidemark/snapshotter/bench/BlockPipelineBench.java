@@ -117,7 +117,8 @@ public final class BlockPipelineBench {
         return result;
     }
 
-    static long processCpuNanos() {
+    /** CPU time of the whole process: figures per CPU-second hold when other processes take cores away. */
+    public static long processCpuNanos() {
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
     }
