@@ -30,6 +30,8 @@ final class ChainMerge implements AutoCloseable {
     private final long expectedDocuments;
     private long documents;
     private boolean started;
+    /** A merged document that did not fit the buffer last handed out: it starts the next one. */
+    private byte[] carried;
 
     ChainMerge(List<Flux<ByteBuffer>> streams, String what, long expectedDocuments) {
         this.what = what;
@@ -57,6 +59,16 @@ final class ChainMerge implements AutoCloseable {
         }
         byte[] out = null;
         int size = 0;
+        if (carried != null) {
+            byte[] doc = carried;
+            carried = null;
+            if (doc.length >= OUT_BYTES) {
+                return ByteBuffer.wrap(doc);
+            }
+            out = new byte[OUT_BYTES];
+            System.arraycopy(doc, 0, out, 0, doc.length);
+            size = doc.length;
+        }
         while (!queue.isEmpty()) {
             Level top = queue.poll();
             // Older levels' records of the same key lose to this one.
@@ -79,12 +91,14 @@ final class ChainMerge implements AutoCloseable {
                     return ByteBuffer.wrap(doc);
                 }
                 out = new byte[OUT_BYTES];
+            } else if (size + doc.length > OUT_BYTES) {
+                // Checked here, with the document that won, not by peeking at the queue: the
+                // record after a full-looking buffer may be a delete, and the one after it is not.
+                carried = doc;
+                return ByteBuffer.wrap(out, 0, size);
             }
             System.arraycopy(doc, 0, out, size, doc.length);
             size += doc.length;
-            if (!queue.isEmpty() && size + nextSize() > OUT_BYTES) {
-                return ByteBuffer.wrap(out, 0, size);
-            }
         }
         if (out != null) {
             return ByteBuffer.wrap(out, 0, size);
@@ -94,12 +108,6 @@ final class ChainMerge implements AutoCloseable {
                     + " documents, its manifest says " + expectedDocuments);
         }
         return null;
-    }
-
-    /** The size of the document the queue's head would add (a bound: it may lose or be a delete). */
-    private int nextSize() {
-        Level l = queue.peek();
-        return l.deleted ? 0 : l.doc.length;
     }
 
     @Override
