@@ -18,6 +18,9 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /** The agent's side of the agent protocol (docs/agent-protocol.md), over HTTPS. */
 public final class IngestClient implements AutoCloseable {
@@ -31,17 +34,29 @@ public final class IngestClient implements AutoCloseable {
 
     private final Vertx vertx;
     private final HttpClient http;
-    private final URI base;
+    /** The front ends, taken in turn (see {@link #base()}). */
+    private final List<URI> bases;
+    private final AtomicInteger turn = new AtomicInteger();
     private final String apiKey;
 
     /**
      * Trusts the server by pinned certificate fingerprint when one is given, else by CA file, else
      * by the JVM's trust store. Host names are verified except under a pin, where the pin is the identity.
+     *
+     * @param serverUrl one Backup HTTP service URL, or several separated by commas (front ends of
+     *     one service sharing one store, docs/scale-out.md): requests go to each in turn, so a
+     *     request that failed on one is resent (by its caller's retry) to the next
      */
     public IngestClient(Vertx vertx, String serverUrl, String apiKey, String pinSha256, Path caFile) {
-        this.base = URI.create(serverUrl.endsWith("/") ? serverUrl.substring(0, serverUrl.length() - 1) : serverUrl);
-        if (!"https".equals(base.getScheme())) {
-            throw new IllegalArgumentException("the Backup HTTP service is reached over https, not " + serverUrl);
+        this.bases = Arrays.stream(serverUrl.split(",")).map(String::trim).filter(u -> !u.isEmpty())
+                .map(u -> URI.create(u.endsWith("/") ? u.substring(0, u.length() - 1) : u)).toList();
+        if (bases.isEmpty()) {
+            throw new IllegalArgumentException("no Backup HTTP service URL given");
+        }
+        for (URI base : bases) {
+            if (!"https".equals(base.getScheme())) {
+                throw new IllegalArgumentException("the Backup HTTP service is reached over https, not " + base);
+            }
         }
         this.apiKey = apiKey;
         this.vertx = vertx;
@@ -121,7 +136,7 @@ public final class IngestClient implements AutoCloseable {
      * refused together do not come back together; bounded, after which the 503 is an error like any other.
      */
     private Future<JsonObject> send(HttpMethod method, String path, String contentType, Buffer body, int busyRetries) {
-        RequestOptions options = new RequestOptions().setMethod(method).setAbsoluteURI(base + path)
+        RequestOptions options = new RequestOptions().setMethod(method).setAbsoluteURI(base() + path)
                 .putHeader("Authorization", "Bearer " + apiKey).putHeader("Content-Type", contentType)
                 .setTimeout(120_000);
         return http.request(options)
@@ -163,6 +178,15 @@ public final class IngestClient implements AutoCloseable {
         }
         long millis = Math.max(1, Math.min(MAX_RETRY_AFTER_SECONDS, seconds)) * 1000L;
         return millis + java.util.concurrent.ThreadLocalRandom.current().nextLong(millis / 2 + 1);
+    }
+
+    /**
+     * The front end for the next request: each in turn. Every front end serves every agent from
+     * the shared store, so which one gets a request never matters for correctness; taking turns
+     * spreads the load and moves past a front end that is down at the next retry.
+     */
+    private URI base() {
+        return bases.get(Math.floorMod(turn.getAndIncrement(), bases.size()));
     }
 
     private static String jobPath(String job) {

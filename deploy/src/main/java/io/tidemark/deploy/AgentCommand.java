@@ -30,7 +30,8 @@ final class AgentCommand implements Runnable {
     @Option(names = "--name", required = true, description = "Deployment name; the first contact registers it.")
     String name;
 
-    @Option(names = "--server", description = "Backup HTTP service URL (default: the local server's, from the data dir).")
+    @Option(names = {"--server", "--ingest-url"}, description = "Backup HTTP service URL, or several front ends' URLs separated by"
+            + " commas, used in turn (default: the local server's, from the data dir).")
     String server;
 
     @Option(names = "--api-key-file", paramLabel = "PATH",

@@ -5,6 +5,7 @@ import io.tidemark.shared.http.JsonBodies;
 import io.tidemark.shared.jobs.JobIds;
 import io.tidemark.shared.security.ApiKeys;
 import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.bus.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -83,6 +84,8 @@ final class KeysApi {
                     if (!revoked) {
                         ctx.fail(new ApiException(404, "no active key with id '" + ctx.pathParam("id") + "'"));
                     } else {
+                        // Every front end drops its cached copy now (docs/scale-out.md, "Stateless front ends").
+                        vertx.eventBus().publish(Addresses.KEY_REVOKED, new JsonObject().put("id", ctx.pathParam("id")));
                         ctx.json(new JsonObject().put("id", ctx.pathParam("id")).put("revoked", true));
                     }
                 })

@@ -75,7 +75,7 @@ final class KeysCommand {
     }
 
     @Command(name = "scope", description = "Widen or narrow the deployments an agent key may act for "
-            + "(other front ends apply a narrowing within 30 seconds).")
+            + "(other front ends apply a narrowing within 5 seconds).")
     static final class Scope implements Runnable {
         @Mixin
         AdminOptions admin = new AdminOptions();
@@ -115,7 +115,7 @@ final class KeysCommand {
                 + (key.getBoolean("growing", false) ? " and the new deployments it registers" : " only");
     }
 
-    @Command(name = "revoke", description = "Revoke a key (effective within 30 seconds).")
+    @Command(name = "revoke", description = "Revoke a key (effective at once; within 5 seconds on a front end that misses the notice).")
     static final class Revoke implements Runnable {
         @Mixin
         AdminOptions admin = new AdminOptions();

@@ -13,6 +13,7 @@ import io.tidemark.restore.RestoreService;
 import io.tidemark.restore.history.DocumentHistory;
 import io.tidemark.restore.pit.PointInTimeRestores;
 import io.tidemark.restore.rebuild.HeadRebuilds;
+import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
 import io.tidemark.shared.security.OwnerOnly;
@@ -61,7 +62,14 @@ public final class TidemarkServer implements AutoCloseable {
 
     /** Starts a server; blocks the calling (non-event-loop) thread until it listens. */
     public static TidemarkServer start(TidemarkConfig config) {
-        Vertx vertx = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false));
+        Vertx vertx;
+        try {
+            vertx = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false), config.cluster())
+                    .toCompletionStage().toCompletableFuture().get();
+        } catch (Exception e) {
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+            throw new IllegalStateException("the server could not join its cluster: " + cause.getMessage(), cause);
+        }
         TidemarkServer server = new TidemarkServer(config, vertx);
         try {
             server.deploy().toCompletionStage().toCompletableFuture().get();
@@ -91,6 +99,8 @@ public final class TidemarkServer implements AutoCloseable {
                 return null;
             });
         }).compose(v -> Bootstrap.ensureCredentials(vertx, stores, dataDir)).compose(v -> {
+            // A key revoked through any front end of the cluster: decided from the store from now on.
+            vertx.eventBus().<JsonObject>consumer(Addresses.KEY_REVOKED, m -> stores.keys().forget(m.body().getString("id")));
             IngestVerticle ingest = new IngestVerticle(config, stores, ingestTls);
             return vertx.deployVerticle(ingest).map(id -> ingest);
         }).compose(ingest -> {
@@ -134,9 +144,11 @@ public final class TidemarkServer implements AutoCloseable {
                 return null;
             });
         }).map(v -> {
-            LOG.info("Tidemark server up: REST API {}://127.0.0.1:{}/api/v1, Backup HTTP service https://127.0.0.1:{}, data dir {}{}; TLS by {}",
+            LOG.info("Tidemark server up: REST API {}://127.0.0.1:{}/api/v1, Backup HTTP service https://127.0.0.1:{}, data dir {}{}; TLS by {}{}",
                     apiTls ? "https" : "http", apiPort, ingestPort, dataDir, stores.embedded() ? " (embedded store)" : "",
-                    TlsEngines.description());
+                    TlsEngines.description(), config.cluster().enabled()
+                            ? "; event bus clustered as '" + config.cluster().name() + "' on " + config.cluster().host() + ":" + config.cluster().port()
+                            : "");
             return null;
         });
     }

@@ -151,13 +151,18 @@ final class CaptureHarness {
      * after the workload stops).
      */
     static void assertExactlyOnceInOrderUpTo(MongoClient source, TidemarkServer server, String deployment, OpTime upTo) {
-        JsonObject job = job(server, deployment);
+        assertExactlyOnceInOrder(source, server.stores(), deployment, upTo);
+    }
+
+    /** The same on stores opened without a server (several server processes share them). */
+    static void assertExactlyOnceInOrder(MongoClient source, io.tidemark.shared.store.Stores stores, String deployment, OpTime upTo) {
+        JsonObject job = join(stores.jobs().resolve(deployment));
         OpTime fetchStart = OpTime.fromJson(job.getJsonObject("sync").getJsonObject("fetchStartTs"));
         List<byte[]> expected = sourceEntries(source, fetchStart);
         if (upTo != null) {
             expected.removeIf(e -> OpTime.of(new RawBsonDocument(e).getTimestamp("ts")).isAfter(upTo));
         }
-        List<byte[]> stored = storedEntries(server.stores().oplog(), job.getString("_id"), fetchStart);
+        List<byte[]> stored = storedEntries(stores.oplog(), job.getString("_id"), fetchStart);
         assertEquals(expected.size(), stored.size(), "stored entry count");
         for (int i = 0; i < expected.size(); i++) {
             if (!Arrays.equals(expected.get(i), stored.get(i))) {

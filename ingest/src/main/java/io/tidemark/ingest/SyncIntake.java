@@ -73,7 +73,7 @@ final class SyncIntake {
                             .put("storedTs", fetchStartTs.toJson())
                             .putNull("error")))
                     .map(v -> {
-                        oplog.resetTip(jobId, fetchStartTs, fetchStartSha256);
+                        oplog.resetTip(jobId, gen, fetchStartTs, fetchStartSha256);
                         return new JsonObject().put("generation", gen);
                     });
         }));

@@ -162,6 +162,29 @@ class ChainMergeTest {
     }
 
 
+    /**
+     * A delta deleting every other document of its full snapshot: each time a buffer is nearly
+     * full, the next record is a delete, which must not let the document after it overflow the
+     * buffer (the crash suite's restore once failed with an index out of bounds here).
+     */
+    @Test
+    void deletesAtBufferBoundariesNeverOverflowABuffer() {
+        ByteArrayOutputStream full = new ByteArrayOutputStream();
+        ByteArrayOutputStream delta = new ByteArrayOutputStream();
+        List<byte[]> kept = new ArrayList<>();
+        for (int id = 0; id < 2_000; id++) {
+            byte[] d = doc(id, 1_000 + id % 7);
+            full.writeBytes(d);
+            if (id % 2 == 1) {
+                delta.writeBytes(delete(HeadKeys.ofDocument(d, 0)));
+            } else {
+                kept.add(d);
+            }
+        }
+        assertSameDocuments(kept, merged(List.of(Flux.just(ByteBuffer.wrap(delta.toByteArray())),
+                Flux.just(ByteBuffer.wrap(full.toByteArray()))), kept.size()), "the merge");
+    }
+
     @Test
     void aDeleteAheadOfADocumentThatDoesNotFitStillEndsTheBuffer() {
         // Found by the crash suite: after a 200 KB document the queue's head was a delete (it adds

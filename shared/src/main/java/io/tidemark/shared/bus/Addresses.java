@@ -43,6 +43,13 @@ public final class Addresses {
     /** The store or a watched directory stopped (or started again) taking writes: {"up", "reasons": [...]}. */
     public static final String STORAGE_STATE = "tidemark.storage.state";
 
+    /**
+     * An API key was revoked: {"id"}. Every node forgets what it cached of the key, so the
+     * revocation counts everywhere at once; a node that misses it refuses the key once its cache
+     * entry expires ({@code ApiKeys.CACHE_MILLIS}).
+     */
+    public static final String KEY_REVOKED = "tidemark.key.revoked";
+
     private Addresses() {
     }
 }

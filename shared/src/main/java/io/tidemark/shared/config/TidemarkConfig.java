@@ -5,7 +5,7 @@ import java.nio.file.Path;
 /** The server's and agent's configuration, bound from tidemark-defaults.yaml, a file and the environment. */
 public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api api, Agent agent,
                              Heads heads, Snapshots snapshots, Blockstore blockstore,
-                             Restore restore, Groom groom, Storage storage) {
+                             Restore restore, Groom groom, Storage storage, Cluster cluster) {
 
     public record Mongodb(String metadataUri, String blockstoreUri, int embeddedPort) {
         public boolean embedded() {
@@ -139,6 +139,36 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
             if (probeSeconds < 1) {
                 throw new ConfigException("storage.probeSeconds must be at least 1, not " + probeSeconds);
             }
+        }
+    }
+
+    /**
+     * The clustered event bus (docs/scale-out.md, "Clustered event bus"): off, the process's
+     * Vert.x is not clustered. On, it joins the Hazelcast cluster {@code name} through the
+     * configured TCP {@code members} (never multicast), binding {@code host} only.
+     *
+     * @param host the address Hazelcast and the event bus bind, and announce unless {@code publicHost} is set
+     * @param publicHost the address other members reach this one at (behind NAT or in containers); empty: {@code host}
+     * @param port Hazelcast's member port
+     * @param busPort the event bus's TCP port (0: any free port; it is announced through Hazelcast)
+     * @param members comma-separated {@code host[:port]} of members to join (this one may be among them)
+     */
+    public record Cluster(boolean enabled, String name, String host, String publicHost, int port, int busPort, String members) {
+        public Cluster {
+            if (enabled && (name == null || name.isBlank())) {
+                throw new ConfigException("cluster.name must be set when cluster.enabled is true");
+            }
+            if (port < 1 || port > 65535) {
+                throw new ConfigException("cluster.port must be a TCP port, not " + port);
+            }
+            if (busPort < 0 || busPort > 65535) {
+                throw new ConfigException("cluster.busPort must be 0 or a TCP port, not " + busPort);
+            }
+        }
+
+        /** The members as listed, trimmed, without empty entries. */
+        public java.util.List<String> memberList() {
+            return java.util.Arrays.stream(members.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
         }
     }
 

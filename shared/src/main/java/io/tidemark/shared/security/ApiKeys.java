@@ -56,8 +56,11 @@ public final class ApiKeys {
     private static final String COLLECTION = "apiKeys";
     private static final String DEPLOYMENTS = "deployments";
     private static final String GROWING = "growing";
-    /** Revocation takes effect within this long; saves a metadata read on every agent batch. */
-    private static final long CACHE_MILLIS = 30_000;
+    /**
+     * Revocation takes effect within this long on every front end, even one that missed the
+     * revocation notice on the event bus ({@link #forget}); saves a metadata read on every agent batch.
+     */
+    public static final long CACHE_MILLIS = 5_000;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final MongoClient db;
@@ -105,10 +108,18 @@ public final class ApiKeys {
     }
 
     public Future<Boolean> revoke(String id) {
-        cache.remove(id);
+        forget(id);
         return db.updateCollection(COLLECTION, new JsonObject().put("_id", id).put("revokedAt", new JsonObject().put("$exists", false)),
                         new JsonObject().put("$set", new JsonObject().put("revokedAt", System.currentTimeMillis())))
                 .map(r -> r != null && r.getDocModified() > 0);
+    }
+
+    /**
+     * Drops what this process remembers of a key, so its next use is decided from the store: for a
+     * revocation made through another front end (the notice {@code tidemark.key.revoked}).
+     */
+    public void forget(String id) {
+        cache.remove(id);
     }
 
     public Future<Boolean> anyActive(Kind kind) {
@@ -123,7 +134,7 @@ public final class ApiKeys {
 
     /**
      * The same, read from the store rather than the cache: for a decision the cache could have
-     * got wrong by being up to 30 seconds old, such as a scope an admin, or another
+     * got wrong by being up to 5 seconds old, such as a scope an admin, or another
      * front end's registration, has just widened.
      */
     public Future<Principal> reauthenticate(String token, Kind kind) {
@@ -175,7 +186,7 @@ public final class ApiKeys {
      * An admin's change to an agent key's scope: adds then removes deployment names, and, when
      * {@code growing} is given, sets whether registering a new deployment adds it. Returns the key
      * (without its hash), or null if there is no agent key with that id. Other front ends see the
-     * change when their cached copy expires, within 30 seconds, as for revocation.
+     * change when their cached copy expires, within 5 seconds, as for revocation.
      */
     public Future<JsonObject> rescope(String id, List<String> add, List<String> remove, Boolean growing) {
         JsonObject filter = new JsonObject().put("_id", id).put("kind", Kind.AGENT.name());

@@ -89,8 +89,15 @@ public final class OplogStore {
                         .flatMap(existing -> existing.last().equals(last) && existing.count() == count
                                 && existing.prev().equals(prev)
                                 ? Mono.just(StoreResult.ALREADY_STORED)
-                                : Mono.error(new IllegalStateException("a different batch is already stored at "
+                                : Mono.error(new ChainConflict("a different batch is already stored at "
                                         + prev + " for job " + job))));
+    }
+
+    /** A different batch already follows the position: the chain never forks, so this one is refused. */
+    public static final class ChainConflict extends IllegalStateException {
+        ChainConflict(String message) {
+            super(message);
+        }
     }
 
     /** The newest stored batch of a job, if any. */

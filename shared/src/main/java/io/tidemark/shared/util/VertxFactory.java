@@ -1,7 +1,11 @@
 package io.tidemark.shared.util;
 
+import io.tidemark.shared.config.TidemarkConfig;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 import java.util.concurrent.TimeUnit;
 
@@ -26,6 +30,24 @@ public final class VertxFactory {
 
     public static Vertx create(VertxOptions options) {
         return Vertx.vertx(withLimits(options));
+    }
+
+    /**
+     * A Vert.x for a server process: clustered over Hazelcast when {@code cluster.enabled}
+     * (docs/scale-out.md, "Clustered event bus"), else the same as {@link #create(VertxOptions)}.
+     * Vert.x starts and joins the Hazelcast member on its own worker threads, so no event loop
+     * waits on the join.
+     */
+    public static Future<Vertx> create(VertxOptions options, TidemarkConfig.Cluster cluster) {
+        if (!cluster.enabled()) {
+            return Future.succeededFuture(create(options));
+        }
+        String announced = cluster.publicHost().isBlank() ? cluster.host() : cluster.publicHost();
+        EventBusOptions bus = new EventBusOptions().setHost(cluster.host()).setPort(cluster.busPort())
+                .setClusterPublicHost(announced);
+        return Vertx.builder().with(withLimits(new VertxOptions(options).setEventBusOptions(bus)))
+                .withClusterManager(new HazelcastClusterManager(HazelcastSettings.of(cluster)))
+                .buildClustered();
     }
 
     static VertxOptions withLimits(VertxOptions options) {
