@@ -1,0 +1,239 @@
+package io.tidemark.deploy;
+
+import io.tidemark.agent.Agent;
+import io.tidemark.agent.AgentSettings;
+import io.tidemark.shared.config.ConfigLoader;
+import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.daemons.JobBindings;
+import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.security.CredentialsFile;
+import io.tidemark.shared.snapshots.SnapshotCatalog;
+import io.tidemark.deploy.demo.MongoShapedSource;
+import io.tidemark.shared.store.OplogStore;
+import io.tidemark.shared.store.Stores;
+import io.tidemark.shared.testing.ChildJvm;
+import io.tidemark.shared.util.VertxFactory;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.bson.Document;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static io.tidemark.deploy.CaptureHarness.await;
+import static io.tidemark.deploy.CaptureHarness.freePort;
+import static io.tidemark.deploy.CaptureHarness.join;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 14 items 1-4 with real processes on loopback: a {@code tidemark server} (both roles, the
+ * embedded store at a fixed port), a {@code --roles daemon} and a {@code --roles frontend}
+ * process joining its store, and two agents, one on each front end. The two jobs are spread over
+ * the two daemons by the binding rule, {@code daemons list} shows both with heartbeats, and the
+ * separate daemon, frozen with SIGSTOP past its lease while its job is taken over (a test-side
+ * compare-and-set to epoch+1), then resumed, lands no write (applied position, catalog, oplog
+ * trim), stops its head and deletes it.
+ */
+class ScaleOutTest {
+
+    private static final String MAIN = TidemarkCli.class.getName();
+    private static final int LEASE_SECONDS = 6;
+
+    @TempDir
+    Path work;
+
+    private final List<Process> processes = new ArrayList<>();
+
+    @Test
+    void jobsSpreadAndAFrozenDaemonPastItsLeaseLandsNothingAndStopsItsHead() throws Exception {
+        int storePort = freePort();
+        Path serverDir = work.resolve("server");
+        Path daemonDir = work.resolve("daemon");
+        Path frontDir = work.resolve("front");
+        int frontApi = freePort();
+        Path serverYaml = yaml("server", serverDir, storePort, null, freePort(), freePort());
+        Path daemonYaml = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort());
+        Path frontYaml = yaml("front", frontDir, storePort, serverDir, freePort(), frontApi);
+        Queue<String> daemonLog = new ConcurrentLinkedQueue<>();
+
+        try (MongoShapedSource source1 = new MongoShapedSource();
+             MongoShapedSource source2 = new MongoShapedSource()) {
+            start("server", List.of("server", "--config", serverYaml.toString()), line -> { });
+            Process daemon = start("daemon", List.of("server", "--roles", "daemon", "--config", daemonYaml.toString()), daemonLog::add);
+            start("front", List.of("server", "--roles", "frontend", "--config", frontYaml.toString()), line -> { });
+
+            JsonObject serverCreds = CredentialsFile.read(serverDir);
+            JsonObject frontCreds = CredentialsFile.read(frontDir);
+            Vertx vertx = VertxFactory.create();
+            TidemarkConfig joined = ConfigLoader.load(daemonYaml, Map.of("TIDEMARK_DATADIR", work.resolve("test").toString()));
+            Stores stores = join(Stores.open(vertx, joined, false));
+            // The collection exists before the agents' initial syncs, as on a real source.
+            for (MongoShapedSource s : List.of(source1, source2)) {
+                s.createCollection("shop.orders");
+                s.insertMany("shop.orders", List.of(new Document("_id", -1L)));
+            }
+            AtomicBoolean writing = new AtomicBoolean(true);
+            Thread load = load(writing, source1, source2);
+            List<Agent> agents = new ArrayList<>();
+            try {
+                // One agent on each front end: ingest is wherever the agent's requests land.
+                agents.add(agent(vertx, source1, "scale-one", serverCreds.getString("ingestUrl"), serverCreds));
+                agents.add(agent(vertx, source2, "scale-two", frontCreds.getString("ingestUrl"), serverCreds.copy()
+                        .put("certificateSha256", frontCreds.getString("certificateSha256"))));
+                String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
+
+                // Both jobs bound, one per daemon, both heads applying.
+                await("both jobs bound and applied", Duration.ofSeconds(60), () -> {
+                    List<JsonObject> jobs = join(stores.jobs().list());
+                    return jobs.size() == 2 && jobs.stream().allMatch(j -> j.getJsonObject("binding") != null && j.getJsonObject("appliedTs") != null);
+                });
+                List<JsonObject> jobs = join(stores.jobs().list());
+                Map<String, String> owner = new HashMap<>();
+                jobs.forEach(j -> owner.put(j.getString("_id"), JobBindings.Binding.of(j).daemon()));
+                assertEquals(2, new java.util.HashSet<>(owner.values()).size(), "the rule spreads two jobs over two daemons: " + owner);
+                assertTrue(owner.containsValue(daemonId), owner.toString());
+
+                // daemons list, through the separate front end.
+                String listed = CliRun.ok("daemons", "list", "--json", "--url", "https://127.0.0.1:" + frontApi,
+                        "--token", serverCreds.getString("adminToken"), "--pin", frontCreds.getString("certificateSha256"));
+                JsonArray daemons = new JsonArray(listed);
+                assertEquals(2, daemons.size(), listed);
+                for (Object o : daemons) {
+                    JsonObject d = (JsonObject) o;
+                    assertTrue(d.getBoolean("alive"), listed);
+                    assertTrue(System.currentTimeMillis() - d.getLong("heartbeatAt") < 30_000, listed);
+                    assertEquals(1, d.getInteger("jobsBound"), listed);
+                }
+
+                String job = owner.entrySet().stream().filter(e -> e.getValue().equals(daemonId)).findFirst().orElseThrow().getKey();
+                Path head = daemonDir.resolve("heads").resolve(job);
+                assertTrue(Files.isDirectory(head), "the daemon keeps the job's head in its own head root");
+
+                // Frozen past its lease; the job taken over with epoch+1 by a compare-and-set.
+                signal(daemon, "STOP");
+                JobBindings.Binding held = JobBindings.Binding.of(join(stores.jobs().find(job)));
+                await("the frozen daemon's lease to run out", Duration.ofSeconds(LEASE_SECONDS * 3),
+                        () -> System.currentTimeMillis() > held.leaseUntil() + 500);
+                assertTrue(join(new JobBindings(stores.metadata()).take(job, held.epoch(), "d-new-owner", 120_000)));
+                JsonObject before = join(stores.jobs().find(job));
+                List<JsonObject> catalogBefore = join(new SnapshotCatalog(stores.metadata()).list(job, true));
+                OplogStore.BatchInfo oldestBefore = stores.oplog().oldest(job).block(Duration.ofSeconds(30));
+                OpTime storedBefore = OpTime.fromJson(before.getJsonObject("storedTs"));
+
+                signal(daemon, "CONT");
+                await("the resumed daemon to see it lost the job", Duration.ofSeconds(30),
+                        () -> daemonLog.stream().anyMatch(l -> l.contains("job " + job + ": daemon " + daemonId + " lost its binding")));
+                await("the resumed daemon to delete its stale head", Duration.ofSeconds(30), () -> !Files.exists(head));
+                // The oplog kept coming in, so the resumed head had something to apply and record.
+                await("more oplog stored for the job", Duration.ofSeconds(30), () -> OpTime.fromJson(join(stores.jobs().find(job))
+                        .getJsonObject("storedTs")).isAfter(storedBefore));
+                Thread.sleep(3_000);
+
+                JsonObject after = join(stores.jobs().find(job));
+                assertEquals(before.getJsonObject("appliedTs"), after.getJsonObject("appliedTs"), "no applied position of the ex-owner landed");
+                assertEquals(before.getJsonObject("head"), after.getJsonObject("head"), "no head size of the ex-owner landed");
+                assertEquals(before.getString("state"), after.getString("state"));
+                assertEquals(new JobBindings.Binding(job, "d-new-owner", held.epoch() + 1, after.getJsonObject("binding").getLong("leaseUntil")),
+                        JobBindings.Binding.of(after));
+                assertEquals(catalogBefore, join(new SnapshotCatalog(stores.metadata()).list(job, true)), "no catalog entry of the ex-owner's");
+                assertEquals(oldestBefore, stores.oplog().oldest(job).block(Duration.ofSeconds(30)), "no oplog trim of the ex-owner's");
+                JsonObject registered = join(new io.tidemark.shared.daemons.DaemonRegistry(stores.metadata()).find(daemonId));
+                assertFalse(registered.getJsonObject("held", new JsonObject()).containsKey(job), "its heartbeat no longer lists the job");
+                assertTrue(daemonLog.stream().anyMatch(l -> l.contains("its head stops")), "the head was stopped");
+            } finally {
+                writing.set(false);
+                load.join(10_000);
+                agents.forEach(a -> join(a.stop()));
+                stores.close();
+                join(vertx.close());
+            }
+        } finally {
+            for (Process p : processes) {
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private Path yaml(String name, Path dataDir, int storePort, Path serverDir, int ingestPort, int apiPort) throws IOException {
+        String yaml = String.join("\n",
+                "dataDir: " + dataDir,
+                "mongodb: {embeddedPort: " + storePort + (serverDir == null ? "" : ", embeddedDataDir: " + serverDir) + "}",
+                "blockstore: {type: mongodb}",
+                "ingest: {host: 127.0.0.1, port: " + ingestPort + "}",
+                "api: {host: 127.0.0.1, port: " + apiPort + "}",
+                "agent: {batchMaxMillis: 50, heartbeatSeconds: 1, pollMillis: 20, sliceBytes: 65536}",
+                "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1}",
+                "");
+        Path file = work.resolve(name + ".yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    /** Starts a process and returns once it says it runs. */
+    private Process start(String what, List<String> args, java.util.function.Consumer<String> stderr) throws InterruptedException {
+        CountDownLatch up = new CountDownLatch(1);
+        Process p = ChildJvm.start(work, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), MAIN, args,
+                line -> {
+                    if (line.startsWith("Tidemark server running")) {
+                        up.countDown();
+                    }
+                }, stderr);
+        processes.add(p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!up.await(100, TimeUnit.MILLISECONDS)) {
+            assertTrue(p.isAlive(), what + " exited with status " + (p.isAlive() ? "" : p.exitValue()) + " while starting");
+            assertTrue(System.nanoTime() < deadline, what + " did not start within 90 s");
+        }
+        return p;
+    }
+
+    private static void signal(Process p, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor(), "kill -" + signal);
+    }
+
+    private static Agent agent(Vertx vertx, MongoShapedSource source, String name, String ingestUrl, JsonObject creds) {
+        Agent agent = new Agent(vertx, new AgentSettings(source.uri(), name, ingestUrl, creds.getString("agentKey"),
+                creds.getString("certificateSha256"), null, ConfigLoader.defaults().agent()));
+        join(agent.start());
+        return agent;
+    }
+
+    /** A write every 50 ms on each source, so that oplog keeps arriving for both jobs. */
+    private static Thread load(AtomicBoolean writing, MongoShapedSource... sources) {
+        Thread t = new Thread(() -> {
+            long n = 0;
+            while (writing.get()) {
+                for (MongoShapedSource s : sources) {
+                    s.insertMany("shop.orders", List.of(new Document("_id", n).append("at", n)));
+                }
+                n++;
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "scale-out-load");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+}
