@@ -57,7 +57,7 @@ public final class DaemonRegistry {
             JobBindings.Binding b = JobBindings.Binding.of(job);
             if (b != null) {
                 bound.computeIfAbsent(b.daemon(), d -> new JsonArray()).add(new JsonObject()
-                        .put("job", b.job()).put("name", job.getString("name")).put("epoch", b.epoch()).put("leaseUntil", b.leaseUntil()));
+                        .put("job", b.job()).put("name", job.getString("name")).put("epoch", b.epoch()));
             }
         }
         long now = System.currentTimeMillis();

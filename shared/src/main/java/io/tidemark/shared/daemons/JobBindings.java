@@ -5,10 +5,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.mongo.MongoClient;
 
 /**
- * Job bindings in the metadata DB: each job's document holds {@code binding: {daemon, epoch,
- * leaseUntil, boundAt}}, the one daemon that runs the job's head, snapshots and grooms. Kept in
- * the job's own document so that a write to the job (its applied position, its head size, a
- * failure) can be conditional on the binding in the same single-document update.
+ * Job bindings in the metadata DB. The owner and epoch live in the job's own document,
+ * {@code binding: {daemon, epoch, boundAt}}, so that a write to the job (its applied position, its
+ * head size, a failure) can be conditional on them in the same single-document update; they
+ * change only when the owner does. The lease lives in the binding document of collection
+ * {@code bindings}, {@code {_id: job, daemon, epoch, leaseUntil}}, which the owner renews every few
+ * seconds without touching the job's document. The job's document is the authority: the lease
+ * document follows it and is only ever extended for the daemon and epoch the job names.
  *
  * <p>Every change of owner is one compare-and-set on the epoch the changer read, and sets epoch+1:
  * two daemons racing for a job cannot both win, and an owner can tell it lost the job by its epoch
@@ -18,6 +21,7 @@ import io.vertx.ext.mongo.MongoClient;
 public final class JobBindings {
 
     static final String JOBS = "jobs";
+    static final String LEASES = "bindings";
 
     private final MongoClient db;
 
@@ -25,19 +29,18 @@ public final class JobBindings {
         this.db = db;
     }
 
-    /** One job's binding, or null in a job document without one. */
-    public record Binding(String job, String daemon, long epoch, long leaseUntil) {
+    /** One job's binding as its document holds it (owner and epoch), or null in a job document without one. */
+    public record Binding(String job, String daemon, long epoch) {
         public static Binding of(JsonObject jobDoc) {
             JsonObject b = jobDoc.getJsonObject("binding");
-            return b == null ? null : new Binding(jobDoc.getString("_id"), b.getString("daemon"), b.getLong("epoch", 0L),
-                    b.getLong("leaseUntil", 0L));
+            return b == null ? null : new Binding(jobDoc.getString("_id"), b.getString("daemon"), b.getLong("epoch", 0L));
         }
     }
 
     /** Binds a job that has no binding yet to {@code daemon} at epoch 1; false if it had one. */
     public Future<Boolean> bindNew(String job, String daemon, long leaseMillis) {
         JsonObject filter = new JsonObject().put("_id", job).put("binding", new JsonObject().put("$exists", false));
-        return update(filter, binding(daemon, 1, leaseMillis));
+        return update(filter, binding(daemon, 1)).compose(won -> won ? lease(job, daemon, 1, leaseMillis).map(true) : Future.succeededFuture(false));
     }
 
     /**
@@ -47,13 +50,39 @@ public final class JobBindings {
      */
     public Future<Boolean> take(String job, long expectedEpoch, String daemon, long leaseMillis) {
         JsonObject filter = new JsonObject().put("_id", job).put("binding.epoch", expectedEpoch);
-        return update(filter, binding(daemon, expectedEpoch + 1, leaseMillis));
+        return update(filter, binding(daemon, expectedEpoch + 1))
+                .compose(won -> won ? lease(job, daemon, expectedEpoch + 1, leaseMillis).map(true) : Future.succeededFuture(false));
     }
 
-    /** Extends the lease of the holder at its epoch; false once someone else took the job. */
+    /**
+     * Extends the lease of the holder at its epoch; false once someone else took the job. The
+     * lease document is written only while the job's document still names this daemon and epoch
+     * (checked when the lease document does not match, e.g. after a crash between the two writes
+     * of a change of owner).
+     */
     public Future<Boolean> renew(String job, String daemon, long epoch, long leaseMillis) {
-        return update(held(job, daemon, epoch),
-                new JsonObject().put("binding.leaseUntil", System.currentTimeMillis() + leaseMillis));
+        JsonObject mine = new JsonObject().put("_id", job).put("daemon", daemon).put("epoch", epoch);
+        return db.updateCollection(LEASES, mine, new JsonObject().put("$set",
+                        new JsonObject().put("leaseUntil", System.currentTimeMillis() + leaseMillis)))
+                .compose(r -> r != null && r.getDocMatched() > 0 ? Future.succeededFuture(true)
+                        : holds(job, daemon, epoch).compose(h -> h ? lease(job, daemon, epoch, leaseMillis).map(true) : Future.succeededFuture(false)));
+    }
+
+    /** When the job's lease runs out (epoch millis), or 0 without one. */
+    public Future<Long> leaseUntil(String job) {
+        return db.findOne(LEASES, new JsonObject().put("_id", job), null).map(d -> d == null ? 0L : d.getLong("leaseUntil", 0L));
+    }
+
+    /** All binding documents (the leases), for the registry's listing. */
+    public Future<java.util.List<JsonObject>> leases() {
+        return db.find(LEASES, new JsonObject());
+    }
+
+    private Future<Void> lease(String job, String daemon, long epoch, long leaseMillis) {
+        JsonObject doc = new JsonObject().put("job", job).put("daemon", daemon).put("epoch", epoch)
+                .put("leaseUntil", System.currentTimeMillis() + leaseMillis);
+        return db.updateCollectionWithOptions(LEASES, new JsonObject().put("_id", job), new JsonObject().put("$set", doc),
+                new io.vertx.ext.mongo.UpdateOptions().setUpsert(true)).mapEmpty();
     }
 
     /** Whether {@code daemon} still holds the job at {@code epoch}. */
@@ -78,10 +107,9 @@ public final class JobBindings {
         return new JsonObject().put("_id", job).put("binding.daemon", daemon).put("binding.epoch", epoch);
     }
 
-    private static JsonObject binding(String daemon, long epoch, long leaseMillis) {
-        long now = System.currentTimeMillis();
+    private static JsonObject binding(String daemon, long epoch) {
         return new JsonObject().put("binding", new JsonObject().put("daemon", daemon).put("epoch", epoch)
-                .put("leaseUntil", now + leaseMillis).put("boundAt", now));
+                .put("boundAt", System.currentTimeMillis()));
     }
 
     private Future<Boolean> update(JsonObject filter, JsonObject set) {

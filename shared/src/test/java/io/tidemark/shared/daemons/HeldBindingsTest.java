@@ -88,8 +88,8 @@ class HeldBindingsTest {
         assertFalse(small.runs(first), "the rule gives it to the daemon with more free space");
         await(big.claim(jobs));
         assertTrue(big.runs(first));
-        assertEquals(new JobBindings.Binding(first, "d-big", 1, doc(first).getJsonObject("binding").getLong("leaseUntil")),
-                JobBindings.Binding.of(doc(first)));
+        assertEquals(new JobBindings.Binding(first, "d-big", 1), JobBindings.Binding.of(doc(first)));
+        assertTrue(await(new JobBindings(stores.metadata()).leaseUntil(first)) > System.currentTimeMillis(), "its lease runs");
 
         // Equal free space (in whole GiB): the one with fewer jobs.
         HeldBindings twin = daemon("d-twin", 20 * GIB + 9);
@@ -111,6 +111,20 @@ class HeldBindingsTest {
                 new JsonObject().put("_id", "ok").put("headFreeBytes", GIB).put("heartbeatAt", now));
         assertEquals("ok", BindingRule.choose(daemons, Map.of(), now, 60_000).orElseThrow());
         assertTrue(BindingRule.choose(daemons.subList(0, 3), Map.of(), now, 60_000).isEmpty());
+    }
+
+    @Test
+    void renewingALeaseLeavesTheJobDocumentAsItIs() {
+        HeldBindings a = daemon("d-a", GIB);
+        String job = job("renewed");
+        await(a.claim(await(stores.jobs().list())));
+        JobBindings bindings = new JobBindings(stores.metadata());
+        JsonObject before = doc(job);
+        long lease = await(bindings.leaseUntil(job));
+        assertTrue(await(bindings.renew(job, "d-a", 1, 90_000)));
+        assertTrue(await(bindings.leaseUntil(job)) > lease);
+        assertEquals(before, doc(job), "a renewal writes only the binding document");
+        assertFalse(await(bindings.renew(job, "d-other", 1, 90_000)), "only the holder renews");
     }
 
     @Test
