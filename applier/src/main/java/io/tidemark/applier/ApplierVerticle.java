@@ -5,6 +5,9 @@ import io.tidemark.shared.storage.StorageFailure;
 import io.tidemark.shared.storage.StorageHealth;
 import io.tidemark.shared.util.LogLimiter;
 import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.daemons.HeldBindings;
+import io.tidemark.shared.daemons.JobBindings;
+import io.tidemark.shared.daemons.JobFence;
 import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.jobs.JobStore;
 import io.tidemark.shared.metrics.Metrics;
@@ -64,9 +67,34 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     /** Callers of {@link #rebuildHead} waiting for the job's head to open; event loop only. */
     private final Map<String, java.util.List<io.vertx.core.Promise<OpTime>>> rebuildWaiters = new HashMap<>();
 
+    private final JobFence fence;
+
+    /** A sole writer's heads: every job runs here (tests that wire the heads alone). */
     public ApplierVerticle(TidemarkConfig config, Stores stores) {
+        this(config, stores, JobFence.soleWriter(stores.jobs()));
+    }
+
+    /**
+     * @param fence which jobs this daemon holds; heads run only for those, and their positions
+     *     are recorded only while the binding is still this daemon's at its epoch
+     */
+    public ApplierVerticle(TidemarkConfig config, Stores stores, JobFence fence) {
         this.config = config;
         this.stores = stores;
+        this.fence = fence;
+    }
+
+    /**
+     * Stops the head of a job this daemon lost at once (its binding went to another daemon); the
+     * head's directory is deleted when a scan sees the other owner.
+     */
+    public void release(String job) {
+        context.runOnContext(v -> {
+            if (runners.containsKey(job)) {
+                LOG.info("job {}: its binding is gone from this daemon; its head stops", job);
+                retire(job);
+            }
+        });
     }
 
     /**
@@ -148,8 +176,10 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         memory = HeadMemory.of(config.heads());
         verifiers = Schedulers.newBoundedElastic(2, 16, "tidemark-head-verify");
         metrics.documentCache(memory);
-        appliedTs = new LatestValueWriter<>("appliedTs", (job, ts) -> stores.jobs().set(job, new JsonObject().put("appliedTs", ts.toJson())));
-        headSize = new LatestValueWriter<>("head size", (job, bytes) -> stores.jobs().set(job, new JsonObject().put("head.sizeBytes", bytes)));
+        // Fenced: one conditional update that matches only while this daemon holds the job at its
+        // epoch, so a paused ex-owner's position never lands (HeldBindings); a miss stops the head.
+        appliedTs = new LatestValueWriter<>("appliedTs", (job, ts) -> fencedSet(job, new JsonObject().put("appliedTs", ts.toJson())));
+        headSize = new LatestValueWriter<>("head size", (job, bytes) -> fencedSet(job, new JsonObject().put("head.sizeBytes", bytes)));
         vertx.eventBus().<JsonObject>consumer(Addresses.OPLOG_STORED, m -> {
             String job = m.body().getString("job");
             storedTips.put(job, OpTime.fromJson(m.body().getJsonObject("storedTs")));
@@ -184,6 +214,11 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         return Optional.ofNullable(runner == null ? null : runner.head());
     }
 
+    /** Whether this daemon holds the job and runs its head (or will, once built). */
+    public boolean runsHere(String job) {
+        return fence.runs(job);
+    }
+
     /** The runner of a job, for the head routes. */
     Optional<HeadRunner> runner(String job) {
         return Optional.ofNullable(runners.get(job));
@@ -194,13 +229,35 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         return runner.hashes(verifiers, ns -> { });
     }
 
-    /** Brings runners in line with jobs: start heads for synced jobs, drop heads a resync replaced. */
+    private Future<Void> fencedSet(String job, JsonObject fields) {
+        return fence.setOnJob(job, fields).map(held -> {
+            if (!held) {
+                release(job);
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Brings runners in line with jobs: claims the unbound jobs the binding rule gives this
+     * daemon, starts heads for synced jobs it holds, drops heads a resync replaced or that another
+     * daemon owns now.
+     */
     private void scan() {
-        stores.jobs().list().onSuccess(jobs -> {
+        stores.jobs().list().compose(jobs -> fence.claim(jobs).otherwiseEmpty().map(jobs)).onSuccess(jobs -> {
             Map<String, HeadRunner> live = new HashMap<>();
             for (JsonObject job : jobs) {
                 String id = job.getString("_id");
                 JobState state = JobStore.state(job);
+                if (!fence.runs(id)) {
+                    if (runners.containsKey(id)) {
+                        LOG.info("job {}: not run by this daemon now; its head stops", id);
+                        retire(id);
+                    } else {
+                        deleteStaleHead(id, JobBindings.Binding.of(job));
+                    }
+                    continue;
+                }
                 JsonObject sync = job.getJsonObject("sync", new JsonObject());
                 long gen = sync.getLong("generation", 0L);
                 HeadRunner runner = runners.get(id);
@@ -268,6 +325,25 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         });
     }
 
+    /**
+     * The head a daemon kept for a job that another daemon owns now (it lost the job while paused
+     * or away): its directory is deleted, on a worker, once the binding names someone else.
+     */
+    private void deleteStaleHead(String job, JobBindings.Binding binding) {
+        if (binding == null || !(fence instanceof HeldBindings mine) || mine.daemon().equals(binding.daemon())) {
+            return;
+        }
+        java.nio.file.Path dir = config.headsPath().resolve(job);
+        vertx.executeBlocking(() -> {
+            if (java.nio.file.Files.exists(dir)) {
+                io.tidemark.shared.util.Directories.deleteTree(dir);
+                LOG.info("job {}: deleted this daemon's stale head {} (daemon {} owns the job at epoch {})", job, dir,
+                        binding.daemon(), binding.epoch());
+            }
+            return null;
+        }, false).onFailure(e -> LOG.warn("job {}: could not delete the stale head {}: {}", job, dir, e.getMessage()));
+    }
+
     private void retire(String job) {
         HeadRunner runner = runners.remove(job);
         generations.remove(job);
@@ -323,7 +399,9 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
             LOG.info("job {}: a retired head failed ({}); the job is left as it is", job, reason);
             return;
         }
-        stores.jobs().transition(job, java.util.EnumSet.of(JobState.ACTIVE), new JsonObject().put("sync.generation", gen),
+        // Fenced like every write for the job: a paused ex-owner's head cannot fail the job.
+        stores.jobs().transition(job, java.util.EnumSet.of(JobState.ACTIVE),
+                        new JsonObject().put("sync.generation", gen).mergeIn(fence.heldFilter(job)),
                         JobState.FAILED, new JsonObject().put("error", reason))
                 .onSuccess(changed -> {
                     if (changed) {

@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.daemons.JobOwners;
 import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.store.Stores;
@@ -44,6 +45,8 @@ public final class HeadsApi {
         }
         int waitSeconds = intParam(ctx, "waitSeconds", 60);
         stores.jobs().resolve(ctx.pathParam("job"))
+                .compose(job -> applier != null && applier.runsHere(job.getString("_id")) ? Future.succeededFuture(job)
+                        : Future.failedFuture(JobOwners.notHere(job, "the head")))
                 .compose(job -> awaitApplied(vertx, applier, job.getString("_id"), atLeast, System.currentTimeMillis() + waitSeconds * 1000L))
                 .compose(runner -> Futures.of(applier.hashes(runner), vertx.getOrCreateContext())
                         .recover(e -> Future.failedFuture(e instanceof HeadClosedException

@@ -62,6 +62,10 @@ final class AdminClient implements AutoCloseable {
         return call(HttpMethod.POST, path, body, timeoutSeconds);
     }
 
+    JsonObject patch(String path, JsonObject body) {
+        return call(HttpMethod.PATCH, path, body, 60);
+    }
+
     JsonObject delete(String path) {
         return call(HttpMethod.DELETE, path, null, 60);
     }

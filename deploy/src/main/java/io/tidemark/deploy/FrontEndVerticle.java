@@ -75,6 +75,7 @@ final class FrontEndVerticle extends VerticleBase {
         api.route().handler(BodyHandler.create(false).setBodyLimit(API_BODY_LIMIT));
         api.route("/*").subRouter(JobsApi.router(vertx, stores));
         api.route("/*").subRouter(KeysApi.router(vertx, stores));
+        api.route("/*").subRouter(DaemonsApi.router(vertx, stores, config.daemons()));
         api.route("/*").subRouter(HeadsApi.router(vertx, stores, applier));
         api.route("/*").subRouter(SnapshotsApi.router(vertx, stores));
         api.route("/*").subRouter(GroomApi.router(vertx, stores));

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code tidemark} command. */
 @Command(name = "tidemark", mixinStandardHelpOptions = true, version = "tidemark 0.1.0",
         description = "Continuous backup for MongoDB.",
-        subcommands = {ServerCommand.class, AgentCommand.class, DemoCommand.class, JobsCommand.class,
+        subcommands = {ServerCommand.class, AgentCommand.class, DemoCommand.class, JobsCommand.class, DaemonsCommand.class,
                 KeysCommand.class, VerifyCommand.class, SnapshotCommand.class, SnapshotsCommand.class, RestoreCommand.class, HistoryCommand.class, PolicyCommand.class, GroomCommand.class, CheckCommand.class, RepairCommand.class,
                 BenchCommand.class})
 public final class TidemarkCli implements Runnable {

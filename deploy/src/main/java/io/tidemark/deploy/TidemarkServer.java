@@ -2,17 +2,14 @@ package io.tidemark.deploy;
 
 import io.tidemark.applier.ApplierVerticle;
 import io.tidemark.groomer.FencedBlockStore;
-import io.tidemark.groomer.GroomerVerticle;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.BlockStores;
 import io.tidemark.shared.blocks.PackBlockStore;
-import io.tidemark.snapshotter.SnapshotterVerticle;
 import reactor.core.scheduler.Schedulers;
 import io.tidemark.ingest.IngestVerticle;
 import io.tidemark.restore.RestoreService;
 import io.tidemark.restore.history.DocumentHistory;
 import io.tidemark.restore.pit.PointInTimeRestores;
-import io.tidemark.restore.rebuild.HeadRebuilds;
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.security.CredentialsFile;
@@ -30,23 +27,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.time.Clock;
 
 /**
- * One Tidemark server process: opens the stores, makes sure credentials and TLS material exist,
- * and deploys the Backup HTTP service (8081) and the front end (8080).
+ * One Tidemark server process: opens the stores and deploys its roles: the daemon
+ * ({@link DaemonRole}: heads, snapshots, grooms of the jobs bound to it) and the front end
+ * (credentials and TLS material, the Backup HTTP service on 8081 and the REST API on 8080).
+ * {@code tidemark server} runs both; {@code --roles} splits them (docs/scale-out.md).
  */
 public final class TidemarkServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(TidemarkServer.class);
 
     private final TidemarkConfig config;
+    private final Roles roles;
     private final Vertx vertx;
     private Stores stores;
     private StorageHealth storage;
-    private ApplierVerticle applier;
-    /** The head rebuilds, once the block store they read is open. */
-    private final reactor.core.publisher.Sinks.One<HeadRebuilds> rebuilds = reactor.core.publisher.Sinks.one();
+    private DaemonRole daemon;
     private BlockStore blocks;
     private RestoreService restores;
     private DocumentHistory history;
@@ -55,13 +52,19 @@ public final class TidemarkServer implements AutoCloseable {
     private int apiPort;
     private boolean apiTls;
 
-    private TidemarkServer(TidemarkConfig config, Vertx vertx) {
+    private TidemarkServer(TidemarkConfig config, Roles roles, Vertx vertx) {
         this.config = config;
+        this.roles = roles;
         this.vertx = vertx;
     }
 
-    /** Starts a server; blocks the calling (non-event-loop) thread until it listens. */
+    /** Starts a server with every role; blocks the calling (non-event-loop) thread until it listens. */
     public static TidemarkServer start(TidemarkConfig config) {
+        return start(config, Roles.ALL);
+    }
+
+    /** Starts a server with {@code roles}; blocks the calling (non-event-loop) thread until it runs. */
+    static TidemarkServer start(TidemarkConfig config, Roles roles) {
         Vertx vertx;
         try {
             vertx = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false), config.cluster())
@@ -70,7 +73,7 @@ public final class TidemarkServer implements AutoCloseable {
             Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("the server could not join its cluster: " + cause.getMessage(), cause);
         }
-        TidemarkServer server = new TidemarkServer(config, vertx);
+        TidemarkServer server = new TidemarkServer(config, roles, vertx);
         try {
             server.deploy().toCompletionStage().toCompletableFuture().get();
         } catch (Exception e) {
@@ -81,56 +84,77 @@ public final class TidemarkServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * The store first, then the roles: the daemon (heads, snapshots, grooms of the jobs bound to
+     * it) and the front end (Backup HTTP service, REST API). A process with both roles runs the
+     * embedded store when no URI is set; one with a single role joins a server's store.
+     */
     private Future<Void> deploy() {
         Path dataDir = config.dataPath();
+        // Refused before anything is opened: one process's block files cannot serve several.
+        SharedBlocks.requireShared(config, roles);
         // First, before anything is written into it: owner-only (docs/security.md, "The data dir").
-        return vertx.executeBlocking(() -> OwnerOnly.directory(dataDir)).compose(d -> Stores.open(vertx, config)).compose(s -> {
+        return vertx.executeBlocking(() -> OwnerOnly.directory(dataDir)).compose(d -> Stores.open(vertx, config, roles.all())).compose(s -> {
             stores = s;
             // From the start: /health, the snapshotter and the heads ask it, and it reopens the
             // embedded store after a full disk closed it.
             return StorageHealth.start(vertx, stores, config);
         }).compose(health -> {
             storage = health;
-            return vertx.executeBlocking(() -> {
-                ingestTls = tlsFor(config.ingest().tls(), dataDir);
-                // Loads BoringSSL's native library here, on a worker, rather than in the first
-                // verticle's start on an event loop.
-                TlsEngines.description();
-                return null;
-            });
+            return roles.frontend() ? deployFrontEndStart() : Future.succeededFuture();
+        }).compose(v -> roles.daemon() ? DaemonRole.start(vertx, config, stores).map(d -> {
+            daemon = d;
+            blocks = d.blocks();
+            return (Void) null;
+        }) : Future.succeededFuture()).compose(v -> roles.frontend() ? deployFrontEnd() : Future.succeededFuture()).map(v -> {
+            LOG.info("Tidemark server up ({}){}: data dir {}{}; TLS by {}{}", roles,
+                    roles.frontend() ? ": REST API " + apiUrl() + "/api/v1, Backup HTTP service " + ingestUrl() : "",
+                    dataDir, stores.embedded() ? " (embedded store)" : "", TlsEngines.description(),
+                    config.cluster().enabled()
+                            ? "; event bus clustered as '" + config.cluster().name() + "' on " + config.cluster().host() + ":" + config.cluster().port()
+                            : "");
+            return null;
+        });
+    }
+
+    /** TLS material, the first credentials, and the Backup HTTP service: agents can send at once. */
+    private Future<Void> deployFrontEndStart() {
+        Path dataDir = config.dataPath();
+        return vertx.executeBlocking(() -> {
+            ingestTls = tlsFor(config.ingest().tls(), dataDir);
+            // Loads BoringSSL's native library here, on a worker, rather than in the first
+            // verticle's start on an event loop.
+            TlsEngines.description();
+            return null;
         }).compose(v -> Bootstrap.ensureCredentials(vertx, stores, dataDir)).compose(v -> {
             // A key revoked through any front end of the cluster: decided from the store from now on.
             vertx.eventBus().<JsonObject>consumer(Addresses.KEY_REVOKED, m -> stores.keys().forget(m.body().getString("id")));
             IngestVerticle ingest = new IngestVerticle(config, stores, ingestTls);
-            return vertx.deployVerticle(ingest).map(id -> ingest);
-        }).compose(ingest -> {
-            ingestPort = ingest.port();
-            // A head whose sync data is gone (a lost head, a job moved here) is rebuilt from the job's
-            // latest snapshot plus the oplog store; that needs the block store, opened just below.
-            applier = new ApplierVerticle(config, stores)
-                    .rebuildingWith((job, dir) -> rebuilds.asMono().flatMap(r -> r.rebuild(job, dir)));
-            // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
-            return vertx.deployVerticle(applier).map(id -> ingest);
-        }).compose(ingest -> vertx.executeBlocking(() -> {
-            // Snapshots and grooms share one fenced store: a sweep never deletes a block that a
-            // running snapshot has just found and is about to reference. Opening the store reads
-            // its directory and pack indexes, and the fence allocates its filter: on a worker.
-            blocks = FencedBlockStore.wrap(BlockStores.open(config, stores, Schedulers.boundedElastic()));
+            return vertx.deployVerticle(ingest).map(id -> {
+                ingestPort = ingest.port();
+                return null;
+            });
+        });
+    }
+
+    /** Restores and the REST API, with the daemon's heads when this process has them. */
+    private Future<Void> deployFrontEnd() {
+        Path dataDir = config.dataPath();
+        return vertx.executeBlocking(() -> {
+            if (blocks == null) {
+                // A front end alone reads the blocks the daemons write (restores): the shared store.
+                blocks = BlockStores.open(config, stores, Schedulers.boundedElastic());
+            }
             PointInTimeRestores pointInTime = new PointInTimeRestores(config, stores, blocks);
             restores = RestoreService.create(config, stores, blocks, pointInTime);
             history = DocumentHistory.create(stores, blocks, pointInTime.windows());
-            rebuilds.tryEmitValue(new HeadRebuilds(stores, blocks));
-            return ingest;
-        })).compose(ingest -> vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks))
-                .compose(id -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC())))
-                .compose(id -> restores.createIndexes())
-                .map(id -> ingest)
-        ).compose(ingest -> {
+            return null;
+        }).compose(v -> restores.createIndexes()).compose(v -> {
             apiTls = config.api().tls().enabled();
             // Reading (or on first start generating) certificates is file I/O: on a worker.
             return vertx.executeBlocking(() -> apiTls ? tlsFor(config.api().tls().files(), dataDir) : null);
         }).compose(tls -> {
-            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, applier, restores, history);
+            FrontEndVerticle front = new FrontEndVerticle(config, stores, tls, daemon == null ? null : daemon.applier(), restores, history);
             return vertx.deployVerticle(front).map(id -> front);
         }).compose(front -> {
             apiPort = front.port();
@@ -143,13 +167,6 @@ public final class TidemarkServer implements AutoCloseable {
                 CredentialsFile.updateEndpoints(dataDir, endpoints);
                 return null;
             });
-        }).map(v -> {
-            LOG.info("Tidemark server up: REST API {}://127.0.0.1:{}/api/v1, Backup HTTP service https://127.0.0.1:{}, data dir {}{}; TLS by {}{}",
-                    apiTls ? "https" : "http", apiPort, ingestPort, dataDir, stores.embedded() ? " (embedded store)" : "",
-                    TlsEngines.description(), config.cluster().enabled()
-                            ? "; event bus clustered as '" + config.cluster().name() + "' on " + config.cluster().host() + ":" + config.cluster().port()
-                            : "");
-            return null;
         });
     }
 
@@ -174,9 +191,18 @@ public final class TidemarkServer implements AutoCloseable {
         return blocks;
     }
 
-    /** The heads this server keeps. */
+    /** The heads this server keeps; null in a process without the daemon role. */
     public ApplierVerticle heads() {
-        return applier;
+        return daemon == null ? null : daemon.applier();
+    }
+
+    /** This process's daemon id; null without the daemon role. */
+    public String daemonId() {
+        return daemon == null ? null : daemon.id();
+    }
+
+    Roles roles() {
+        return roles;
     }
 
     public TidemarkConfig config() {
@@ -210,6 +236,9 @@ public final class TidemarkServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (daemon != null) {
+            daemon.stop();
+        }
         if (storage != null) {
             storage.close();
         }

@@ -1,31 +1,22 @@
 package io.tidemark.deploy;
 
-import com.mongodb.reactivestreams.client.MongoClient;
 import io.tidemark.agent.Agent;
 import io.tidemark.agent.AgentSettings;
-import io.tidemark.agent.IngestClient;
-import io.tidemark.deploy.demo.DemoDataset;
-import io.tidemark.deploy.demo.DemoWorkload;
-import io.tidemark.deploy.demo.MongoShapedSource;
 import io.tidemark.shared.config.ConfigLoader;
 import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.daemons.JobBindings;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.security.CredentialsFile;
-import io.tidemark.shared.security.PinnedCertificateTrust;
-import io.tidemark.shared.store.EmbeddedMongo;
+import io.tidemark.shared.snapshots.SnapshotCatalog;
+import io.tidemark.deploy.demo.MongoShapedSource;
+import io.tidemark.shared.store.OplogStore;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.testing.ChildJvm;
 import io.tidemark.shared.util.VertxFactory;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.TrustOptions;
 import org.bson.Document;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,358 +25,214 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import static io.tidemark.deploy.CaptureHarness.await;
+import static io.tidemark.deploy.CaptureHarness.freePort;
+import static io.tidemark.deploy.CaptureHarness.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Several {@code tidemark server} processes (real JVMs on loopback) sharing one metadata and
- * blockstore DB (a store this test runs; until roles exist every process runs every part):
- * front ends A and B clustered over Hazelcast, and C with the bus on but no member it can reach.
- * Shows that a batch stored through A wakes B's head at once while C converges by polling alone
- * (docs/scale-out.md, "Clustered event bus"), and that the front ends are stateless: one agent
- * sending to A and B in turn stores its oplog exactly, a key revoked through A is refused by B,
- * and a download link made on A works once on B ("Stateless front ends").
+ * Issue 14 items 1-4 with real processes on loopback: a {@code tidemark server} (both roles, the
+ * embedded store at a fixed port), a {@code --roles daemon} and a {@code --roles frontend}
+ * process joining its store, and two agents, one on each front end. The two jobs are spread over
+ * the two daemons by the binding rule, {@code daemons list} shows both with heartbeats, and the
+ * separate daemon, frozen with SIGSTOP past its lease while its job is taken over (a test-side
+ * compare-and-set to epoch+1), then resumed, lands no write (applied position, catalog, oplog
+ * trim), stops its head and deletes it.
  */
 class ScaleOutTest {
 
     private static final String MAIN = TidemarkCli.class.getName();
-    private static final Duration START = Duration.ofSeconds(120);
-    /** The heads' scan interval (ApplierVerticle): the bound a head without the bus converges in. */
-    private static final long POLL_MILLIS = 2_000;
-    /** How soon a revocation counts on every front end, whatever happens to the bus. */
-    private static final Duration REVOCATION_BOUND = Duration.ofSeconds(5);
+    private static final int LEASE_SECONDS = 6;
 
     @TempDir
-    static Path work;
+    Path work;
 
-    private static EmbeddedMongo store;
-    private static final List<Process> servers = new ArrayList<>();
-    private static Node a;
-    private static Node b;
-    private static Node c;
-    private static JsonObject creds;
-    private static final Vertx vertx = VertxFactory.create();
-    private static HttpClient http;
-    private static Stores stores;
+    private final List<Process> processes = new ArrayList<>();
 
-    /** One server process: its data dir and ports. */
-    private record Node(String name, Path dataDir, int ingestPort, int apiPort) {
-        String ingestUrl() {
-            return "https://127.0.0.1:" + ingestPort;
-        }
+    @Test
+    void jobsSpreadAndAFrozenDaemonPastItsLeaseLandsNothingAndStopsItsHead() throws Exception {
+        int storePort = freePort();
+        Path serverDir = work.resolve("server");
+        Path daemonDir = work.resolve("daemon");
+        Path frontDir = work.resolve("front");
+        int frontApi = freePort();
+        Path serverYaml = yaml("server", serverDir, storePort, null, freePort(), freePort());
+        Path daemonYaml = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort());
+        Path frontYaml = yaml("front", frontDir, storePort, serverDir, freePort(), frontApi);
+        Queue<String> daemonLog = new ConcurrentLinkedQueue<>();
 
-        String apiUrl() {
-            return "https://127.0.0.1:" + apiPort;
-        }
-    }
+        try (MongoShapedSource source1 = new MongoShapedSource();
+             MongoShapedSource source2 = new MongoShapedSource()) {
+            start("server", List.of("server", "--config", serverYaml.toString()), line -> { });
+            Process daemon = start("daemon", List.of("server", "--roles", "daemon", "--config", daemonYaml.toString()), daemonLog::add);
+            start("front", List.of("server", "--roles", "frontend", "--config", frontYaml.toString()), line -> { });
 
-    @BeforeAll
-    static void startCluster() throws Exception {
-        store = EmbeddedMongo.inMemoryWithOplog();
-        int portA = CaptureHarness.freePort();
-        int portB = CaptureHarness.freePort();
-        String members = "127.0.0.1:" + portA + ",127.0.0.1:" + portB;
-        // The first server makes the TLS material and the credentials; the others present the
-        // same certificate, as front ends behind one load balancer name do.
-        a = node("a", portA, members, null);
-        Process pa = start(a);
-        awaitUp(pa, a);
-        Path tls = a.dataDir().resolve("tls");
-        b = node("b", portB, members, tls);
-        c = node("c", CaptureHarness.freePort(), "127.0.0.1:" + CaptureHarness.freePort(), tls);
-        Process pb = start(b);
-        Process pc = start(c);
-        awaitUp(pb, b);
-        awaitUp(pc, c);
-        creds = CredentialsFile.read(a.dataDir());
-        http = vertx.createHttpClient(new HttpClientOptions().setSsl(true).setVerifyHost(false)
-                .setTrustOptions(TrustOptions.wrap(new PinnedCertificateTrust(creds.getString("certificateSha256")))));
-        TidemarkConfig shared = CaptureHarness.config(work.resolve("reader"), Map.of(
-                "TIDEMARK_MONGODB_METADATAURI", store.uri() + "/tidemark",
-                "TIDEMARK_MONGODB_BLOCKSTOREURI", store.uri() + "/tidemark_blockstore"));
-        stores = CaptureHarness.join(Stores.open(vertx, shared));
-    }
+            JsonObject serverCreds = CredentialsFile.read(serverDir);
+            JsonObject frontCreds = CredentialsFile.read(frontDir);
+            Vertx vertx = VertxFactory.create();
+            TidemarkConfig joined = ConfigLoader.load(daemonYaml, Map.of("TIDEMARK_DATADIR", work.resolve("test").toString()));
+            Stores stores = join(Stores.open(vertx, joined, false));
+            // The collection exists before the agents' initial syncs, as on a real source.
+            for (MongoShapedSource s : List.of(source1, source2)) {
+                s.createCollection("shop.orders");
+                s.insertMany("shop.orders", List.of(new Document("_id", -1L)));
+            }
+            AtomicBoolean writing = new AtomicBoolean(true);
+            Thread load = load(writing, source1, source2);
+            List<Agent> agents = new ArrayList<>();
+            try {
+                // One agent on each front end: ingest is wherever the agent's requests land.
+                agents.add(agent(vertx, source1, "scale-one", serverCreds.getString("ingestUrl"), serverCreds));
+                agents.add(agent(vertx, source2, "scale-two", frontCreds.getString("ingestUrl"), serverCreds.copy()
+                        .put("certificateSha256", frontCreds.getString("certificateSha256"))));
+                String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
 
-    @AfterAll
-    static void stopCluster() throws Exception {
-        for (Process p : servers) {
-            p.destroy();
-        }
-        for (Process p : servers) {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                // Both jobs bound, one per daemon, both heads applying.
+                await("both jobs bound and applied", Duration.ofSeconds(60), () -> {
+                    List<JsonObject> jobs = join(stores.jobs().list());
+                    return jobs.size() == 2 && jobs.stream().allMatch(j -> j.getJsonObject("binding") != null && j.getJsonObject("appliedTs") != null);
+                });
+                List<JsonObject> jobs = join(stores.jobs().list());
+                Map<String, String> owner = new HashMap<>();
+                jobs.forEach(j -> owner.put(j.getString("_id"), JobBindings.Binding.of(j).daemon()));
+                assertEquals(2, new java.util.HashSet<>(owner.values()).size(), "the rule spreads two jobs over two daemons: " + owner);
+                assertTrue(owner.containsValue(daemonId), owner.toString());
+
+                // daemons list, through the separate front end.
+                String listed = CliRun.ok("daemons", "list", "--json", "--url", "https://127.0.0.1:" + frontApi,
+                        "--token", serverCreds.getString("adminToken"), "--pin", frontCreds.getString("certificateSha256"));
+                JsonArray daemons = new JsonArray(listed);
+                assertEquals(2, daemons.size(), listed);
+                for (Object o : daemons) {
+                    JsonObject d = (JsonObject) o;
+                    assertTrue(d.getBoolean("alive"), listed);
+                    assertTrue(System.currentTimeMillis() - d.getLong("heartbeatAt") < 30_000, listed);
+                    assertEquals(1, d.getInteger("jobsBound"), listed);
+                }
+
+                String job = owner.entrySet().stream().filter(e -> e.getValue().equals(daemonId)).findFirst().orElseThrow().getKey();
+                Path head = daemonDir.resolve("heads").resolve(job);
+                assertTrue(Files.isDirectory(head), "the daemon keeps the job's head in its own head root");
+
+                // Frozen past its lease; the job taken over with epoch+1 by a compare-and-set.
+                signal(daemon, "STOP");
+                JobBindings.Binding held = JobBindings.Binding.of(join(stores.jobs().find(job)));
+                await("the frozen daemon's lease to run out", Duration.ofSeconds(LEASE_SECONDS * 3),
+                        () -> System.currentTimeMillis() > join(new JobBindings(stores.metadata()).leaseUntil(job)) + 500);
+                assertTrue(join(new JobBindings(stores.metadata()).take(job, held.epoch(), "d-new-owner", 120_000)));
+                JsonObject before = join(stores.jobs().find(job));
+                List<JsonObject> catalogBefore = join(new SnapshotCatalog(stores.metadata()).list(job, true));
+                OplogStore.BatchInfo oldestBefore = stores.oplog().oldest(job).block(Duration.ofSeconds(30));
+                OpTime storedBefore = OpTime.fromJson(before.getJsonObject("storedTs"));
+
+                signal(daemon, "CONT");
+                await("the resumed daemon to see it lost the job", Duration.ofSeconds(30),
+                        () -> daemonLog.stream().anyMatch(l -> l.contains("job " + job + ": daemon " + daemonId + " lost its binding")));
+                await("the resumed daemon to delete its stale head", Duration.ofSeconds(30), () -> !Files.exists(head));
+                // The oplog kept coming in, so the resumed head had something to apply and record.
+                await("more oplog stored for the job", Duration.ofSeconds(30), () -> OpTime.fromJson(join(stores.jobs().find(job))
+                        .getJsonObject("storedTs")).isAfter(storedBefore));
+                Thread.sleep(3_000);
+
+                JsonObject after = join(stores.jobs().find(job));
+                assertEquals(before.getJsonObject("appliedTs"), after.getJsonObject("appliedTs"), "no applied position of the ex-owner landed");
+                assertEquals(before.getJsonObject("head"), after.getJsonObject("head"), "no head size of the ex-owner landed");
+                assertEquals(before.getString("state"), after.getString("state"));
+                assertEquals(new JobBindings.Binding(job, "d-new-owner", held.epoch() + 1), JobBindings.Binding.of(after));
+                assertEquals(catalogBefore, join(new SnapshotCatalog(stores.metadata()).list(job, true)), "no catalog entry of the ex-owner's");
+                assertEquals(oldestBefore, stores.oplog().oldest(job).block(Duration.ofSeconds(30)), "no oplog trim of the ex-owner's");
+                JsonObject registered = join(new io.tidemark.shared.daemons.DaemonRegistry(stores.metadata()).find(daemonId));
+                assertFalse(registered.getJsonObject("held", new JsonObject()).containsKey(job), "its heartbeat no longer lists the job");
+                assertTrue(daemonLog.stream().anyMatch(l -> l.contains("its head stops")), "the head was stopped");
+            } finally {
+                writing.set(false);
+                load.join(10_000);
+                agents.forEach(a -> join(a.stop()));
+                stores.close();
+                join(vertx.close());
+            }
+        } finally {
+            for (Process p : processes) {
                 p.destroyForcibly();
-            }
-        }
-        if (stores != null) {
-            stores.close();
-        }
-        vertx.close();
-        if (store != null) {
-            store.close();
-        }
-    }
-
-    @Test
-    void aBatchStoredThroughOneFrontEndWakesTheHeadsOfTheOthers() throws Exception {
-        try (MongoShapedSource source = new MongoShapedSource()) {
-            source.insertMany("shop.wake", List.of(new Document("_id", 0)));
-            // Through A only: B hears of each batch on the bus, C (bus unreachable) only by polling.
-            Agent agent = startAgent(source, "wake", a.ingestUrl());
-            try {
-                String job = awaitActiveJob("wake");
-                // Every head has opened once it applies a write (a head opened later would miss one).
-                int[] probes = {0};
-                CaptureHarness.await("the heads of B and C to apply writes", START, () -> {
-                    if (applied(b, job) > 0 && applied(c, job) > 0) {
-                        return true;
-                    }
-                    source.insertMany("shop.wake", List.of(new Document("_id", -(++probes[0]))));
-                    sleep(300);
-                    return false;
-                });
-                long[] bus = new long[7];
-                long[] polling = new long[bus.length];
-                for (int i = 0; i < bus.length; i++) {
-                    // A pause of varying length, so the writes fall at different points of C's scan.
-                    Thread.sleep(200 + 170L * i);
-                    double beforeB = applied(b, job);
-                    double beforeC = applied(c, job);
-                    long t0 = System.nanoTime();
-                    source.insertMany("shop.wake", List.of(new Document("_id", 1 + i)));
-                    long tb = -1;
-                    long tc = -1;
-                    long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS + 8_000);
-                    while ((tb < 0 || tc < 0) && System.nanoTime() < deadline) {
-                        if (tb < 0 && applied(b, job) > beforeB) {
-                            tb = System.nanoTime() - t0;
-                        }
-                        if (tc < 0 && applied(c, job) > beforeC) {
-                            tc = System.nanoTime() - t0;
-                        }
-                        Thread.sleep(10);
-                    }
-                    assertTrue(tb > 0, "B applied write " + i + " within the polling bound and some slack");
-                    assertTrue(tc > 0, "C, cut off from the bus, applied write " + i + " within the polling bound and some slack");
-                    bus[i] = tb / 1_000_000;
-                    polling[i] = tc / 1_000_000;
-                }
-                long busMean = java.util.Arrays.stream(bus).sum() / bus.length;
-                long pollingMean = java.util.Arrays.stream(polling).sum() / polling.length;
-                System.out.println("scale-out wake latency, ms (source write to head applied): bus "
-                        + java.util.Arrays.toString(bus) + " median " + median(bus) + " mean " + busMean + "; polling only "
-                        + java.util.Arrays.toString(polling) + " median " + median(polling) + " mean " + pollingMean);
-                // Polling alone waits for the next scan, uniformly up to 2 s (a mean near 1 s plus
-                // the apply); the mean of several writes, not one, tells the bus apart from luck.
-                assertTrue(busMean * 3 < pollingMean * 2, "a head woken by the bus applies well before one that polls: bus mean "
-                        + busMean + " ms, polling mean " + pollingMean + " ms");
-            } finally {
-                agent.stop();
+                p.waitFor(30, TimeUnit.SECONDS);
             }
         }
     }
 
-    @Test
-    void oneAgentSendingToTwoFrontEndsInTurnStoresItsOplogExactly() throws Exception {
-        try (MongoShapedSource source = new MongoShapedSource()) {
-            DemoDataset data = new DemoDataset();
-            data.load(source, 100, 30, 200, 100);
-            try (SourceHistory history = new SourceHistory(source);
-                 SteadyLoad load = new SteadyLoad(new DemoWorkload(source, data, 100, 30), history)) {
-                Agent agent = startAgent(source, "alternate", a.ingestUrl() + "," + b.ingestUrl());
-                try {
-                    String job = awaitActiveJob("alternate");
-                    double storedA = stored(a, job);
-                    double storedB = stored(b, job);
-                    load.start();
-                    Thread.sleep(6_000);
-                    load.close();
-                    OpTime last = history.latest();
-                    CaptureHarness.await("the agent to have the whole load acknowledged", START,
-                            () -> agent.acked() != null && !last.isAfter(agent.acked()));
-                    assertTrue(stored(a, job) > storedA && stored(b, job) > storedB,
-                            "both front ends stored some of the batches");
-                } finally {
-                    agent.stop();
-                }
-                try (MongoClient reactive = CaptureHarness.client(source.uri())) {
-                    CaptureHarness.assertExactlyOnceInOrder(reactive, stores, "alternate", null);
-                }
-            }
-        }
-    }
-
-    @Test
-    void aKeyRevokedThroughOneFrontEndIsRefusedByTheOther() {
-        try (AdminClient adminA = admin(a); AdminClient adminB = admin(b)) {
-            JsonObject key = adminA.post("/keys", new JsonObject().put("kind", "agent").put("name", "revoked-across")
-                    .put("deployments", new io.vertx.core.json.JsonArray().add("across")));
-            IngestClient onB = new IngestClient(vertx, b.ingestUrl(), key.getString("token"), creds.getString("certificateSha256"), null);
-            try {
-                CaptureHarness.join(onB.register("across", "test"));
-                adminA.delete("/keys/" + key.getString("id"));
-                long t0 = System.nanoTime();
-                // The documented bound (docs/scale-out.md): at once with the bus, 5 s at most without it.
-                CaptureHarness.await("B to refuse the key revoked through A", REVOCATION_BOUND,
-                        () -> {
-                            try {
-                                CaptureHarness.join(onB.register("across", "test"));
-                                return false;
-                            } catch (AssertionError refused) {
-                                return refused.getCause() != null && refused.getCause().getCause() instanceof io.tidemark.agent.IngestRejection r
-                                        && r.status() == 401;
-                            }
-                        });
-                System.out.println("scale-out: key revoked through A refused by B after " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-                // And the admin API of B lists it revoked: the record is the store's, not A's.
-                assertTrue(adminB.get("/keys").getJsonArray("keys").stream().map(k -> (JsonObject) k)
-                        .anyMatch(k -> k.getString("id").equals(key.getString("id")) && k.getValue("revokedAt") != null));
-            } finally {
-                onB.close();
-            }
-        }
-    }
-
-    @Test
-    void aDownloadLinkMadeOnOneFrontEndWorksOnceOnTheOther() throws Exception {
-        try (MongoShapedSource source = new MongoShapedSource()) {
-            source.insertMany("shop.links", List.of(new Document("_id", 1).append("v", "x"), new Document("_id", 2)));
-            Agent agent = startAgent(source, "links", a.ingestUrl());
-            try (AdminClient adminA = admin(a); AdminClient adminB = admin(b)) {
-                awaitActiveJob("links");
-                // Each process opens its own head of the job (until roles exist), and the request
-                // may reach either member's snapshotter over the bus: retried until that head is open.
-                JsonObject[] taken = new JsonObject[1];
-                CaptureHarness.await("a snapshot of job links", START, () -> {
-                    try {
-                        taken[0] = adminA.post("/jobs/links/snapshots", new JsonObject().put("wait", true).put("force", true), 120);
-                        return true;
-                    } catch (CliException noHeadYet) {
-                        sleep(200);
-                        return false;
-                    }
-                });
-                JsonObject snapshot = taken[0];
-                assertEquals("complete", snapshot.getString("status"), snapshot.encode());
-                JsonObject restore = adminA.post("/jobs/links/restores", new JsonObject().put("snapshot", snapshot.getString("snapshotId")));
-                String link = restore.getString("downloadUrl");
-                Path out = work.resolve("links.archive");
-                AdminClient.Download got = adminB.download(link, out, AdminClient.StreamTimeouts.DEFAULT, n -> { });
-                assertTrue(got.bytes() > 0 && Files.size(out) == got.bytes(), "the link made on A downloads on B");
-                CliException again = assertThrows(CliException.class,
-                        () -> adminA.download(link, work.resolve("again.archive"), AdminClient.StreamTimeouts.DEFAULT, n -> { }));
-                assertTrue(again.getMessage().contains("already used"), again.getMessage());
-            } finally {
-                agent.stop();
-            }
-        }
-    }
-
-    // --- helpers ---
-
-    private static Node node(String name, int clusterPort, String members, Path tls) throws IOException {
-        Path dir = work.resolve(name);
-        Node node = new Node(name, dir.resolve("data"), CaptureHarness.freePort(), CaptureHarness.freePort());
-        Files.createDirectories(dir);
-        String tlsFiles = tls == null ? "" : ", tls: {certFile: " + tls.resolve("cert.pem") + ", keyFile: " + tls.resolve("key.pem") + "}";
-        String apiTls = tls == null ? "" : ", tls: {enabled: true, certFile: " + tls.resolve("cert.pem") + ", keyFile: " + tls.resolve("key.pem") + "}";
+    private Path yaml(String name, Path dataDir, int storePort, Path serverDir, int ingestPort, int apiPort) throws IOException {
         String yaml = String.join("\n",
-                "dataDir: " + node.dataDir(),
-                "mongodb: {metadataUri: \"" + store.uri() + "/tidemark\", blockstoreUri: \"" + store.uri() + "/tidemark_blockstore\"}",
-                "ingest: {host: 127.0.0.1, port: " + node.ingestPort() + tlsFiles + "}",
-                "api: {host: 127.0.0.1, port: " + node.apiPort() + apiTls + "}",
+                "dataDir: " + dataDir,
+                "mongodb: {embeddedPort: " + storePort + (serverDir == null ? "" : ", embeddedDataDir: " + serverDir) + "}",
+                "blockstore: {type: mongodb}",
+                "ingest: {host: 127.0.0.1, port: " + ingestPort + "}",
+                "api: {host: 127.0.0.1, port: " + apiPort + "}",
                 "agent: {batchMaxMillis: 50, heartbeatSeconds: 1, pollMillis: 20, sliceBytes: 65536}",
-                "heads: {blockCacheBytes: 16777216, memtableBytes: 8388608, documentCacheBytes: 8388608}",
-                "snapshots: {chunkMinBytes: 1024, chunkAvgBytes: 4096, chunkMaxBytes: 16384}",
-                "cluster: {enabled: true, name: scale-out-test, host: 127.0.0.1, port: " + clusterPort + ", members: \"" + members + "\"}",
+                "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1}",
                 "");
-        Files.writeString(dir.resolve("tidemark.yaml"), yaml);
-        return node;
+        Path file = work.resolve(name + ".yaml");
+        Files.writeString(file, yaml);
+        return file;
     }
 
-    private static Process start(Node node) {
+    /** Starts a process and returns once it says it runs. */
+    private Process start(String what, List<String> args, java.util.function.Consumer<String> stderr) throws InterruptedException {
         CountDownLatch up = new CountDownLatch(1);
-        Path dir = node.dataDir().getParent();
-        Process p = ChildJvm.start(dir, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), MAIN,
-                List.of("server", "--config", dir.resolve("tidemark.yaml").toString()), line -> {
+        Process p = ChildJvm.start(work, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), MAIN, args,
+                line -> {
                     if (line.startsWith("Tidemark server running")) {
                         up.countDown();
                     }
-                }, line -> { });
-        servers.add(p);
-        startedLatches.put(p, up);
+                }, stderr);
+        processes.add(p);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (!up.await(100, TimeUnit.MILLISECONDS)) {
+            assertTrue(p.isAlive(), what + " exited with status " + (p.isAlive() ? "" : p.exitValue()) + " while starting");
+            assertTrue(System.nanoTime() < deadline, what + " did not start within 90 s");
+        }
         return p;
     }
 
-    private static final Map<Process, CountDownLatch> startedLatches = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private static void awaitUp(Process p, Node node) throws InterruptedException {
-        long deadline = System.nanoTime() + START.toNanos();
-        CountDownLatch up = startedLatches.get(p);
-        while (!up.await(100, TimeUnit.MILLISECONDS)) {
-            if (!p.isAlive()) {
-                throw new AssertionError("server " + node.name() + " exited with status " + p.exitValue() + " while starting");
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("server " + node.name() + " did not start within " + START);
-            }
-        }
+    private static void signal(Process p, String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor(), "kill -" + signal);
     }
 
-    private static Agent startAgent(MongoShapedSource source, String deployment, String urls) {
-        TidemarkConfig.Agent tuning = CaptureHarness.config(work.resolve("agent"), Map.of()).agent();
-        Agent agent = new Agent(vertx, new AgentSettings(source.uri(), deployment, urls, creds.getString("agentKey"),
-                creds.getString("certificateSha256"), null, tuning));
-        CaptureHarness.join(agent.start());
+    private static Agent agent(Vertx vertx, MongoShapedSource source, String name, String ingestUrl, JsonObject creds) {
+        Agent agent = new Agent(vertx, new AgentSettings(source.uri(), name, ingestUrl, creds.getString("agentKey"),
+                creds.getString("certificateSha256"), null, ConfigLoader.defaults().agent()));
+        join(agent.start());
         return agent;
     }
 
-    /** Waits until the deployment's job is ACTIVE (its initial sync complete); returns its id. */
-    private static String awaitActiveJob(String deployment) {
-        JsonObject[] job = new JsonObject[1];
-        CaptureHarness.await("job " + deployment + " to be active", START, () -> {
-            job[0] = CaptureHarness.join(stores.jobs().resolve(deployment).otherwise(new JsonObject()));
-            return job[0] != null && "ACTIVE".equals(job[0].getString("state"))
-                    && job[0].getJsonObject("sync", new JsonObject()).getBoolean("complete", false);
-        });
-        return job[0].getString("_id");
-    }
-
-    private static void sleep(long millis) {
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(millis));
-    }
-
-    private static AdminClient admin(Node node) {
-        return new AdminClient(null, node.apiUrl(), creds.getString("adminToken"), creds.getString("certificateSha256"));
-    }
-
-    private static double applied(Node node, String job) {
-        return metric(node, "tidemark_applier_entries_total", job);
-    }
-
-    private static double stored(Node node, String job) {
-        return metric(node, "tidemark_ingest_oplog_entries_total", job);
-    }
-
-    /** A per-job counter from the node's /metrics (0 before it first counts). */
-    private static double metric(Node node, String name, String job) {
-        String text = CaptureHarness.join(http.request(new RequestOptions().setMethod(HttpMethod.GET)
-                        .setAbsoluteURI(node.apiUrl() + "/metrics"))
-                .compose(req -> req.send().compose(resp -> resp.body())).map(Object::toString));
-        Matcher m = Pattern.compile(Pattern.quote(name) + "\\{job=\"" + Pattern.quote(job) + "\",?\\} ([0-9.E+]+)").matcher(text);
-        return m.find() ? Double.parseDouble(m.group(1)) : 0;
-    }
-
-    private static long median(long[] values) {
-        long[] sorted = values.clone();
-        java.util.Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
+    /** A write every 50 ms on each source, so that oplog keeps arriving for both jobs. */
+    private static Thread load(AtomicBoolean writing, MongoShapedSource... sources) {
+        Thread t = new Thread(() -> {
+            long n = 0;
+            while (writing.get()) {
+                for (MongoShapedSource s : sources) {
+                    s.insertMany("shop.orders", List.of(new Document("_id", n).append("at", n)));
+                }
+                n++;
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "scale-out-load");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 }

@@ -1,5 +1,6 @@
 package io.tidemark.groomer;
 
+import io.tidemark.shared.daemons.JobFence;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.snapshots.ManifestStore;
@@ -51,6 +52,7 @@ public final class Groomer {
     private final OplogTrimmer trimmer;
     private final BlockCollector collector;
     private final GroomState state;
+    private final JobFence fence;
 
     /**
      * @param blocks the store snapshots of this process write through; its fence is what makes
@@ -58,6 +60,15 @@ public final class Groomer {
      * @param clock now, for retention, the oplog window and the block grace period
      */
     public Groomer(TidemarkConfig config, Stores stores, FencedBlockStore blocks, Clock clock) {
+        this(config, stores, blocks, clock, JobFence.soleWriter(stores.jobs()));
+    }
+
+    /**
+     * @param fence the job's binding: every deletion (snapshot expiry, oplog trim, block sweep) is
+     *     admitted just before it is made, so a daemon that lost the job deletes nothing of it
+     */
+    public Groomer(TidemarkConfig config, Stores stores, FencedBlockStore blocks, Clock clock, JobFence fence) {
+        this.fence = Objects.requireNonNull(fence, "fence");
         this.config = Objects.requireNonNull(config, "config");
         this.stores = Objects.requireNonNull(stores, "stores");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -95,6 +106,7 @@ public final class Groomer {
         Set<String> deleted = new HashSet<>();
         if (!dryRun) {
             for (CatalogEntry e : leaving) {
+                admit(job);
                 if (expirer.expire(e)) {
                     deleted.add(e.id());
                 }
@@ -104,6 +116,7 @@ public final class Groomer {
             catalog.ofJob(job).stream().filter(e -> e.state() == CatalogEntry.State.CHAIN_BASE)
                     .sorted(java.util.Comparator.comparing(CatalogEntry::createdAt).reversed())
                     .forEach(e -> {
+                        admit(job);
                         if (expirer.expire(e)) {
                             deleted.add(e.id());
                         }
@@ -117,7 +130,12 @@ public final class Groomer {
         List<CatalogEntry> kept = entries.stream().filter(e -> e.complete() && !leavingIds.contains(e.id())).toList();
         Instant windowStart = now.minus(Duration.ofHours(config.restore().pitWindowHours()));
         Optional<OpTime> cut = OplogTrimmer.cutoff(kept, windowStart, jobDoc);
-        OplogStore.TrimResult trimmed = cut.map(c -> trimmer.trim(job, c, dryRun)).orElse(new OplogStore.TrimResult(0, 0));
+        OplogStore.TrimResult trimmed = cut.map(c -> {
+            if (!dryRun) {
+                admit(job);
+            }
+            return trimmer.trim(job, c, dryRun);
+        }).orElse(new OplogStore.TrimResult(0, 0));
 
         // Blocks.
         long unswept = state.unsweptBytes() + (dryRun ? expiringBytes : 0);
@@ -125,6 +143,9 @@ public final class Groomer {
         boolean sweepNow = sweep == Sweep.ALWAYS || share >= config.groom().unreferencedShareThreshold();
         BlockCollector.Result blocks = BlockCollector.Result.NONE;
         if (sweepNow) {
+            if (!dryRun) {
+                admit(job);
+            }
             // Only what was deleted: a snapshot kept as a chain base stays marked.
             blocks = collector.sweep(dryRun ? leavingIds : deleted, dryRun);
             if (!dryRun) {
@@ -139,6 +160,16 @@ public final class Groomer {
                 report.oplogBatchesTrimmed(), sweepNow ? blocks.blocksDeleted() + " blocks (" + blocks.reclaimedBytes()
                         + " bytes) reclaimed" : String.format("no sweep (unreferenced share %.3f)", share));
         return report;
+    }
+
+    /**
+     * Returns once the job's binding is still this daemon's, read just now; throws
+     * {@link io.tidemark.shared.daemons.StaleBindingException} otherwise, which ends the groom
+     * with nothing more deleted. The deletion follows on this thread with no other I/O between
+     * (see HeldBindings for why a pause there longer than the lease margin is all that remains).
+     */
+    private void admit(String job) {
+        Blocking.await(fence.admit(job));
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.tidemark.groomer;
 
+import io.tidemark.shared.daemons.JobFence;
+import io.tidemark.shared.daemons.JobOwners;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.config.TidemarkConfig;
@@ -48,6 +50,7 @@ public final class GroomerVerticle extends VerticleBase {
     private final Clock clock;
     private final GroomMetrics metrics = new GroomMetrics(Metrics.registry());
     private final AtomicBoolean passUnderWay = new AtomicBoolean();
+    private final JobFence fence;
 
     private ExecutorService worker;
     private Groomer groomer;
@@ -62,6 +65,12 @@ public final class GroomerVerticle extends VerticleBase {
      *     running snapshot has just found, so anything else is refused
      */
     public GroomerVerticle(TidemarkConfig config, Stores stores, BlockStore blocks, Clock clock) {
+        this(config, stores, blocks, clock, JobFence.soleWriter(stores.jobs()));
+    }
+
+    /** @param fence the jobs this daemon holds: only they are groomed here, every deletion admitted */
+    public GroomerVerticle(TidemarkConfig config, Stores stores, BlockStore blocks, Clock clock, JobFence fence) {
+        this.fence = Objects.requireNonNull(fence, "fence");
         this.config = Objects.requireNonNull(config, "config");
         this.stores = Objects.requireNonNull(stores, "stores");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -79,7 +88,7 @@ public final class GroomerVerticle extends VerticleBase {
             t.setDaemon(true);
             return t;
         });
-        groomer = new Groomer(config, stores, blocks, clock);
+        groomer = new Groomer(config, stores, blocks, clock, fence);
         checker = new SnapshotChecker(blocks, new ManifestStore(stores.blockstore().database()),
                 new CatalogEntries(stores.metadata()));
         groomConsumer = vertx.eventBus().consumer(Addresses.GROOM_REQUEST, this::onGroom);
@@ -105,7 +114,9 @@ public final class GroomerVerticle extends VerticleBase {
             return;
         }
         stores.jobs().resolve(job)
-                .compose(doc -> onWorker(() -> groomer.groom(doc.getString("_id"), dryRun, Groomer.Sweep.ALWAYS)))
+                .compose(doc -> fence.runs(doc.getString("_id"))
+                        ? onWorker(() -> groomer.groom(doc.getString("_id"), dryRun, Groomer.Sweep.ALWAYS))
+                        : Future.<GroomReport>failedFuture(JobOwners.notHere(doc, "a groom")))
                 .onSuccess(report -> {
                     completed(report);
                     msg.reply(report.toJson());
@@ -137,6 +148,9 @@ public final class GroomerVerticle extends VerticleBase {
                     Future<Void> chain = Future.succeededFuture();
                     for (JsonObject j : jobs) {
                         String job = j.getString("_id");
+                        if (!fence.runs(job)) {
+                            continue;
+                        }
                         chain = chain.compose(v -> onWorker(() -> groomer.groom(job, false, Groomer.Sweep.IF_THRESHOLD))
                                 .onSuccess(this::completed)
                                 .onFailure(e -> LOG.warn("job {}: scheduled groom failed: {}", job, e.toString()))

@@ -92,6 +92,8 @@ public final class JobsApi {
                         : agent.getValue("lagSeconds"))
                 .put("captureLagSeconds", agent.getValue("lagSeconds"))
                 .put("headSizeBytes", job.getJsonObject("head", new JsonObject()).getValue("sizeBytes"))
+                // Which daemon runs the job's head, at which epoch (docs/scale-out.md).
+                .put("binding", job.getJsonObject("binding"))
                 .put("sync", new JsonObject()
                         .put("generation", sync.getLong("generation", 0L))
                         .put("complete", sync.getBoolean("complete", false))

@@ -1,5 +1,6 @@
 package io.tidemark.snapshotter;
 
+import io.tidemark.shared.daemons.JobFence;
 import io.tidemark.applier.HeadReader;
 import io.tidemark.applier.HeadView;
 import io.tidemark.applier.NamespaceEntry;
@@ -67,6 +68,8 @@ public final class SnapshotTaker {
     }
 
     /** The same, taking delta snapshots as {@code delta} allows. */
+    private JobFence fence;
+
     public SnapshotTaker(BlockStore store, ManifestStore manifests, SnapshotCatalog catalog, Scheduler cpu,
             Scheduler io, BlockWriter.Options options, DeltaPolicy delta) {
         this.delta = Objects.requireNonNull(delta, "delta");
@@ -74,6 +77,28 @@ public final class SnapshotTaker {
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.io = Objects.requireNonNull(io, "io");
         this.writer = new BlockWriter(store, cpu, io, options);
+    }
+
+    /**
+     * Checks every write that makes a snapshot exist or visible (the catalog entry, the manifest
+     * header, the completion) against the job's binding: a daemon that lost the job cannot add a
+     * snapshot to it. Without it (tests and benches that wire a taker alone) the taker is the
+     * job's only writer.
+     */
+    public SnapshotTaker fencedBy(JobFence fence) {
+        this.fence = Objects.requireNonNull(fence, "fence");
+        return this;
+    }
+
+    /**
+     * {@code write} only once the fence admits it, subscribed in the admitting callback (see
+     * HeldBindings for why that closes the window to a pause longer than the lease margin). The
+     * manifest's reference pages are not fenced one by one: they are invisible until the header
+     * and the catalog entry say complete, both fenced, and a failed or abandoned snapshot's pages
+     * are dropped by grooms.
+     */
+    private <T> Mono<T> fenced(String job, Mono<T> write) {
+        return fence == null ? write : fence.admitMono(job).then(write);
     }
 
     /** A new snapshot id: an ObjectId's hex, so ids sort by creation time. */
@@ -123,7 +148,7 @@ public final class SnapshotTaker {
                                 List<NamespaceEntry> namespaces = new ArrayList<>(view.namespaces());
                                 cut[0] = view.incarnation();
                                 cut[1] = view.modificationSeq();
-                                return mono(() -> catalog.begin(snapshotId, job, ts, createdAt, base.snapshotId(), view.incarnation(), view.modificationSeq()))
+                                return fenced(job, mono(() -> catalog.begin(snapshotId, job, ts, createdAt, base.snapshotId(), view.incarnation(), view.modificationSeq())))
                                         .doOnSuccess(v -> begun.run())
                                         .then(deltaParent(base, view, head.keyEncoding(), full))
                                         .map(Optional::of).defaultIfEmpty(Optional.empty())
@@ -135,8 +160,8 @@ public final class SnapshotTaker {
                                                         chain(base, parent.isPresent(), ns, head.keyEncoding()))));
                             },
                             view -> Mono.fromRunnable(view::close).subscribeOn(io)))
-                    .flatMap(manifest -> manifests.writeHeader(manifest)
-                            .then(mono(() -> catalog.markComplete(snapshotId, manifest)))
+                    .flatMap(manifest -> fenced(job, manifests.writeHeader(manifest))
+                            .then(fenced(job, mono(() -> catalog.markComplete(snapshotId, manifest))))
                             .then(forgetChanges(head, snapshotId, cut))
                             .thenReturn(new SnapshotSummary(manifest, blocksAdded.get(), addedLogical.get(),
                                     Duration.ofNanos(System.nanoTime() - start))))

@@ -1,5 +1,7 @@
 package io.tidemark.snapshotter;
 
+import io.tidemark.shared.daemons.JobOwners;
+import io.vertx.core.Future;
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.http.JsonBodies;
@@ -97,7 +99,10 @@ public final class SnapshotsApi {
         stores.jobs().resolve(ctx.pathParam("job"))
                 .compose(job -> vertx.eventBus().<JsonObject>request(Addresses.SNAPSHOT_REQUEST,
                         new JsonObject().put("job", job.getString("_id")).put("wait", wait).put("force", force),
-                        new DeliveryOptions().setSendTimeout(wait ? WAIT_TIMEOUT_MS : START_TIMEOUT_MS)))
+                        new DeliveryOptions().setSendTimeout(wait ? WAIT_TIMEOUT_MS : START_TIMEOUT_MS))
+                        // A front end without a daemon: say which daemon has the job.
+                        .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
+                                ? JobOwners.notHere(job, "a snapshot") : e)))
                 .onSuccess(reply -> {
                     JsonObject out = reply.body();
                     String status = out.getString("status", "");

@@ -7,6 +7,8 @@ import io.tidemark.shared.storage.StorageHealth;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.daemons.JobFence;
+import io.tidemark.shared.daemons.JobOwners;
 import io.tidemark.shared.jobs.UnknownJobException;
 import io.tidemark.shared.metrics.Metrics;
 import io.tidemark.shared.oplog.OpTime;
@@ -75,7 +77,16 @@ public final class SnapshotterVerticle extends VerticleBase {
     private record Running(String snapshotId, Future<Void> begun, Future<SnapshotSummary> done, Disposable subscription) {
     }
 
+    private final JobFence fence;
+
+    /** A sole writer's snapshotter: every job's snapshots are taken here (tests that wire it alone). */
     public SnapshotterVerticle(TidemarkConfig config, Stores stores, HeadRegistry heads, BlockStore blocks) {
+        this(config, stores, heads, blocks, JobFence.soleWriter(stores.jobs()));
+    }
+
+    /** @param fence the jobs this daemon holds: only theirs are snapshotted, every catalog write checked */
+    public SnapshotterVerticle(TidemarkConfig config, Stores stores, HeadRegistry heads, BlockStore blocks, JobFence fence) {
+        this.fence = Objects.requireNonNull(fence, "fence");
         this.config = Objects.requireNonNull(config, "config");
         this.stores = Objects.requireNonNull(stores, "stores");
         this.heads = Objects.requireNonNull(heads, "heads");
@@ -90,7 +101,7 @@ public final class SnapshotterVerticle extends VerticleBase {
         cpu = Schedulers.newParallel("tidemark-snapshot-cpu", cores, true);
         io = Schedulers.newBoundedElastic(4 * cores, 10_000, "tidemark-snapshot-io", 60, true);
         taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()), catalog, cpu, io,
-                BlockWriter.Options.of(config.snapshots()), DeltaPolicy.of(config.snapshots()));
+                BlockWriter.Options.of(config.snapshots()), DeltaPolicy.of(config.snapshots())).fencedBy(fence);
         consumer = vertx.eventBus().consumer(Addresses.SNAPSHOT_REQUEST, this::onRequest);
         timer = vertx.setPeriodic(tickMillis(), id -> scheduledPass());
         return catalog.createIndexes().compose(v -> consumer.completion());
@@ -134,6 +145,9 @@ public final class SnapshotterVerticle extends VerticleBase {
     Future<JsonObject> request(String jobIdOrName, boolean wait, boolean force) {
         return stores.jobs().resolve(jobIdOrName).compose(jobDoc -> {
             String job = jobDoc.getString("_id");
+            if (!fence.runs(job)) {
+                throw JobOwners.notHere(jobDoc, "a snapshot");
+            }
             Running current = running.get(job);
             if (current != null) {
                 if (force) {
@@ -232,6 +246,9 @@ public final class SnapshotterVerticle extends VerticleBase {
                     Future<Void> chain = Future.succeededFuture();
                     for (JsonObject j : jobs) {
                         String job = j.getString("_id");
+                        if (!fence.runs(job)) {
+                            continue;
+                        }
                         chain = chain.compose(v -> snapshotIfDue(job).otherwiseEmpty());
                     }
                     return chain;

@@ -5,11 +5,42 @@ import java.nio.file.Path;
 /** The server's and agent's configuration, bound from tidemark-defaults.yaml, a file and the environment. */
 public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api api, Agent agent,
                              Heads heads, Snapshots snapshots, Blockstore blockstore,
-                             Restore restore, Groom groom, Storage storage, Cluster cluster) {
+                             Restore restore, Groom groom, Storage storage, Cluster cluster,
+                             Daemons daemons) {
 
-    public record Mongodb(String metadataUri, String blockstoreUri, int embeddedPort) {
+    /**
+     * @param embeddedDataDir for a {@code --roles frontend|daemon} process with no URIs: the data
+     *     dir of the {@code server} process whose embedded store (at {@code embeddedPort}) it
+     *     joins, reading the store's secret from there; empty: this process's own data dir
+     */
+    public record Mongodb(String metadataUri, String blockstoreUri, int embeddedPort, String embeddedDataDir) {
         public boolean embedded() {
             return metadataUri.isBlank() && blockstoreUri.isBlank();
+        }
+
+        /** The data dir whose embedded store a process joins (it does not run its own). */
+        public java.nio.file.Path embeddedDataPath(java.nio.file.Path ownDataDir) {
+            return embeddedDataDir.isBlank() ? ownDataDir : java.nio.file.Path.of(embeddedDataDir).toAbsolutePath().normalize();
+        }
+    }
+
+    /**
+     * Daemons and their job bindings (docs/scale-out.md).
+     *
+     * @param leaseSeconds how long a job's binding lasts without renewal; the owner renews it
+     *     every {@code renewSeconds}, and a daemon's heartbeat older than this counts as gone
+     * @param renewSeconds how often an owner renews its leases
+     * @param heartbeatSeconds how often a daemon rewrites its registry entry
+     */
+    public record Daemons(int leaseSeconds, int renewSeconds, int heartbeatSeconds) {
+        public Daemons {
+            if (renewSeconds < 1 || heartbeatSeconds < 1) {
+                throw new ConfigException("daemons.renewSeconds and daemons.heartbeatSeconds must be at least 1");
+            }
+            if (leaseSeconds < 3 * renewSeconds) {
+                throw new ConfigException("daemons.leaseSeconds (" + leaseSeconds + ") must be at least three times "
+                        + "daemons.renewSeconds (" + renewSeconds + "), or a lease lapses between two renewals");
+            }
         }
     }
 

@@ -39,8 +39,25 @@ public final class Stores implements AutoCloseable {
     }
 
     public static Future<Stores> open(Vertx vertx, TidemarkConfig config) {
+        return open(vertx, config, true);
+    }
+
+    /**
+     * @param runEmbedded with no URIs configured, whether this process runs the embedded store
+     *     ({@code tidemark server}) or joins the one a {@code server} process runs at the fixed
+     *     {@code mongodb.embeddedPort}, with the secret from that server's data dir
+     *     ({@code mongodb.embeddedDataDir}), as a separate front end or daemon does
+     */
+    public static Future<Stores> open(Vertx vertx, TidemarkConfig config, boolean runEmbedded) {
         TidemarkConfig.Mongodb m = config.mongodb();
-        Future<EmbeddedMongo> embedded = m.embedded()
+        boolean joining = m.embedded() && !runEmbedded;
+        if (joining && m.embeddedPort() == 0) {
+            return Future.failedFuture(new IllegalStateException("a front end or daemon process with no mongodb.metadataUri "
+                    + "joins the embedded store of a 'tidemark server' process: set mongodb.embeddedPort (fixed, the same in both) "
+                    + "and mongodb.embeddedDataDir (that server's data dir), or point mongodb.metadataUri and "
+                    + "mongodb.blockstoreUri at replica sets"));
+        }
+        Future<EmbeddedMongo> embedded = m.embedded() && runEmbedded
                 ? vertx.executeBlocking(() -> {
                     OwnerOnly.directory(config.dataPath());
                     return EmbeddedMongo.durable(embeddedDir(config.dataPath()), m.embeddedPort());
@@ -49,9 +66,12 @@ public final class Stores implements AutoCloseable {
         // Creating the clients and subscribing the first commands loads and initialises most of
         // both drivers: seconds of class loading on a cold JVM, so on a worker, not the event loop.
         return embedded.compose(e -> vertx.executeBlocking(() -> {
-            StoreConnection metadataAt = e != null ? embeddedConnection(e)
+            // The secret is read from the server's data dir into a driver credential, never into a URI.
+            StoreConnection joined = joining ? StoreConnection.of("mongodb://127.0.0.1:" + m.embeddedPort(), false,
+                    EmbeddedMongo.credential(embeddedDir(m.embeddedDataPath(config.dataPath())))) : null;
+            StoreConnection metadataAt = e != null ? embeddedConnection(e) : joined != null ? joined
                     : StoreConnection.of(m.metadataUri().isBlank() ? m.blockstoreUri() : m.metadataUri(), true, null);
-            StoreConnection blockstoreAt = e != null ? embeddedConnection(e)
+            StoreConnection blockstoreAt = e != null ? embeddedConnection(e) : joined != null ? joined
                     : StoreConnection.of(m.blockstoreUri().isBlank() ? m.metadataUri() : m.blockstoreUri(), true, null);
             LOG.info("metadata DB: {}; blockstore DB: {}", describe(metadataAt, e), describe(blockstoreAt, e));
             String metadataDb = metadataAt.database(DEFAULT_METADATA_DB);

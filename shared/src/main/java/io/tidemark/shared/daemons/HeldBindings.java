@@ -1,0 +1,232 @@
+package io.tidemark.shared.daemons;
+
+import io.tidemark.shared.config.TidemarkConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.MongoClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * The bindings this daemon holds, and the fence every write for their jobs passes.
+ *
+ * <p><b>Why a paused ex-owner cannot land a write.</b> A job changes owner only by a
+ * compare-and-set that raises its epoch ({@link JobBindings#take}), and a move or failover takes a
+ * binding away only once its lease has run out ({@code leaseUntil}, which the owner pushes
+ * {@code daemons.leaseSeconds} ahead at every renewal). Writes go through one of two checks:
+ * <ul>
+ *   <li>writes to the job's own document (applied position, head size, a failure) are one
+ *       conditional update that matches only while the binding still names this daemon at this
+ *       epoch ({@link #setOnJob}): the store decides, atomically, so no pause anywhere lets a
+ *       stale one land;</li>
+ *   <li>writes elsewhere (snapshot catalog entries, manifests, groom deletions) cannot name the
+ *       job's document in the same operation, so {@link #admit} reads the binding from the store
+ *       and, when the read returns, checks the local lease deadline: the time this daemon sent
+ *       its last successful renewal plus the lease minus a margin of a quarter of it. That
+ *       deadline, measured on this process's monotonic clock from before the renewal left, ends
+ *       before the stored {@code leaseUntil} (the renewal was written after it was sent) by the
+ *       margin, which also covers clock skew between hosts. A paused process finds, when it runs
+ *       again, that its deadline has passed, whatever the store said before the pause. The write
+ *       is sent in the same callback, with no I/O between: what remains is a pause of more than
+ *       the margin (30 s by default) that falls exactly between that check and the send, or a
+ *       write that spends more than the margin in transit before the store applies it.</li>
+ * </ul>
+ * A daemon that finds it lost a job (a renewal, an admit or a fenced write that does not match)
+ * drops it at once: {@code onLost} stops its head.
+ */
+public final class HeldBindings implements JobFence {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HeldBindings.class);
+
+    private final Vertx vertx;
+    private final String daemon;
+    private final JobBindings bindings;
+    private final DaemonRegistry registry;
+    private final long leaseMillis;
+    private final long renewMillis;
+    private final Map<String, Held> held = new ConcurrentHashMap<>();
+    private final List<Consumer<String>> lostListeners = new CopyOnWriteArrayList<>();
+    private volatile boolean backupJobs = true;
+    private long timer = -1;
+
+    private record Held(long epoch, long safeUntilNanos) {
+    }
+
+    public HeldBindings(Vertx vertx, MongoClient metadata, String daemon, TidemarkConfig.Daemons config) {
+        this.vertx = vertx;
+        this.daemon = daemon;
+        this.bindings = new JobBindings(metadata);
+        this.registry = new DaemonRegistry(metadata);
+        this.leaseMillis = config.leaseSeconds() * 1000L;
+        this.renewMillis = config.renewSeconds() * 1000L;
+    }
+
+    public String daemon() {
+        return daemon;
+    }
+
+    /** Starts renewing; call on the event loop that owns this daemon's timers. */
+    public void start() {
+        timer = vertx.setPeriodic(renewMillis, t -> renewAll());
+    }
+
+    public void stop() {
+        vertx.cancelTimer(timer);
+    }
+
+    /** Told (on some event loop) the id of every job this daemon lost. */
+    public void onLost(Consumer<String> listener) {
+        lostListeners.add(listener);
+    }
+
+    /** The operator's {@code backupJobs} switch: off stops running the jobs, which stay bound here. */
+    public void backupJobs(boolean on) {
+        if (backupJobs != on) {
+            LOG.info("daemon {}: backup jobs {}", daemon, on ? "on: its jobs run again" : "off: its heads stop, its jobs stay bound to it");
+        }
+        backupJobs = on;
+    }
+
+    /** The jobs held now, with their epochs. */
+    public Map<String, Long> held() {
+        Map<String, Long> epochs = new java.util.TreeMap<>();
+        held.forEach((job, h) -> epochs.put(job, h.epoch()));
+        return epochs;
+    }
+
+    @Override
+    public boolean runs(String job) {
+        return backupJobs && held.containsKey(job);
+    }
+
+    @Override
+    public Future<Void> admit(String job) {
+        Held h = held.get(job);
+        if (h == null) {
+            return Future.failedFuture(new StaleBindingException("job " + job + " is not bound to daemon " + daemon));
+        }
+        return bindings.holds(job, daemon, h.epoch()).compose(holds -> {
+            if (!holds) {
+                lost(job, h, "another daemon holds its binding now");
+                return Future.failedFuture(new StaleBindingException("job " + job + ": daemon " + daemon + " no longer holds epoch "
+                        + h.epoch() + "; the write is refused"));
+            }
+            // Checked after the read returned: the write this admits follows in the same callback.
+            if (System.nanoTime() - h.safeUntilNanos() > 0) {
+                return Future.failedFuture(new StaleBindingException("job " + job + ": daemon " + daemon
+                        + "'s lease on epoch " + h.epoch() + " was not renewed in time; the write is refused"));
+            }
+            return Future.succeededFuture();
+        });
+    }
+
+    @Override
+    public Future<Boolean> setOnJob(String job, JsonObject fields) {
+        Held h = held.get(job);
+        if (h == null) {
+            return Future.succeededFuture(false);
+        }
+        return bindings.setIfHeld(job, daemon, h.epoch(), fields).map(matched -> {
+            if (!matched) {
+                lost(job, h, "a write for it found another epoch");
+            }
+            return matched;
+        });
+    }
+
+    @Override
+    public JsonObject heldFilter(String job) {
+        Held h = held.get(job);
+        JsonObject filter = JobBindings.held(job, daemon, h == null ? -1 : h.epoch());
+        filter.remove("_id");
+        return filter;
+    }
+
+    @Override
+    public Future<Void> claim(List<JsonObject> jobs) {
+        List<Future<?>> steps = new ArrayList<>();
+        List<String> unbound = new ArrayList<>();
+        for (JsonObject doc : jobs) {
+            String job = doc.getString("_id");
+            JobBindings.Binding b = JobBindings.Binding.of(doc);
+            Held h = held.get(job);
+            if (b == null) {
+                unbound.add(job);
+            } else if (!daemon.equals(b.daemon()) || (h != null && h.epoch() != b.epoch())) {
+                if (h != null) {
+                    lost(job, h, "its binding names daemon " + b.daemon() + " at epoch " + b.epoch());
+                }
+            } else if (h == null) {
+                // Bound to this daemon by an earlier run of it (or a move): taken again with a new
+                // epoch, which fences anything the earlier run still had in flight.
+                long sent = System.nanoTime();
+                steps.add(bindings.take(job, b.epoch(), daemon, leaseMillis).onSuccess(won -> {
+                    if (won) {
+                        hold(job, b.epoch() + 1, sent, "taken again");
+                    }
+                }));
+            }
+        }
+        if (!unbound.isEmpty()) {
+            steps.add(registry.list().compose(daemons -> {
+                Map<String, Integer> counts = DaemonRegistry.boundCounts(jobs);
+                Future<Void> chain = Future.succeededFuture();
+                for (String job : unbound) {
+                    chain = chain.compose(v -> {
+                        String chosen = BindingRule.choose(daemons, counts, System.currentTimeMillis(), leaseMillis).orElse(null);
+                        if (!daemon.equals(chosen)) {
+                            return Future.succeededFuture();
+                        }
+                        long sent = System.nanoTime();
+                        return bindings.bindNew(job, daemon, leaseMillis).map(won -> {
+                            if (won) {
+                                counts.merge(daemon, 1, Integer::sum);
+                                hold(job, 1, sent, "bound (new job)");
+                            }
+                            return null;
+                        });
+                    });
+                }
+                return chain;
+            }));
+        }
+        return Future.join(steps).mapEmpty();
+    }
+
+    private void hold(String job, long epoch, long sentNanos, String how) {
+        held.put(job, new Held(epoch, safeUntil(sentNanos)));
+        LOG.info("job {}: {} to daemon {} at epoch {}", job, how, daemon, epoch);
+    }
+
+    private long safeUntil(long sentNanos) {
+        return sentNanos + (leaseMillis - leaseMillis / 4) * 1_000_000L;
+    }
+
+    private void renewAll() {
+        held.forEach((job, h) -> {
+            long sent = System.nanoTime();
+            bindings.renew(job, daemon, h.epoch(), leaseMillis).onSuccess(renewed -> {
+                if (renewed) {
+                    held.computeIfPresent(job, (j, now) -> now.epoch() == h.epoch() ? new Held(h.epoch(), safeUntil(sent)) : now);
+                } else {
+                    lost(job, h, "its lease could not be renewed: another daemon took it");
+                }
+            }).onFailure(e -> LOG.warn("job {}: lease renewal failed (trying again): {}", job, e.getMessage()));
+        });
+    }
+
+    private void lost(String job, Held h, String why) {
+        if (held.remove(job, h)) {
+            LOG.warn("job {}: daemon {} lost its binding at epoch {} ({}); its head stops here", job, daemon, h.epoch(), why);
+            lostListeners.forEach(l -> l.accept(job));
+        }
+    }
+}
