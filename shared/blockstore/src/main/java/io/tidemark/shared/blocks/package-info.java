@@ -14,7 +14,12 @@
  * interface (put if absent, exists, stat, read, list, delete of named blocks), with one class
  * group per backend:
  * <ul>
- * <li>packs on the filesystem: {@code PackBlockStore} and the {@code Pack*} classes beneath it;</li>
+ * <li>packs on the filesystem: {@code PackBlockStore} (the facade), {@code PackWriter} (appends
+ *     and group commit), {@code PackPuts} (one write per block under concurrent puts), {@code PackReader} (verified reads), {@code PackIndex} (where every
+ *     block is), {@code PackReclaimer} (rewrites packs that are mostly garbage),
+ *     {@code PackLock} (one process per store), {@code PackLoader} and {@code PackRecovery}
+ *     (opening, and what a crash left), with {@code PackFormat}, {@code PackJournal},
+ *     {@code PackScan}, {@code Pack} and {@code Quarantine} beneath them;</li>
  * <li>loose files, one per block: {@code FilesystemBlockStore};</li>
  * <li>the {@code blocks} collection of the blockstore database: {@code MongoBlockStore}.</li>
  * </ul>
