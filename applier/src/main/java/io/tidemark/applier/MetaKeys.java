@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
 import java.nio.ByteBuffer;
 
 import org.bson.BsonDocument;

@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.MalformedBsonException;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -118,7 +119,7 @@ public final class OplogApplier {
                     applier.applyEntry(e);
                 } catch (EntryFailure f) {
                     throw publicFailure(f, f.getMessage(), e, applier.current);
-                } catch (Bson.MalformedBsonException m) {
+                } catch (MalformedBsonException m) {
                     throw new UnsupportedOplogEntryException("malformed BSON: " + m.getMessage(), e.json(),
                             applier.current == null ? null : applier.current.json());
                 }
@@ -256,7 +257,7 @@ public final class OplogApplier {
         OplogEntry e;
         try {
             e = OplogEntry.parse(raw);
-        } catch (Bson.MalformedBsonException m) {
+        } catch (MalformedBsonException m) {
             String json;
             try {
                 json = raw.toJson();

@@ -1,5 +1,8 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.bson.BsonCursor;
+import io.tidemark.shared.bson.MalformedBsonException;
 import java.util.Base64;
 import java.util.UUID;
 
@@ -141,13 +144,13 @@ final class OplogEntry {
 
     private static void expect(BsonCursor c, byte type) {
         if (c.type != type) {
-            throw new Bson.MalformedBsonException("field " + c.name() + " has BSON type 0x" + Integer.toHexString(c.type & 0xFF));
+            throw new MalformedBsonException("field " + c.name() + " has BSON type 0x" + Integer.toHexString(c.type & 0xFF));
         }
     }
 
     static UUID uuid(BsonCursor c) {
         if (c.type != Bson.BINARY || c.intValue() != 16 || c.buf[c.valueStart + 4] != 4) {
-            throw new Bson.MalformedBsonException("field " + c.name() + " is not a UUID (binary subtype 4)");
+            throw new MalformedBsonException("field " + c.name() + " is not a UUID (binary subtype 4)");
         }
         int p = c.valueStart + 5;
         long msb = 0;

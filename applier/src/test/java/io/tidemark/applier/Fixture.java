@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.tidemark.shared.bson.BsonCursor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;

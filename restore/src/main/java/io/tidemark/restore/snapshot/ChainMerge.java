@@ -1,6 +1,7 @@
 package io.tidemark.restore.snapshot;
 
 import io.tidemark.applier.HeadKeys;
+import io.tidemark.shared.bson.Bson;
 import io.tidemark.shared.snapshots.DeltaRecords;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -137,7 +138,7 @@ final class ChainMerge implements AutoCloseable {
             if (delta) {
                 read(header, 0, header.length);
                 byte tag = header[0];
-                int keyLength = intLe(header, 1);
+                int keyLength = Bson.readInt(header, 1);
                 if (tag != DeltaRecords.UPSERT && tag != DeltaRecords.DELETE || keyLength <= 0 || keyLength > 1 << 20) {
                     throw corrupt("a malformed delta record");
                 }
@@ -159,7 +160,7 @@ final class ChainMerge implements AutoCloseable {
         private byte[] document() {
             byte[] len = new byte[4];
             read(len, 0, 4);
-            int n = intLe(len, 0);
+            int n = Bson.readInt(len, 0);
             if (n < 5 || n > 64 << 20) {
                 throw corrupt("a document of length " + n);
             }
@@ -194,9 +195,5 @@ final class ChainMerge implements AutoCloseable {
         private IllegalStateException corrupt(String detail) {
             return new IllegalStateException(what + ": level " + order + " of its chain holds " + detail);
         }
-    }
-
-    private static int intLe(byte[] b, int off) {
-        return (b[off] & 0xFF) | (b[off + 1] & 0xFF) << 8 | (b[off + 2] & 0xFF) << 16 | (b[off + 3] & 0xFF) << 24;
     }
 }
