@@ -147,7 +147,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         runners.put(job, runner);
         generations.put(job, gen);
         Futures.of(runner.open(gen, start, end), context).onSuccess(head -> {
-            OpTime at = OpTime.of(head.appliedTs());
+            OpTime at = head.appliedPosition();
             LOG.info("job {}: head open at {}", job, at);
             // Recorded now, not only after the next batch: a quiet source may send none for a while.
             appliedTs.submit(job, at);

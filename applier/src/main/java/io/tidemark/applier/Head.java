@@ -1,6 +1,7 @@
 package io.tidemark.applier;
 
 import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.oplog.OpTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -49,7 +50,9 @@ public final class Head implements HeadReader, AutoCloseable {
     private final Set<HeadView> openViews = ConcurrentHashMap.newKeySet();
 
     private volatile HeadCatalog catalog;
-    private volatile OplogPosition position;
+    private volatile OpTime position;
+    /** The election term of the entry at {@link #position}; written only with it, under the lease. */
+    private volatile long term;
     private final ConcurrentHashMap<Integer, Long> counts = new ConcurrentHashMap<>();
     private PendingTransactions pending;
     private int nextNsId;
@@ -108,7 +111,8 @@ public final class Head implements HeadReader, AutoCloseable {
         }
         catalog = HeadCatalog.of(entries);
         byte[] pos = database.get(database.meta, MetaKeys.POSITION);
-        position = pos == null ? OplogPosition.ORIGIN : MetaKeys.decodePosition(pos);
+        position = pos == null ? OpTime.ZERO : MetaKeys.decodePosition(pos);
+        term = pos == null ? OplogEntry.UNKNOWN_TERM : MetaKeys.decodeTerm(pos);
         byte[] incarnationBytes = database.get(database.meta, MetaKeys.INCARNATION);
         if (incarnationBytes == null) {
             incarnationBytes = Bson.utf8(UUID.randomUUID().toString());
@@ -195,9 +199,9 @@ public final class Head implements HeadReader, AutoCloseable {
         return database.directory();
     }
 
-    /** The oplog position the head reflects (ORIGIN before anything was applied). */
+    /** The oplog position the head reflects (ZERO before anything was applied). */
     @Override
-    public OplogPosition appliedPosition() {
+    public OpTime appliedPosition() {
         return position;
     }
 
@@ -207,7 +211,7 @@ public final class Head implements HeadReader, AutoCloseable {
     }
 
     public BsonTimestamp appliedTs() {
-        return position.ts();
+        return position.toBson();
     }
 
     public HeadCatalog catalog() {
@@ -304,7 +308,7 @@ public final class Head implements HeadReader, AutoCloseable {
             }
             NamespaceEntry n = new NamespaceEntry(b.allocateNsId(), db, collection, uuid, type, options, indexes, Map.of());
             b.putNamespace(n);
-            b.commit(position);
+            b.commit(position, term);
             return n;
         }
     }
@@ -313,13 +317,13 @@ public final class Head implements HeadReader, AutoCloseable {
      * Sets the position an initial sync's catch-up starts from. Only allowed while nothing has been
      * applied past it.
      */
-    public void initializePosition(OplogPosition start) {
+    public void initializePosition(OpTime start) {
         try (LeaseGate.Lease l = lease()) {
             if (position.compareTo(start) > 0) {
                 throw new IllegalStateException("head is already at " + position + ", after " + start);
             }
             try (StagedBatch b = new StagedBatch(this)) {
-                b.commit(start);
+                b.commit(start, OplogEntry.UNKNOWN_TERM);
             }
         }
     }
@@ -419,7 +423,7 @@ public final class Head implements HeadReader, AutoCloseable {
 
     /** Commits a sealed batch, then publishes its effects to readers. */
     void commit(WriteBatch wb, HeadCatalog newCatalog, Map<Integer, Long> newCounts, PendingTransactions newPending,
-                int newNextNsId, OplogPosition newPosition) {
+                int newNextNsId, OpTime newPosition, long newTerm) {
         writeTracked(database.groupWrite, wb);
         walSyncer.written();
         if (newCatalog != null) {
@@ -437,6 +441,7 @@ public final class Head implements HeadReader, AutoCloseable {
         }
         nextNsId = newNextNsId;
         position = newPosition;
+        term = newTerm;
     }
 
     void viewClosed(HeadView v) {

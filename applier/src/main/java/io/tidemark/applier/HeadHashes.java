@@ -29,7 +29,7 @@ final class HeadHashes {
                 hashed.accept(ns);
             }
             return new JsonObject()
-                    .put("appliedTs", OpTime.of(view.position().ts()).toJson())
+                    .put("appliedTs", view.position().toJson())
                     .put("namespaces", namespaces);
         }
     }

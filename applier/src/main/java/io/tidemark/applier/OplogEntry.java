@@ -32,9 +32,12 @@ final class OplogEntry {
     int o = -1;
     /** Start of the {@code o2} document, or -1. */
     int o2 = -1;
+    /** The election term of an entry that carries none ({@code t} absent). */
+    static final long UNKNOWN_TERM = -1;
+
     /** Null for operations nested in an applyOps, which carry no timestamp of their own. */
     BsonTimestamp ts;
-    long term = OplogPosition.UNKNOWN_TERM;
+    long term = UNKNOWN_TERM;
     int lsid = -1;
     int lsidLength;
     boolean hasTxnNumber;

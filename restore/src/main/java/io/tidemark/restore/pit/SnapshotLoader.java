@@ -4,7 +4,6 @@ import io.tidemark.applier.BulkLoader;
 import io.tidemark.applier.Head;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
-import io.tidemark.applier.OplogPosition;
 import io.tidemark.restore.snapshot.ChainReader;
 import io.tidemark.shared.blocks.BlockReader;
 import io.tidemark.shared.blocks.BlockRef;
@@ -44,7 +43,7 @@ final class SnapshotLoader {
                 .flatMapMany(entries -> Flux.range(0, entries.size())
                         .concatMap(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i)), 1))
                 .then())
-                .then(target.run(() -> target.head().initializePosition(OplogPosition.of(manifest.ts().toBson()))));
+                .then(target.run(() -> target.head().initializePosition(manifest.ts())));
     }
 
     private static List<NamespaceEntry> createNamespaces(Head head, Manifest manifest) {
