@@ -2,7 +2,6 @@ package io.tidemark.applier;
 
 import java.util.function.Consumer;
 
-import io.tidemark.shared.oplog.OpTime;
 import io.vertx.core.json.JsonObject;
 
 /**
