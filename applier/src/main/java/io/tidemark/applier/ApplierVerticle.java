@@ -287,7 +287,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         generations.put(job, gen);
         boolean rebuild = rebuildRequested.remove(job);
         Futures.of(runner.open(gen, start, end, rebuilder, rebuild), context).onSuccess(head -> {
-            OpTime at = OpTime.of(head.appliedTs());
+            OpTime at = head.appliedPosition();
             LOG.info("job {}: head open at {}", job, at);
             rebuildDone(job, at, null);
             // Recorded now, not only after the next batch: a quiet source may send none for a while.

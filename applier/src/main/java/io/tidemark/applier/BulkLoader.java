@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.BsonCursor;
 import java.util.HashMap;
 import java.util.Set;
 

@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
 import org.bson.BsonDocument;
 import org.bson.RawBsonDocument;
 import org.bson.codecs.BsonDocumentCodec;

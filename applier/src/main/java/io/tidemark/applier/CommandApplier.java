@@ -1,5 +1,7 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.bson.BsonCursor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

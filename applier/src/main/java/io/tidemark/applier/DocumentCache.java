@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;

@@ -1,5 +1,8 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.bson.BsonCursor;
+import io.tidemark.shared.bson.MalformedBsonException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Arrays;
@@ -239,7 +242,7 @@ final class DocumentKeys {
             case Bson.JAVASCRIPT: return CODE;
             case Bson.JAVASCRIPT_WITH_SCOPE: return CODE_W_SCOPE;
             case Bson.MAX_KEY: return MAX_KEY;
-            default: throw new Bson.MalformedBsonException("unknown BSON type " + type);
+            default: throw new MalformedBsonException("unknown BSON type " + type);
         }
     }
 
@@ -291,7 +294,7 @@ final class DocumentKeys {
                 order.escaped(b, v + 8, codeLen - 1);
                 encodeDocument(b, v + 8 + codeLen, order, form);
             }
-            default -> throw new Bson.MalformedBsonException("unknown BSON type " + type);
+            default -> throw new MalformedBsonException("unknown BSON type " + type);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.BsonCursor;
+import io.tidemark.shared.bson.MalformedBsonException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -135,7 +137,7 @@ final class DocumentPrefetcher {
             if (!cursor.find(e.buf, doc, "_id")) {
                 return null;
             }
-        } catch (Bson.MalformedBsonException m) {
+        } catch (MalformedBsonException m) {
             return null; // reported when the entry is applied
         }
         return DocumentKeys.key(n.id(), cursor.type, e.buf, cursor.valueStart, cursor.valueLength);

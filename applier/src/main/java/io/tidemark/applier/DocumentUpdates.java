@@ -1,5 +1,8 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.bson.BsonCursor;
+import io.tidemark.shared.bson.BsonOut;
 import java.util.Arrays;
 import org.bson.BsonDocument;
 import org.bson.BsonValue;

@@ -1,5 +1,8 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.bson.BsonCursor;
+
 /**
  * Applies the entries of one staged batch, dispatching each operation (top-level or nested in an
  * applyOps) by its {@code op}, and remembering the operation in progress for error reports.

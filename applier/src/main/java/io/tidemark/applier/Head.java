@@ -1,5 +1,7 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.oplog.OpTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -48,7 +50,9 @@ public final class Head implements HeadReader, AutoCloseable {
     private final Set<HeadView> openViews = ConcurrentHashMap.newKeySet();
 
     private volatile HeadCatalog catalog;
-    private volatile OplogPosition position;
+    private volatile OpTime position;
+    /** The election term of the entry at {@link #position}; written only with it, under the lease. */
+    private volatile long term;
     private final ConcurrentHashMap<Integer, Long> counts = new ConcurrentHashMap<>();
     private PendingTransactions pending;
     private int nextNsId;
@@ -107,7 +111,8 @@ public final class Head implements HeadReader, AutoCloseable {
         }
         catalog = HeadCatalog.of(entries);
         byte[] pos = database.get(database.meta, MetaKeys.POSITION);
-        position = pos == null ? OplogPosition.ORIGIN : MetaKeys.decodePosition(pos);
+        position = pos == null ? OpTime.ZERO : MetaKeys.decodePosition(pos);
+        term = pos == null ? OplogEntry.UNKNOWN_TERM : MetaKeys.decodeTerm(pos);
         byte[] incarnationBytes = database.get(database.meta, MetaKeys.INCARNATION);
         if (incarnationBytes == null) {
             incarnationBytes = Bson.utf8(UUID.randomUUID().toString());
@@ -194,9 +199,9 @@ public final class Head implements HeadReader, AutoCloseable {
         return database.directory();
     }
 
-    /** The oplog position the head reflects (ORIGIN before anything was applied). */
+    /** The oplog position the head reflects (ZERO before anything was applied). */
     @Override
-    public OplogPosition appliedPosition() {
+    public OpTime appliedPosition() {
         return position;
     }
 
@@ -206,7 +211,7 @@ public final class Head implements HeadReader, AutoCloseable {
     }
 
     public BsonTimestamp appliedTs() {
-        return position.ts();
+        return position.toBson();
     }
 
     public HeadCatalog catalog() {
@@ -303,7 +308,7 @@ public final class Head implements HeadReader, AutoCloseable {
             }
             NamespaceEntry n = new NamespaceEntry(b.allocateNsId(), db, collection, uuid, type, options, indexes, Map.of());
             b.putNamespace(n);
-            b.commit(position);
+            b.commit(position, term);
             return n;
         }
     }
@@ -312,13 +317,18 @@ public final class Head implements HeadReader, AutoCloseable {
      * Sets the position an initial sync's catch-up starts from. Only allowed while nothing has been
      * applied past it.
      */
-    public void initializePosition(OplogPosition start) {
+    public void initializePosition(OpTime start) {
+        initializePosition(start, OplogEntry.UNKNOWN_TERM);
+    }
+
+    /** {@link #initializePosition(OpTime)} with the election term of the entry at {@code start}. */
+    public void initializePosition(OpTime start, long term) {
         try (LeaseGate.Lease l = lease()) {
             if (position.compareTo(start) > 0) {
                 throw new IllegalStateException("head is already at " + position + ", after " + start);
             }
             try (StagedBatch b = new StagedBatch(this)) {
-                b.commit(start);
+                b.commit(start, term);
             }
         }
     }
@@ -489,7 +499,7 @@ public final class Head implements HeadReader, AutoCloseable {
 
     /** Commits a sealed batch, then publishes its effects to readers. */
     void commit(WriteBatch wb, HeadCatalog newCatalog, Map<Integer, Long> newCounts, PendingTransactions newPending,
-                int newNextNsId, OplogPosition newPosition) {
+                int newNextNsId, OpTime newPosition, long newTerm) {
         writeTracked(database.groupWrite, wb);
         walSyncer.written();
         if (newCatalog != null) {
@@ -507,6 +517,7 @@ public final class Head implements HeadReader, AutoCloseable {
         }
         nextNsId = newNextNsId;
         position = newPosition;
+        term = newTerm;
     }
 
     void viewClosed(HeadView v) {

@@ -56,7 +56,7 @@ final class HeadBuilder {
                 documents += load(head, created, ns);
             }
         }
-        head.initializePosition(new OplogPosition(startTs.toBson(), -1));
+        head.initializePosition(startTs);
         return documents;
     }
 

@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

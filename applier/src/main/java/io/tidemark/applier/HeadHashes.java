@@ -2,7 +2,6 @@ package io.tidemark.applier;
 
 import java.util.function.Consumer;
 
-import io.tidemark.shared.oplog.OpTime;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -29,7 +28,7 @@ final class HeadHashes {
                 hashed.accept(ns);
             }
             return new JsonObject()
-                    .put("appliedTs", OpTime.of(view.position().ts()).toJson())
+                    .put("appliedTs", view.position().toJson())
                     .put("namespaces", namespaces);
         }
     }

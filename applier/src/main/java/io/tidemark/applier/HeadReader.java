@@ -1,5 +1,7 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.oplog.OpTime;
+
 /**
  * All that the stages reading a head (snapshots, verification) see of it: where it is and
  * consistent {@link HeadView}s of it. They never write it and never close it; the applier owns it
@@ -9,7 +11,7 @@ package io.tidemark.applier;
 public interface HeadReader {
 
     /** The oplog position the head reflects now. */
-    OplogPosition appliedPosition();
+    OpTime appliedPosition();
 
     /** A consistent, read-only view at the current position; close it when done. Blocking. */
     HeadView openView();

@@ -128,7 +128,7 @@ final class HeadRunner implements AutoCloseable {
 
     private void started(Head h, OpTime syncEnd) {
         this.syncEnd = syncEnd;
-        this.steady = OpTime.of(h.appliedTs()).compareTo(syncEnd) >= 0;
+        this.steady = h.appliedPosition().compareTo(syncEnd) >= 0;
         this.applier = new OplogApplier(h);
         this.head = h;
     }
@@ -184,7 +184,7 @@ final class HeadRunner implements AutoCloseable {
 
     OpTime appliedTs() {
         Head h = head;
-        return h == null ? null : OpTime.of(h.appliedTs());
+        return h == null ? null : h.appliedPosition();
     }
 
     /** New oplog may be durable: apply whatever follows the head's position. */
@@ -272,9 +272,9 @@ final class HeadRunner implements AutoCloseable {
             }
             Head reopened = Head.open(dir, memory);
             applier = new OplogApplier(reopened);
-            steady = OpTime.of(reopened.appliedTs()).compareTo(syncEnd) >= 0;
+            steady = reopened.appliedPosition().compareTo(syncEnd) >= 0;
             head = reopened;
-            LOG.info("job {}: head reopened at {} after a storage failure", job, OpTime.of(reopened.appliedTs()));
+            LOG.info("job {}: head reopened at {} after a storage failure", job, reopened.appliedPosition());
         }).subscribeOn(scheduler);
     }
 
@@ -300,7 +300,7 @@ final class HeadRunner implements AutoCloseable {
             if (cut > 0) {
                 applier.apply(entries.subList(0, cut), OplogApplier.Mode.CATCH_UP);
             }
-            if (cut < entries.size() || OpTime.of(head.appliedTs()).compareTo(syncEnd) >= 0) {
+            if (cut < entries.size() || head.appliedPosition().compareTo(syncEnd) >= 0) {
                 steady = true;
                 LOG.info("job {}: head reached the initial sync's end {}; from now on a missing document is divergence", job, syncEnd);
                 listener.reachedSyncEnd(job);
@@ -310,7 +310,7 @@ final class HeadRunner implements AutoCloseable {
         if (!entries.isEmpty()) {
             applier.apply(entries, OplogApplier.Mode.STEADY);
         }
-        listener.applied(job, OpTime.of(head.appliedTs()), count, System.nanoTime() - began);
+        listener.applied(job, head.appliedPosition(), count, System.nanoTime() - began);
     }
 
     private static List<RawBsonDocument> entries(byte[] raw) {

@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.oplog.OpTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -37,7 +38,8 @@ public final class HeadView implements AutoCloseable {
     private final Snapshot snapshot;
     private final ReadOptions readOptions;
     private final LeaseGate gate;
-    private final OplogPosition position;
+    private final OpTime position;
+    private final long term;
     private final HeadCatalog catalog;
     private final Map<Integer, Long> counts = new ConcurrentHashMap<>();
     private final Set<DocumentCursor> cursors = ConcurrentHashMap.newKeySet();
@@ -54,7 +56,8 @@ public final class HeadView implements AutoCloseable {
         this.readOptions = new ReadOptions().setSnapshot(snapshot);
         try {
             byte[] pos = db.get(database.meta, readOptions, MetaKeys.POSITION);
-            position = pos == null ? OplogPosition.ORIGIN : MetaKeys.decodePosition(pos);
+            position = pos == null ? OpTime.ZERO : MetaKeys.decodePosition(pos);
+            term = pos == null ? OplogEntry.UNKNOWN_TERM : MetaKeys.decodeTerm(pos);
             List<NamespaceEntry> entries = new ArrayList<>();
             for (Map.Entry<byte[], byte[]> e : database.readAll(database.catalog, readOptions)) {
                 entries.add(NamespaceEntry.fromBson(new RawBsonDocument(e.getValue())));
@@ -121,8 +124,13 @@ public final class HeadView implements AutoCloseable {
     }
 
     /** The oplog position this view reflects. */
-    public OplogPosition position() {
+    public OpTime position() {
         return position;
+    }
+
+    /** The election term of the entry at {@link #position()} ({@code -1} when unknown). */
+    public long term() {
+        return term;
     }
 
     public HeadCatalog catalog() {

@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
 import java.util.HashSet;
 import java.util.Set;
 

@@ -1,5 +1,7 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.oplog.OpTime;
 import java.nio.ByteBuffer;
 
 import org.bson.BsonDocument;
@@ -46,13 +48,17 @@ final class MetaKeys {
         return ByteBuffer.allocate(4).putInt(nsId).array();
     }
 
-    static OplogPosition decodePosition(byte[] bytes) {
-        RawBsonDocument d = new RawBsonDocument(bytes);
-        return new OplogPosition(d.getTimestamp("ts"), d.getInt64("t").getValue());
+    static OpTime decodePosition(byte[] bytes) {
+        return OpTime.of(new RawBsonDocument(bytes).getTimestamp("ts"));
     }
 
-    static byte[] encodePosition(OplogPosition p) {
-        BsonDocument d = new BsonDocument("ts", p.ts()).append("t", new BsonInt64(p.term()));
+    /** The election term stored with the position ({@link OplogEntry#UNKNOWN_TERM} when its entry had none). */
+    static long decodeTerm(byte[] bytes) {
+        return new RawBsonDocument(bytes).getInt64("t").getValue();
+    }
+
+    static byte[] encodePosition(OpTime p, long term) {
+        BsonDocument d = new BsonDocument("ts", p.toBson()).append("t", new BsonInt64(term));
         RawBsonDocument raw = new RawBsonDocument(d, new BsonDocumentCodec());
         var bb = raw.getByteBuffer();
         byte[] out = new byte[bb.limit() - bb.position()];

@@ -1,5 +1,8 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.bson.BsonCursor;
+import io.tidemark.shared.bson.BsonOut;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.MalformedBsonException;
+import io.tidemark.shared.oplog.OpTime;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -40,7 +42,7 @@ public final class OplogApplier {
     }
 
     /** Outcome of one {@link #apply} call. */
-    public record Result(int applied, int skipped, OplogPosition position) {
+    public record Result(int applied, int skipped, OpTime position) {
     }
 
     /** Small enough that most of an oplog-store batch is staged while an earlier part is written. */
@@ -79,7 +81,6 @@ public final class OplogApplier {
         boolean strict = mode == Mode.STEADY;
         BsonTimestamp appliedTs = head.appliedTs();
         BsonTimestamp last = appliedTs;
-        OplogPosition position = head.appliedPosition();
         OplogEntry[] parsed = new OplogEntry[entries.size()];
         for (int i = 0; i < parsed.length; i++) {
             parsed[i] = parse(entries.get(i));
@@ -88,6 +89,7 @@ public final class OplogApplier {
         int skipped = 0;
         int inBatch = 0;
         StagedBatch batch = null;
+        OplogEntry lastApplied = null;
         EntryApplier applier = null;
         DocumentPrefetcher prefetcher = new DocumentPrefetcher(head, parsed, this::readAheadPool);
         Commit writing = null;
@@ -118,23 +120,23 @@ public final class OplogApplier {
                     applier.applyEntry(e);
                 } catch (EntryFailure f) {
                     throw publicFailure(f, f.getMessage(), e, applier.current);
-                } catch (Bson.MalformedBsonException m) {
+                } catch (MalformedBsonException m) {
                     throw new UnsupportedOplogEntryException("malformed BSON: " + m.getMessage(), e.json(),
                             applier.current == null ? null : applier.current.json());
                 }
-                position = new OplogPosition(e.ts, e.term);
+                lastApplied = e;
                 last = e.ts;
                 applied++;
                 inBatch++;
                 if (batch.stagedBytes() >= MAX_BATCH_BYTES || inBatch >= MAX_BATCH_ENTRIES) {
-                    batch.seal(position);
+                    batch.seal(OpTime.of(lastApplied.ts), lastApplied.term);
                     writing = write(batch, writing);
                     batch = null;
                     inBatch = 0;
                 }
             }
             if (batch != null) {
-                batch.seal(position);
+                batch.seal(OpTime.of(lastApplied.ts), lastApplied.term);
                 writing = write(batch, writing);
                 batch = null;
             }
@@ -256,7 +258,7 @@ public final class OplogApplier {
         OplogEntry e;
         try {
             e = OplogEntry.parse(raw);
-        } catch (Bson.MalformedBsonException m) {
+        } catch (MalformedBsonException m) {
             String json;
             try {
                 json = raw.toJson();

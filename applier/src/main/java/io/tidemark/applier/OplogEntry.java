@@ -1,5 +1,8 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.bson.Bson;
+import io.tidemark.shared.bson.BsonCursor;
+import io.tidemark.shared.bson.MalformedBsonException;
 import java.util.Base64;
 import java.util.UUID;
 
@@ -29,9 +32,12 @@ final class OplogEntry {
     int o = -1;
     /** Start of the {@code o2} document, or -1. */
     int o2 = -1;
+    /** The election term of an entry that carries none ({@code t} absent). */
+    static final long UNKNOWN_TERM = -1;
+
     /** Null for operations nested in an applyOps, which carry no timestamp of their own. */
     BsonTimestamp ts;
-    long term = OplogPosition.UNKNOWN_TERM;
+    long term = UNKNOWN_TERM;
     int lsid = -1;
     int lsidLength;
     boolean hasTxnNumber;
@@ -141,13 +147,13 @@ final class OplogEntry {
 
     private static void expect(BsonCursor c, byte type) {
         if (c.type != type) {
-            throw new Bson.MalformedBsonException("field " + c.name() + " has BSON type 0x" + Integer.toHexString(c.type & 0xFF));
+            throw new MalformedBsonException("field " + c.name() + " has BSON type 0x" + Integer.toHexString(c.type & 0xFF));
         }
     }
 
     static UUID uuid(BsonCursor c) {
         if (c.type != Bson.BINARY || c.intValue() != 16 || c.buf[c.valueStart + 4] != 4) {
-            throw new Bson.MalformedBsonException("field " + c.name() + " is not a UUID (binary subtype 4)");
+            throw new MalformedBsonException("field " + c.name() + " is not a UUID (binary subtype 4)");
         }
         int p = c.valueStart + 5;
         long msb = 0;

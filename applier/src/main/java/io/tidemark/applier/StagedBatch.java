@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.oplog.OpTime;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -55,7 +56,8 @@ final class StagedBatch implements AutoCloseable {
     private PendingTransactions pending;
     private int nextNsId;
     private long stagedBytes;
-    private OplogPosition sealedAt;
+    private OpTime sealedAt;
+    private long sealedTerm;
     private boolean documentsOnly;
     private volatile boolean written;
 
@@ -277,8 +279,8 @@ final class StagedBatch implements AutoCloseable {
     }
 
     /** Writes everything with the position it reaches, then publishes it. */
-    void commit(OplogPosition position) {
-        seal(position);
+    void commit(OpTime position, long term) {
+        seal(position, term);
         write();
     }
 
@@ -286,7 +288,7 @@ final class StagedBatch implements AutoCloseable {
      * Completes the write batch with the head's metadata at {@code position}. Nothing may be staged
      * after; on the writer thread, since it takes the head's next modification number.
      */
-    void seal(OplogPosition position) {
+    void seal(OpTime position, long term) {
         if (sealedAt != null) {
             throw new IllegalStateException("batch already sealed");
         }
@@ -308,11 +310,12 @@ final class StagedBatch implements AutoCloseable {
                     wb.put(head.database().dirty, DirtyKeys.namespaceMark(nsId), sealedSeq);
                 }
             }
-            wb.put(head.database().meta, MetaKeys.POSITION, MetaKeys.encodePosition(position));
+            wb.put(head.database().meta, MetaKeys.POSITION, MetaKeys.encodePosition(position, term));
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }
         sealedAt = position;
+        sealedTerm = term;
         // Cached now, on the writer thread: the next batch reads this one's documents from it
         // until it is written, and the commit thread then only writes.
         head.cacheDocuments(docs, !cleared.isEmpty());
@@ -348,7 +351,7 @@ final class StagedBatch implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new HeadException("staging failed", e);
         }
-        head.commit(wb, catalog == null ? null : catalog.freeze(), counts, pending, nextNsId, sealedAt);
+        head.commit(wb, catalog == null ? null : catalog.freeze(), counts, pending, nextNsId, sealedAt, sealedTerm);
         written = true;
     }
 

@@ -1,5 +1,6 @@
 package io.tidemark.applier;
 
+import io.tidemark.shared.oplog.OpTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,13 +34,15 @@ public final class TransactionsInFlight {
 
     private final Map<ByteKey, Chain> chains = new LinkedHashMap<>();
     private long seen;
-    private OplogPosition last;
+    private OpTime last;
+    private long lastTerm = OplogEntry.UNKNOWN_TERM;
 
     /** The next oplog entry, in oplog order. */
     public void add(RawBsonDocument entry) {
         seen++;
         OplogEntry e = OplogEntry.parse(entry);
-        last = new OplogPosition(e.ts, e.term);
+        last = OpTime.of(e.ts);
+        lastTerm = e.term;
         if (!"c".equals(e.op) || !e.isTransactionEntry()) {
             return;
         }
@@ -64,9 +67,14 @@ public final class TransactionsInFlight {
         return seen;
     }
 
-    /** The position (with its term) of the last entry fed, or null. */
-    public OplogPosition lastPosition() {
+    /** The position of the last entry fed, or null. */
+    public OpTime lastPosition() {
         return last;
+    }
+
+    /** The election term of the last entry fed ({@code -1} when unknown or none). */
+    public long lastTerm() {
+        return lastTerm;
     }
 
     /** Transactions pending after the entries fed. */

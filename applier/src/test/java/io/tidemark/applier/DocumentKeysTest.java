@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tidemark.shared.bson.BsonCursor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

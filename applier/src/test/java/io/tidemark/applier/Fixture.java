@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.tidemark.shared.bson.BsonCursor;
+import io.tidemark.shared.oplog.OpTime;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -73,7 +75,7 @@ final class Fixture {
         Head head = Head.open(dir);
         BsonDocument before = group.getDocument("before");
         if (before.containsKey("position")) {
-            head.initializePosition(OplogPosition.of(before.getTimestamp("position")));
+            head.initializePosition(OpTime.of(before.getTimestamp("position")));
         }
         for (BsonValue v : before.getArray("namespaces", new BsonArray())) {
             BsonDocument ns = v.asDocument();
@@ -124,7 +126,7 @@ final class Fixture {
                 assertNamespace(view, actual.get(e.getKey()), e.getValue(), when);
             }
             if (state.containsKey("position")) {
-                assertEquals(state.getTimestamp("position"), view.position().ts(), name + " " + when + ": position");
+                assertEquals(state.getTimestamp("position"), view.position().toBson(), name + " " + when + ": position");
             }
         }
         if (state.containsKey("pendingTransactions")) {

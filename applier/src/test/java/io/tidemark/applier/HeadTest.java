@@ -67,8 +67,8 @@ class HeadTest {
             applier.apply(List.of(insert(1, uuid, doc(1, "a"))), OplogApplier.Mode.STEADY);
             try (HeadView view = head.openView()) {
                 applier.apply(List.of(insert(2, uuid, doc(2, "b")), insert(3, uuid, doc(3, "c"))), OplogApplier.Mode.STEADY);
-                assertEquals(new BsonTimestamp(1_700_000_000, 1), view.position().ts());
-                assertEquals(3, view.position().term());
+                assertEquals(new BsonTimestamp(1_700_000_000, 1), view.position().toBson());
+                assertEquals(3, view.term());
                 assertEquals(1, view.documentCount(ns.id()));
                 int n = 0;
                 try (HeadView.DocumentCursor c = view.documents(ns)) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tidemark.shared.oplog.OpTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -77,7 +78,7 @@ class OplogFixtureTest {
         try {
             BsonDocument error = f.expectError();
             if (error != null) {
-                OplogPosition before = head.appliedPosition();
+                OpTime before = head.appliedPosition();
                 Head h = head;
                 Class<? extends Throwable> type = switch (error.getString("type").getValue()) {
                     case "HeadDivergenceException" -> HeadDivergenceException.class;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tidemark.shared.oplog.OpTime;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -131,6 +132,7 @@ class PipelinedApplyTest {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("position", head.appliedPosition());
         try (HeadView view = head.openView()) {
+            out.put("term", view.term());
             for (NamespaceEntry n : head.catalog().namespaces()) {
                 out.put(n.ns(), List.of(String.valueOf(n.uuid()), head.documentCount(n.id()), VerifyHash.of(view, n.id())));
             }
@@ -186,13 +188,13 @@ class PipelinedApplyTest {
             w.createNamespaces(plain);
             OplogApplier applier = new OplogApplier(head);
             assertThrows(HeadDivergenceException.class, () -> applier.apply(broken, OplogApplier.Mode.STEADY));
-            OplogPosition reached = head.appliedPosition();
-            assertTrue(reached.ts().compareTo(badTs) < 0, "stopped before the bad entry: " + reached);
-            assertTrue(reached.ts().compareTo(new BsonTimestamp(T, 1)) > 0, "earlier batches stay written: " + reached);
+            OpTime reached = head.appliedPosition();
+            assertTrue(reached.toBson().compareTo(badTs) < 0, "stopped before the bad entry: " + reached);
+            assertTrue(reached.toBson().compareTo(new BsonTimestamp(T, 1)) > 0, "earlier batches stay written: " + reached);
 
             // Up to where it stopped, the head is exactly what the entries before make it.
             int written = 0;
-            while (written < w.entries.size() && w.entries.get(written).getTimestamp("ts").compareTo(reached.ts()) <= 0) {
+            while (written < w.entries.size() && w.entries.get(written).getTimestamp("ts").compareTo(reached.toBson()) <= 0) {
                 written++;
             }
             OplogApplier plainApplier = new OplogApplier(plain);
@@ -216,7 +218,7 @@ class PipelinedApplyTest {
             byte[] doc = bytes(new BsonDocument("_id", new BsonInt32(1)));
             try (StagedBatch b = new StagedBatch(head)) {
                 b.put(ns.id(), key, doc, true);
-                b.seal(new OplogPosition(new BsonTimestamp(T, 1), 1));
+                b.seal(OpTime.of(new BsonTimestamp(T, 1)), 1);
             }
             assertNull(head.cachedDocument(key), "cached from a batch that was never written");
             assertNull(head.readDocument(key));

@@ -9,10 +9,10 @@ import io.tidemark.applier.Head;
 import io.tidemark.applier.HeadView;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
-import io.tidemark.applier.OplogPosition;
 import io.tidemark.shared.blocks.BlockReader;
 import io.tidemark.shared.blocks.BlockRef;
 import io.tidemark.shared.blocks.BlockStore;
+import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.snapshots.Manifest;
 import io.tidemark.shared.snapshots.ManifestStore;
 import io.tidemark.snapshotter.SnapshotTaker;
@@ -58,7 +58,7 @@ final class TestHeads {
         head.createNamespace("app", "items", UUID.nameUUIDFromBytes(dir.toString().getBytes()), NamespaceType.COLLECTION,
                 raw(new BsonDocument()), List.of(raw(new BsonDocument("v", new BsonInt32(2))
                         .append("key", new BsonDocument("_id", new BsonInt32(1))).append("name", new BsonString("_id_")))));
-        head.initializePosition(OplogPosition.of(new BsonTimestamp((int) T0, 1)));
+        head.initializePosition(OpTime.of(new BsonTimestamp((int) T0, 1)));
         return head;
     }
 
@@ -72,7 +72,7 @@ final class TestHeads {
     static void write(Head head, int v) {
         NamespaceEntry ns = head.catalog().byName("app.items").orElseThrow();
         BsonTimestamp ts = head.appliedTs();
-        head.initializePosition(OplogPosition.of(new BsonTimestamp(ts.getTime() + 1, 1)));
+        head.initializePosition(OpTime.of(new BsonTimestamp(ts.getTime() + 1, 1)));
         try (BulkLoader loader = head.bulkLoader(ns.id())) {
             for (int i = 0; i < DOCUMENTS; i++) {
                 long seed = i < DOCUMENTS / 3 ? i : i < 2 * DOCUMENTS / 3 ? 1_000_000L * (1 + v % 3) + i : 1_000_000_000L * (1 + v) + i;

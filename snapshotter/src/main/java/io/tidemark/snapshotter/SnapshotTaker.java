@@ -144,7 +144,7 @@ public final class SnapshotTaker {
             return base(job).map(b -> full ? b.forFull() : b).flatMap(base -> Mono.usingWhen(
                             Mono.fromCallable(head::openView).subscribeOn(io),
                             view -> {
-                                OpTime ts = OpTime.of(view.position().ts());
+                                OpTime ts = view.position();
                                 List<NamespaceEntry> namespaces = new ArrayList<>(view.namespaces());
                                 cut[0] = view.incarnation();
                                 cut[1] = view.modificationSeq();

@@ -294,7 +294,7 @@ public final class SnapshotterVerticle extends VerticleBase {
     }
 
     private static OpTime position(HeadReader head) {
-        return OpTime.of(head.appliedPosition().ts());
+        return head.appliedPosition();
     }
 
     /** The job exists but its head is not built yet (initial sync still loading). */

@@ -1,5 +1,6 @@
 package io.tidemark.restore.archive;
 
+import io.tidemark.shared.bson.Bson;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -381,6 +382,6 @@ public final class ArchiveEncoder {
         if (length < 4) {
             return -1;
         }
-        return (b[offset] & 0xff) | (b[offset + 1] & 0xff) << 8 | (b[offset + 2] & 0xff) << 16 | (b[offset + 3] & 0xff) << 24;
+        return Bson.readInt(b, offset);
     }
 }

@@ -1,5 +1,6 @@
 package io.tidemark.restore.pit;
 
+import io.tidemark.shared.bson.Bson;
 import io.tidemark.shared.bson.BsonFrames;
 
 import java.nio.ByteBuffer;
@@ -135,7 +136,7 @@ public final class DocumentFramer {
     }
 
     private int lengthAt(byte[] buf, int pos) {
-        int len = (buf[pos] & 0xff) | (buf[pos + 1] & 0xff) << 8 | (buf[pos + 2] & 0xff) << 16 | (buf[pos + 3] & 0xff) << 24;
+        int len = Bson.readInt(buf, pos);
         if (len < 5 || len > BsonFrames.MAX_DOCUMENT_BYTES) {
             throw new IllegalStateException("corrupt document stream: document at stream offset " + bytes + " declares length " + len);
         }

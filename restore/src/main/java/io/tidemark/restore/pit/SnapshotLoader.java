@@ -5,7 +5,6 @@ import io.tidemark.applier.Head;
 import io.tidemark.applier.HeadKeys;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
-import io.tidemark.applier.OplogPosition;
 import io.tidemark.restore.snapshot.ChainReader;
 import io.tidemark.shared.blocks.BlockReader;
 import io.tidemark.shared.blocks.BlockRef;
@@ -69,7 +68,7 @@ public final class SnapshotLoader {
                         .flatMapSequential(i -> loadDocuments(target, chain, manifest.namespaces().get(i), entries.get(i), loaded,
                                 sortedLoad), sortedLoad ? 2 : 1, 1))
                 .then())
-                .then(target.run(() -> target.head().initializePosition(OplogPosition.of(manifest.ts().toBson()))));
+                .then(target.run(() -> target.head().initializePosition(manifest.ts())));
     }
 
     private static List<NamespaceEntry> createNamespaces(Head head, Manifest manifest) {

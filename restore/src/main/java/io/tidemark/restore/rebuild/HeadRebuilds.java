@@ -1,7 +1,6 @@
 package io.tidemark.restore.rebuild;
 
 import io.tidemark.applier.HeadRebuilder;
-import io.tidemark.applier.OplogPosition;
 import io.tidemark.applier.TransactionsInFlight;
 import io.tidemark.restore.PitWindow;
 import io.tidemark.restore.pit.OplogReplayer;
@@ -190,9 +189,9 @@ public final class HeadRebuilds implements HeadRebuilder {
      */
     private static boolean takeOver(TemporaryHead head, TransactionsInFlight txns, JsonObject entry, Manifest manifest) {
         head.head().restorePendingTransactions(txns);
-        OplogPosition last = txns.lastPosition();
-        if (last != null && OpTime.of(last.ts()).equals(manifest.ts())) {
-            head.head().initializePosition(last);
+        OpTime last = txns.lastPosition();
+        if (last != null && last.equals(manifest.ts())) {
+            head.head().initializePosition(last, txns.lastTerm());
         }
         String incarnation = entry.getString("headIncarnation");
         long seq = entry.getLong("headModificationSeq", -1L);

@@ -1,6 +1,7 @@
 package io.tidemark.restore.snapshot;
 
 import io.tidemark.applier.HeadKeys;
+import io.tidemark.shared.bson.Bson;
 import io.tidemark.shared.snapshots.DeltaRecords;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -181,7 +182,7 @@ final class ChainMerge implements AutoCloseable {
         final byte[] document() {
             byte[] len = new byte[4];
             read(len, 0, 4);
-            byte[] d = new byte[checkedLength(intLe(len, 0))];
+            byte[] d = new byte[checkedLength(Bson.readInt(len, 0))];
             System.arraycopy(len, 0, d, 0, 4);
             read(d, 4, d.length - 4);
             return d;
@@ -223,7 +224,7 @@ final class ChainMerge implements AutoCloseable {
             }
             read(header, 0, header.length);
             byte tag = header[0];
-            int keyLength = intLe(header, 1);
+            int keyLength = Bson.readInt(header, 1);
             if (tag != DeltaRecords.UPSERT && tag != DeltaRecords.DELETE || keyLength <= 0 || keyLength > 1 << 20) {
                 throw corrupt("a malformed delta record");
             }
@@ -260,7 +261,7 @@ final class ChainMerge implements AutoCloseable {
             int remaining = chunk.remaining();
             if (remaining >= 4 && chunk.hasArray()) {
                 int at = chunk.arrayOffset() + chunk.position();
-                int n = checkedLength(intLe(chunk.array(), at));
+                int n = checkedLength(Bson.readInt(chunk.array(), at));
                 if (n <= remaining) {
                     docBytes = chunk.array();
                     docOffset = at;
@@ -277,9 +278,5 @@ final class ChainMerge implements AutoCloseable {
             key = HeadKeys.ofDocument(docBytes, 0);
             checkOrder(previous);
         }
-    }
-
-    private static int intLe(byte[] b, int off) {
-        return (b[off] & 0xFF) | (b[off + 1] & 0xFF) << 8 | (b[off + 2] & 0xFF) << 16 | (b[off + 3] & 0xFF) << 24;
     }
 }

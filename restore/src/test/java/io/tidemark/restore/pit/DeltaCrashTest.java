@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tidemark.applier.HeadReader;
 import io.tidemark.applier.HeadView;
-import io.tidemark.applier.OplogPosition;
 import io.tidemark.restore.snapshot.SnapshotRestoreSource;
 import io.tidemark.shared.blocks.BlockId;
 import io.tidemark.shared.blocks.BlockInfo;
@@ -98,7 +97,7 @@ class DeltaCrashTest {
     /** The head, except that it never hears that a snapshot completed: a crash right after the catalog flip. */
     private record Forgetful(HeadReader head) implements HeadReader {
         @Override
-        public OplogPosition appliedPosition() {
+        public OpTime appliedPosition() {
             return head.appliedPosition();
         }
 

@@ -4,7 +4,6 @@ import io.tidemark.applier.Head;
 import io.tidemark.applier.HeadView;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.OplogApplier;
-import io.tidemark.applier.OplogPosition;
 import io.tidemark.applier.VerifyHash;
 import io.tidemark.restore.RestoreSource;
 import io.tidemark.shared.blocks.BlockStore;
@@ -112,7 +111,7 @@ public final class PitFixture implements AutoCloseable {
             this.id = id;
             this.head = Head.open(dir.resolve("live-" + id));
             this.applier = new OplogApplier(head);
-            this.head.initializePosition(OplogPosition.of(start.toBson()));
+            this.head.initializePosition(start);
             this.stored = start;
             await(stores.metadata().insert("jobs", new JsonObject().put("_id", id).put("name", id).put("state", "ACTIVE")));
         }

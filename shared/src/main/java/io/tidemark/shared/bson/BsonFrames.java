@@ -1,7 +1,5 @@
 package io.tidemark.shared.bson;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,18 +26,17 @@ public final class BsonFrames {
 
     public static List<Frame> split(byte[] body, int from, int to) {
         List<Frame> frames = new ArrayList<>();
-        ByteBuffer buf = ByteBuffer.wrap(body).order(ByteOrder.LITTLE_ENDIAN);
         int pos = from;
         while (pos < to) {
             if (to - pos < 5) {
                 throw new MalformedBsonException("truncated document at byte " + pos);
             }
-            int len = buf.getInt(pos);
+            int len = Bson.readInt(body, pos);
             if (len < 5 || len > MAX_DOCUMENT_BYTES || len > to - pos) {
                 throw new MalformedBsonException("document at byte " + pos + " declares length " + len
                         + " but " + (to - pos) + " bytes remain");
             }
-            BsonValidator.validateDocument(buf, pos, len);
+            BsonValidator.validateDocument(body, pos, len);
             frames.add(new Frame(pos, len));
             pos += len;
         }

@@ -1,7 +1,5 @@
 package io.tidemark.shared.bson;
 
-import java.nio.ByteBuffer;
-
 /**
  * Structural validation of one BSON document, written against the BSON spec rather than a
  * decoder so that a hostile body cannot make us allocate: every length is checked against its
@@ -14,7 +12,7 @@ final class BsonValidator {
     private BsonValidator() {
     }
 
-    static void validateDocument(ByteBuffer buf, int offset, int length) {
+    static void validateDocument(byte[] buf, int offset, int length) {
         int end = document(buf, offset, offset + length, 0);
         if (end != offset + length) {
             throw fail(offset, "document length does not match its content");
@@ -22,14 +20,14 @@ final class BsonValidator {
     }
 
     /** Validates the document starting at {@code pos}, which must end by {@code limit}; returns its end. */
-    private static int document(ByteBuffer buf, int pos, int limit, int depth) {
+    private static int document(byte[] buf, int pos, int limit, int depth) {
         if (depth > MAX_DEPTH) {
             throw fail(pos, "nesting deeper than " + MAX_DEPTH);
         }
         if (limit - pos < 5) {
             throw fail(pos, "truncated document");
         }
-        int len = buf.getInt(pos);
+        int len = Bson.readInt(buf, pos);
         if (len < 5 || len > limit - pos) {
             throw fail(pos, "document length " + len + " exceeds its container");
         }
@@ -39,7 +37,7 @@ final class BsonValidator {
             if (p >= end) {
                 throw fail(p, "document is missing its terminating zero");
             }
-            byte type = buf.get(p++);
+            byte type = buf[p++];
             if (type == 0) {
                 if (p != end) {
                     throw fail(p, "bytes after the document terminator");
@@ -51,45 +49,45 @@ final class BsonValidator {
         }
     }
 
-    private static int value(ByteBuffer buf, byte type, int p, int limit, int depth) {
+    private static int value(byte[] buf, byte type, int p, int limit, int depth) {
         switch (type) {
-            case 0x01: case 0x09: case 0x11: case 0x12:
+            case Bson.DOUBLE: case Bson.DATE: case Bson.TIMESTAMP: case Bson.INT64:
                 return need(p, 8, limit);
-            case 0x10:
+            case Bson.INT32:
                 return need(p, 4, limit);
-            case 0x13:
+            case Bson.DECIMAL128:
                 return need(p, 16, limit);
-            case 0x08: {
+            case Bson.BOOLEAN: {
                 need(p, 1, limit);
-                byte b = buf.get(p);
+                byte b = buf[p];
                 if (b != 0 && b != 1) {
                     throw fail(p, "boolean must be 0 or 1");
                 }
                 return p + 1;
             }
-            case 0x06: case 0x0A: case (byte) 0xFF: case 0x7F:
+            case Bson.UNDEFINED: case Bson.NULL: case Bson.MIN_KEY: case Bson.MAX_KEY:
                 return p;
-            case 0x07:
+            case Bson.OBJECT_ID:
                 return need(p, 12, limit);
-            case 0x02: case 0x0D: case 0x0E:
+            case Bson.STRING: case Bson.JAVASCRIPT: case Bson.SYMBOL:
                 return string(buf, p, limit);
-            case 0x03: case 0x04:
+            case Bson.DOCUMENT: case Bson.ARRAY:
                 return document(buf, p, limit, depth + 1);
-            case 0x05: {
+            case Bson.BINARY: {
                 need(p, 5, limit);
-                int n = buf.getInt(p);
+                int n = Bson.readInt(buf, p);
                 if (n < 0) {
                     throw fail(p, "negative binary length");
                 }
                 return need(p + 5, n, limit);
             }
-            case 0x0B:
+            case Bson.REGEX:
                 return cstring(buf, cstring(buf, p, limit), limit);
-            case 0x0C:
+            case Bson.DB_POINTER:
                 return need(string(buf, p, limit), 12, limit);
-            case 0x0F: {
+            case Bson.JAVASCRIPT_WITH_SCOPE: {
                 need(p, 4, limit);
-                int total = buf.getInt(p);
+                int total = Bson.readInt(buf, p);
                 if (total < 14 || total > limit - p) {
                     throw fail(p, "code-with-scope length " + total + " is invalid");
                 }
@@ -105,21 +103,21 @@ final class BsonValidator {
         }
     }
 
-    private static int string(ByteBuffer buf, int p, int limit) {
+    private static int string(byte[] buf, int p, int limit) {
         need(p, 4, limit);
-        int n = buf.getInt(p);
+        int n = Bson.readInt(buf, p);
         if (n < 1 || n > limit - p - 4) {
             throw fail(p, "string length " + n + " is invalid");
         }
-        if (buf.get(p + 4 + n - 1) != 0) {
+        if (buf[p + 4 + n - 1] != 0) {
             throw fail(p, "string is not zero-terminated");
         }
         return p + 4 + n;
     }
 
-    private static int cstring(ByteBuffer buf, int p, int limit) {
+    private static int cstring(byte[] buf, int p, int limit) {
         for (int i = p; i < limit; i++) {
-            if (buf.get(i) == 0) {
+            if (buf[i] == 0) {
                 return i + 1;
             }
         }

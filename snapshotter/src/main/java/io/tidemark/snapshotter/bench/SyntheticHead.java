@@ -5,7 +5,7 @@ import io.tidemark.applier.Head;
 import io.tidemark.applier.HeadView;
 import io.tidemark.applier.NamespaceEntry;
 import io.tidemark.applier.NamespaceType;
-import io.tidemark.applier.OplogPosition;
+import io.tidemark.shared.oplog.OpTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,7 +53,7 @@ public final class SyntheticHead {
                         new BsonDocument("$match", new BsonDocument("status", new BsonString("placed"))))))),
                 List.of());
         long count = loadDocuments(head, namespaces, docs, bytes, 0);
-        head.initializePosition(OplogPosition.of(new BsonTimestamp((int) T0, 1)));
+        head.initializePosition(OpTime.of(new BsonTimestamp((int) T0, 1)));
         return count;
     }
 
@@ -96,7 +96,7 @@ public final class SyntheticHead {
         }
         long appended = loadDocuments(head, collections, fresh, appendBytes, idsBefore);
         BsonTimestamp ts = head.appliedTs();
-        head.initializePosition(OplogPosition.of(new BsonTimestamp(ts.getTime() + 1, 1)));
+        head.initializePosition(OpTime.of(new BsonTimestamp(ts.getTime() + 1, 1)));
         Map<String, Long> out = new LinkedHashMap<>();
         out.put("rewritten", rewritten);
         out.put("appended", appended);

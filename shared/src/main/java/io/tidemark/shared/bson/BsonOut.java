@@ -1,25 +1,25 @@
-package io.tidemark.applier;
+package io.tidemark.shared.bson;
 
 import java.util.Arrays;
 
 /** A growable buffer that builds BSON by copying raw element bytes; reused across documents. */
-final class BsonOut {
+public final class BsonOut {
     private byte[] buf;
     private int size;
 
-    BsonOut(int initialCapacity) {
+    public BsonOut(int initialCapacity) {
         buf = new byte[initialCapacity];
     }
 
-    void reset() {
+    public void reset() {
         size = 0;
     }
 
-    int size() {
+    public int size() {
         return size;
     }
 
-    byte[] buffer() {
+    public byte[] buffer() {
         return buf;
     }
 
@@ -30,42 +30,42 @@ final class BsonOut {
     }
 
     /** Starts a document; returns the position to hand to {@link #endDocument(int)}. */
-    int startDocument() {
+    public int startDocument() {
         ensure(4);
         int at = size;
         size += 4;
         return at;
     }
 
-    void endDocument(int at) {
+    public void endDocument(int at) {
         ensure(1);
         buf[size++] = 0;
         int len = size - at;
-        if (len > 16 * 1024 * 1024 + 16 * 1024) {
+        if (len > BsonFrames.MAX_DOCUMENT_BYTES) {
             // MongoDB never stores a document over 16MB; producing one means the input was wrong.
-            throw new Bson.MalformedBsonException("document grew to " + len + " bytes");
+            throw new MalformedBsonException("document grew to " + len + " bytes");
         }
         Bson.writeInt(buf, at, len);
     }
 
-    void copy(byte[] src, int off, int len) {
+    public void copy(byte[] src, int off, int len) {
         ensure(len);
         System.arraycopy(src, off, buf, size, len);
         size += len;
     }
 
-    void writeByte(byte b) {
+    public void writeByte(byte b) {
         ensure(1);
         buf[size++] = b;
     }
 
-    void writeInt(int v) {
+    public void writeInt(int v) {
         ensure(4);
         Bson.writeInt(buf, size, v);
         size += 4;
     }
 
-    void header(byte type, byte[] name) {
+    public void header(byte type, byte[] name) {
         ensure(name.length + 2);
         buf[size++] = type;
         System.arraycopy(name, 0, buf, size, name.length);
@@ -73,7 +73,7 @@ final class BsonOut {
         buf[size++] = 0;
     }
 
-    void header(byte type, byte[] nameSrc, int nameOff, int nameLen) {
+    public void header(byte type, byte[] nameSrc, int nameOff, int nameLen) {
         ensure(nameLen + 2);
         buf[size++] = type;
         System.arraycopy(nameSrc, nameOff, buf, size, nameLen);
@@ -81,7 +81,7 @@ final class BsonOut {
         buf[size++] = 0;
     }
 
-    byte[] toByteArray(int from) {
+    public byte[] toByteArray(int from) {
         return Arrays.copyOfRange(buf, from, size);
     }
 }

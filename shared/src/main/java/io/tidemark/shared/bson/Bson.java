@@ -1,49 +1,51 @@
-package io.tidemark.applier;
+package io.tidemark.shared.bson;
 
 import java.nio.charset.StandardCharsets;
 
 /**
- * Little-endian primitives and element sizing for BSON held in a byte array.
+ * Little-endian primitives and element sizing for BSON held in a byte array: with
+ * {@link BsonCursor} (reading), {@link BsonOut} (writing), {@link BsonFrames} (validated framing
+ * of untrusted bodies) and {@link Zstd}, the one BSON toolkit every module uses.
  *
  * <p>The applier works on raw bytes end to end: documents are stored exactly as MongoDB sent them,
  * and re-encoding through a tree would cost time and could change bytes (for example strings that
  * are not valid UTF-8), which would break byte-for-byte fidelity.
  */
-final class Bson {
-    static final byte DOUBLE = 0x01;
-    static final byte STRING = 0x02;
-    static final byte DOCUMENT = 0x03;
-    static final byte ARRAY = 0x04;
-    static final byte BINARY = 0x05;
-    static final byte UNDEFINED = 0x06;
-    static final byte OBJECT_ID = 0x07;
-    static final byte BOOLEAN = 0x08;
-    static final byte DATE = 0x09;
-    static final byte NULL = 0x0A;
-    static final byte REGEX = 0x0B;
-    static final byte DB_POINTER = 0x0C;
-    static final byte JAVASCRIPT = 0x0D;
-    static final byte SYMBOL = 0x0E;
-    static final byte JAVASCRIPT_WITH_SCOPE = 0x0F;
-    static final byte INT32 = 0x10;
-    static final byte TIMESTAMP = 0x11;
-    static final byte INT64 = 0x12;
-    static final byte DECIMAL128 = 0x13;
-    static final byte MIN_KEY = (byte) 0xFF;
-    static final byte MAX_KEY = 0x7F;
+public final class Bson {
+    public static final byte DOUBLE = 0x01;
+    public static final byte STRING = 0x02;
+    public static final byte DOCUMENT = 0x03;
+    public static final byte ARRAY = 0x04;
+    public static final byte BINARY = 0x05;
+    public static final byte UNDEFINED = 0x06;
+    public static final byte OBJECT_ID = 0x07;
+    public static final byte BOOLEAN = 0x08;
+    public static final byte DATE = 0x09;
+    public static final byte NULL = 0x0A;
+    public static final byte REGEX = 0x0B;
+    public static final byte DB_POINTER = 0x0C;
+    public static final byte JAVASCRIPT = 0x0D;
+    public static final byte SYMBOL = 0x0E;
+    public static final byte JAVASCRIPT_WITH_SCOPE = 0x0F;
+    public static final byte INT32 = 0x10;
+    public static final byte TIMESTAMP = 0x11;
+    public static final byte INT64 = 0x12;
+    public static final byte DECIMAL128 = 0x13;
+    public static final byte MIN_KEY = (byte) 0xFF;
+    public static final byte MAX_KEY = 0x7F;
 
     private Bson() {
     }
 
-    static int readInt(byte[] b, int p) {
+    public static int readInt(byte[] b, int p) {
         return (b[p] & 0xFF) | (b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF) << 16 | (b[p + 3] & 0xFF) << 24;
     }
 
-    static long readLong(byte[] b, int p) {
+    public static long readLong(byte[] b, int p) {
         return (readInt(b, p) & 0xFFFFFFFFL) | ((long) readInt(b, p + 4)) << 32;
     }
 
-    static void writeInt(byte[] b, int p, int v) {
+    public static void writeInt(byte[] b, int p, int v) {
         b[p] = (byte) v;
         b[p + 1] = (byte) (v >>> 8);
         b[p + 2] = (byte) (v >>> 16);
@@ -51,7 +53,7 @@ final class Bson {
     }
 
     /** Index of the NUL that ends the cstring starting at {@code p}, bounded by {@code limit}. */
-    static int cstringEnd(byte[] b, int p, int limit) {
+    public static int cstringEnd(byte[] b, int p, int limit) {
         for (int i = p; i < limit; i++) {
             if (b[i] == 0) {
                 return i;
@@ -61,7 +63,7 @@ final class Bson {
     }
 
     /** Size of the value of an element of type {@code type} whose value starts at {@code v}. */
-    static int valueSize(byte type, byte[] b, int v, int limit) {
+    public static int valueSize(byte type, byte[] b, int v, int limit) {
         int size;
         switch (type) {
             case DOUBLE, DATE, INT64, TIMESTAMP -> size = 8;
@@ -99,7 +101,7 @@ final class Bson {
     }
 
     /** Total length of the document starting at {@code p}, validated against the array. */
-    static int docLength(byte[] b, int p) {
+    public static int docLength(byte[] b, int p) {
         if (p + 5 > b.length) {
             throw new MalformedBsonException("document truncated");
         }
@@ -110,16 +112,16 @@ final class Bson {
         return len;
     }
 
-    static byte[] utf8(String s) {
+    public static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    static String string(byte[] b, int p, int len) {
+    public static String string(byte[] b, int p, int len) {
         return new String(b, p, len, StandardCharsets.UTF_8);
     }
 
     /** Reads a BSON string value (int32 length including NUL, bytes, NUL). */
-    static String stringValue(byte[] b, int v) {
+    public static String stringValue(byte[] b, int v) {
         int len = readInt(b, v);
         return new String(b, v + 4, len - 1, StandardCharsets.UTF_8);
     }
@@ -133,19 +135,11 @@ final class Bson {
     }
 
     /** Array element names are decimal indexes; the common ones are precomputed. */
-    static byte[] indexName(int i) {
+    public static byte[] indexName(int i) {
         return i < INDEX_NAMES.length ? INDEX_NAMES[i] : utf8(Integer.toString(i));
     }
 
-    static boolean isNumeric(byte type) {
+    public static boolean isNumeric(byte type) {
         return type == DOUBLE || type == INT32 || type == INT64 || type == DECIMAL128;
-    }
-
-    static final class MalformedBsonException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        MalformedBsonException(String message) {
-            super(message);
-        }
     }
 }

@@ -54,6 +54,7 @@ final class PackFormat {
     static final String INDEX_SUFFIX = ".idx";
     static final String JOURNAL_SUFFIX = ".jnl";
     static final String TEMP_SUFFIX = ".tmp";
+    private static final int EMPTY_CRC = crc(new byte[0]);
 
     private PackFormat() {
     }
@@ -229,5 +230,14 @@ final class PackFormat {
             at = h.end();
         }
         return version > 1 || at == packLength ? headers : null;
+    }
+
+    /** The header of a record that deletes {@code id} from pack {@code cancelsPack} (or an older one). */
+    static Header deletion(BlockId id, int cancelsPack, long at) {
+        return new Header(false, id, -1, 0, 0, at, cancelsPack, EMPTY_CRC);
+    }
+
+    static Header block(BlockId id, byte[] compressed, int uncompressedLength, long writtenAt) {
+        return new Header(true, id, -1, compressed.length, uncompressedLength, writtenAt, 0, PackFormat.crc(compressed));
     }
 }

@@ -30,7 +30,7 @@ final class PackReclaimer {
     static final double RECLAIM_GARBAGE_SHARE = 0.5;
     private static final Logger LOG = LoggerFactory.getLogger(PackReclaimer.class);
 
-    private final PackBlockStore store;
+    private final PackWriter store;
     private final ReentrantLock lock;
     private final PackIndex index;
     private final Map<Integer, Pack> packs;
@@ -39,7 +39,7 @@ final class PackReclaimer {
     /** Packs due for reclaiming; guarded by the store's lock. */
     private final ArrayDeque<Pack> due = new ArrayDeque<>();
 
-    PackReclaimer(PackBlockStore store, ReentrantLock lock, PackIndex index, Map<Integer, Pack> packs,
+    PackReclaimer(PackWriter store, ReentrantLock lock, PackIndex index, Map<Integer, Pack> packs,
                   Quarantine quarantine, Path packsDir) {
         this.store = store;
         this.lock = lock;
@@ -105,10 +105,10 @@ final class PackReclaimer {
                     CompletableFuture<Boolean> done = new CompletableFuture<>();
                     // A fresh checksum: copying a damaged record must not plant a record that
                     // stops the scan of this pack, and the reads' SHA-256 check still finds it.
-                    store.append(PackBlockStore.block(h.id(), data, h.uncompressedLength(), h.writtenAt()), data, current, done);
+                    store.append(PackFormat.block(h.id(), data, h.uncompressedLength(), h.writtenAt()), data, current, done);
                     copies.add(done);
                 } else if (h.cancels() != p.seq && packs.containsKey(h.cancels())) {
-                    store.copyDeletion(h);
+                    store.appendDeletion(h);
                 }
             }
             store.syncIfIdle();

@@ -1,28 +1,28 @@
-package io.tidemark.applier;
+package io.tidemark.shared.bson;
 
 import java.nio.charset.StandardCharsets;
 
 /** Walks the elements of one BSON document or array in place, without allocating per element. */
-final class BsonCursor {
-    byte[] buf;
+public final class BsonCursor {
+    public byte[] buf;
     private int pos;
     private int end;
 
-    byte type;
-    int elementStart;
-    int nameStart;
-    int nameLength;
-    int valueStart;
-    int valueLength;
+    public byte type;
+    public int elementStart;
+    public int nameStart;
+    public int nameLength;
+    public int valueStart;
+    public int valueLength;
 
-    BsonCursor() {
+    public BsonCursor() {
     }
 
-    BsonCursor(byte[] buf, int docStart) {
+    public BsonCursor(byte[] buf, int docStart) {
         reset(buf, docStart);
     }
 
-    BsonCursor reset(byte[] buf, int docStart) {
+    public BsonCursor reset(byte[] buf, int docStart) {
         this.buf = buf;
         int len = Bson.docLength(buf, docStart);
         this.pos = docStart + 4;
@@ -30,7 +30,7 @@ final class BsonCursor {
         return this;
     }
 
-    boolean next() {
+    public boolean next() {
         if (pos >= end) {
             return false;
         }
@@ -45,19 +45,19 @@ final class BsonCursor {
         return true;
     }
 
-    int elementEnd() {
+    public int elementEnd() {
         return valueStart + valueLength;
     }
 
-    int elementLength() {
+    public int elementLength() {
         return valueStart + valueLength - elementStart;
     }
 
-    String name() {
+    public String name() {
         return new String(buf, nameStart, nameLength, StandardCharsets.UTF_8);
     }
 
-    boolean nameIs(byte[] name) {
+    public boolean nameIs(byte[] name) {
         if (name.length != nameLength) {
             return false;
         }
@@ -69,7 +69,7 @@ final class BsonCursor {
         return true;
     }
 
-    boolean nameIs(String ascii) {
+    public boolean nameIs(String ascii) {
         if (ascii.length() != nameLength) {
             return false;
         }
@@ -81,28 +81,28 @@ final class BsonCursor {
         return true;
     }
 
-    boolean nameStartsWith(char c) {
+    public boolean nameStartsWith(char c) {
         return nameLength > 0 && buf[nameStart] == (byte) c;
     }
 
-    String stringValue() {
+    public String stringValue() {
         return Bson.stringValue(buf, valueStart);
     }
 
-    int intValue() {
+    public int intValue() {
         return Bson.readInt(buf, valueStart);
     }
 
-    long longValue() {
+    public long longValue() {
         return Bson.readLong(buf, valueStart);
     }
 
-    boolean booleanValue() {
+    public boolean booleanValue() {
         return buf[valueStart] != 0;
     }
 
     /** True for bool true or any non-zero number, as MongoDB's trueValue() reads command flags. */
-    boolean truthy() {
+    public boolean truthy() {
         return switch (type) {
             case Bson.BOOLEAN -> buf[valueStart] != 0;
             case Bson.INT32 -> intValue() != 0;
@@ -114,23 +114,23 @@ final class BsonCursor {
     }
 
     /** Numeric value as a long when the element is int32/int64/double with an integral value. */
-    long integralValue() {
+    public long integralValue() {
         return switch (type) {
             case Bson.INT32 -> intValue();
             case Bson.INT64 -> longValue();
             case Bson.DOUBLE -> {
                 double d = Double.longBitsToDouble(longValue());
                 if (d != Math.rint(d)) {
-                    throw new Bson.MalformedBsonException("expected an integral number, got " + d);
+                    throw new MalformedBsonException("expected an integral number, got " + d);
                 }
                 yield (long) d;
             }
-            default -> throw new Bson.MalformedBsonException("expected a number for field " + name());
+            default -> throw new MalformedBsonException("expected a number for field " + name());
         };
     }
 
     /** Finds a top-level field of the document at {@code docStart}; returns false when absent. */
-    boolean find(byte[] buf, int docStart, String ascii) {
+    public boolean find(byte[] buf, int docStart, String ascii) {
         reset(buf, docStart);
         while (next()) {
             if (nameIs(ascii)) {
