@@ -23,11 +23,17 @@ final class CommonOptions {
 
     /** Loads with {@code defaults} as the command's own defaults, which the environment still overrides. */
     TidemarkConfig load(Map<String, String> defaults) {
+        return load(defaults, Map.of());
+    }
+
+    /** As {@link #load(Map)}, then {@code fixed} over everything (a demo's second daemon: its own data dir). */
+    TidemarkConfig load(Map<String, String> defaults, Map<String, String> fixed) {
         Map<String, String> env = new HashMap<>(defaults);
         env.putAll(System.getenv());
         if (dataDir != null) {
             env.put("TIDEMARK_DATADIR", dataDir.toString());
         }
+        env.putAll(fixed);
         return ConfigLoader.load(config, env);
     }
 }

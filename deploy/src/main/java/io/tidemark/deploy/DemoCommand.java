@@ -15,13 +15,24 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-@Command(name = "demo", description = "Everything in one process: the server on its embedded store, a demo replica set "
-        + "with sample data and a steady write load, and an agent backing it up.")
+@Command(name = "demo", description = "Everything in one process: the server on its embedded store and a second backup daemon "
+        + "sharing it, demo replica sets with sample data and a steady write load, and agents backing them up.")
 final class DemoCommand implements Runnable {
+
+    /** The demo's deployments, one per daemon: the first is the full-size shop, the others smaller. */
+    private static final List<String> DEPLOYMENTS = List.of("demo-shop", "demo-crm", "demo-billing", "demo-ledger");
 
     @Mixin
     CommonOptions common = new CommonOptions();
@@ -29,44 +40,59 @@ final class DemoCommand implements Runnable {
     @Option(names = "--duration", defaultValue = "0", description = "Stop after this many seconds (0: run until Ctrl-C).")
     int duration;
 
-    @Option(names = "--ops-per-second", defaultValue = "50", description = "Write load on the demo source.")
+    @Option(names = "--ops-per-second", defaultValue = "50", description = "Write load on each demo source.")
     int opsPerSecond;
 
     @Option(names = "--snapshot-minutes", defaultValue = "1",
             description = "Snapshot interval for the demo (a server's default is 6 hours).")
     int snapshotMinutes;
 
+    @Option(names = "--daemons", defaultValue = "2", description = "Backup daemons (1-4): the server's own, and the others "
+            + "in this process as 'tidemark server --roles daemon' runs them, sharing its embedded store; one demo "
+            + "deployment per daemon, spread over them by the binding rule.")
+    int daemons;
+
+    /** One demo deployment: its source, its write load and its agent. */
+    private record Deployment(String name, MongoShapedSource source, DemoWorkload load, Agent agent) {
+    }
+
     @Override
     public void run() {
-        TidemarkConfig config = common.load(Map.of("TIDEMARK_SNAPSHOTS_INTERVALMINUTES", String.valueOf(snapshotMinutes)));
+        if (daemons < 1 || daemons > DEPLOYMENTS.size()) {
+            throw new CliException("--daemons takes 1 to " + DEPLOYMENTS.size() + ", not " + daemons);
+        }
+        Map<String, String> defaults = new HashMap<>();
+        defaults.put("TIDEMARK_SNAPSHOTS_INTERVALMINUTES", String.valueOf(snapshotMinutes));
+        if (daemons > 1) {
+            // Several daemons need blocks every one of them reaches (docs/scale-out.md): the
+            // embedded store's, which the other daemons join at a fixed port.
+            defaults.put("TIDEMARK_BLOCKSTORE_TYPE", "mongodb");
+            defaults.put("TIDEMARK_MONGODB_EMBEDDEDPORT", String.valueOf(freePort()));
+        }
+        TidemarkConfig config = common.load(defaults);
         say("starting the Tidemark server (data dir " + config.dataPath() + "; a snapshot every " + snapshotMinutes
                 + " min)");
         TidemarkServer server = TidemarkServer.start(config);
-        MongoShapedSource source = new MongoShapedSource();
-        Agent agent = null;
-        DemoWorkload load = null;
+        List<TidemarkServer> others = new ArrayList<>();
+        List<Deployment> deployments = new ArrayList<>();
         try {
-            say("demo source (an in-process MongoDB-wire server writing a MongoDB-shaped oplog) at " + source.uri()
-                    + "; loading sample data");
-            DemoDataset data = new DemoDataset();
-            long docs = data.load(source, 2_000, 500, 10_000, 5_000);
-            say("loaded " + docs + " documents into shop.customers, shop.products, shop.orders, analytics.events");
-            load = new DemoWorkload(source, data, 2_000, 500);
-            load.start(opsPerSecond);
-            say("write load running: about " + opsPerSecond + " inserts/updates/deletes a second");
-
+            say("the server runs the front end and daemon " + server.daemonId() + "; blocks in the " + config.blockstoreType() + " store");
+            for (int i = 2; i <= daemons; i++) {
+                Path dir = config.dataPath().resolve("daemon-" + i);
+                TidemarkConfig own = common.load(defaults, Map.of("TIDEMARK_DATADIR", dir.toString(),
+                        "TIDEMARK_MONGODB_EMBEDDEDPORT", String.valueOf(config.mongodb().embeddedPort()),
+                        "TIDEMARK_MONGODB_EMBEDDEDDATADIR", config.dataPath().toString()));
+                TidemarkServer daemon = TidemarkServer.start(own, new Roles(false, true));
+                others.add(daemon);
+                say("daemon " + daemon.daemonId() + " started (data dir " + dir + "), joining the server's embedded store at port "
+                        + config.mongodb().embeddedPort() + ", as 'tidemark server --roles daemon' would");
+            }
             say("the server's embedded store admits only clients holding its secret (" + Stores.embeddedDir(config.dataPath())
                     + "/secret, mode 0600); the data dir is owner-only");
             JsonObject creds = CredentialsFile.read(config.dataPath());
-            // A key of its own, scoped to this one deployment: it can register and back up
-            // 'demo-shop' and nothing else (a 403 on any other deployment's job).
-            ApiKeys.Created key = server.stores().keys().create(ApiKeys.Kind.AGENT, "demo-shop agent", List.of("demo-shop"))
-                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            agent = new Agent(server.vertx(), new AgentSettings(source.uri(), "demo-shop", server.ingestUrl(),
-                    key.token(), creds.getString("certificateSha256"), null, config.agent()));
-            agent.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-            say("agent started for deployment 'demo-shop' with agent key " + key.id()
-                    + ", scoped to 'demo-shop' only (see: tidemark keys list" + dataDirFlag() + ")");
+            for (int i = 0; i < daemons; i++) {
+                deployments.add(startDeployment(server, config, creds, DEPLOYMENTS.get(i), i == 0 ? 1 : 2));
+            }
             String api = server.apiUrl();
             String ca = creds.getString("certificateFile");
             say("look at:");
@@ -75,33 +101,88 @@ final class DemoCommand implements Runnable {
             System.out.println("    curl --cacert " + ca + " -H \"Authorization: Bearer $(jq -r .adminToken "
                     + CredentialsFile.path(config.dataPath()) + ")\" " + api + "/api/v1/jobs");
             System.out.println("    java -jar deploy/target/tidemark.jar jobs list" + dataDirFlag());
+            System.out.println("    java -jar deploy/target/tidemark.jar daemons list" + dataDirFlag());
+            System.out.println("    java -jar deploy/target/tidemark.jar history --job demo-shop --ns shop.customers --id 7" + dataDirFlag());
+            Set<String> shown = new HashSet<>();
             long stopAt = duration > 0 ? System.currentTimeMillis() + duration * 1000L : Long.MAX_VALUE;
             while (System.currentTimeMillis() < stopAt) {
                 Thread.sleep(Math.min(5_000, Math.max(1, stopAt - System.currentTimeMillis())));
-                for (JsonObject job : server.stores().jobs().list().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)) {
-                    JsonObject v = JobsApi.view(job);
-                    long snapshots = server.stores().metadata().count("snapshots",
-                                    new JsonObject().put("job", v.getString("id")).put("complete", true))
-                            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-                    say(String.format("job %s: %s, oplog stored to %s, head applied to %s, %d snapshots, %d source writes",
-                            v.getString("name"), v.getString("state"), JobsCommand.ts(v.getJsonObject("storedTs")),
-                            JobsCommand.ts(v.getJsonObject("appliedTs")), snapshots, load.operations()));
-                }
+                report(server, deployments, shown);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             throw new CliException("the demo failed: " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
         } finally {
-            if (load != null) {
-                load.close();
+            for (Deployment d : deployments) {
+                d.load().close();
+                d.agent().stop();
+                d.source().close();
             }
-            if (agent != null) {
-                agent.stop();
-            }
-            source.close();
+            others.forEach(TidemarkServer::close);
             server.close();
             say("demo stopped");
+        }
+    }
+
+    /** A demo source with sample data and a write load, and an agent with a key scoped to it alone. */
+    private Deployment startDeployment(TidemarkServer server, TidemarkConfig config, JsonObject creds, String name, int shrink)
+            throws Exception {
+        MongoShapedSource source = new MongoShapedSource();
+        say(name + ": a demo source (an in-process MongoDB-wire server writing a MongoDB-shaped oplog) at " + source.uri()
+                + "; loading sample data");
+        DemoDataset data = new DemoDataset();
+        int customers = 2_000 / shrink;
+        int products = 500 / shrink;
+        long docs = data.load(source, customers, products, 10_000 / shrink, 5_000 / shrink);
+        say(name + ": loaded " + docs + " documents into shop.customers, shop.products, shop.orders, analytics.events");
+        DemoWorkload load = new DemoWorkload(source, data, customers, products);
+        load.start(opsPerSecond);
+        // A key of its own, scoped to this one deployment: it can register and back up this
+        // deployment and nothing else (a 403 on any other deployment's job).
+        ApiKeys.Created key = server.stores().keys().create(ApiKeys.Kind.AGENT, name + " agent", List.of(name))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Agent agent = new Agent(server.vertx(), new AgentSettings(source.uri(), name, server.ingestUrl(),
+                key.token(), creds.getString("certificateSha256"), null, config.agent()));
+        agent.start().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        say(name + ": write load of about " + opsPerSecond + " inserts/updates/deletes a second; agent started with key "
+                + key.id() + ", scoped to '" + name + "' only (see: tidemark keys list" + dataDirFlag() + ")");
+        return new Deployment(name, source, load, agent);
+    }
+
+    /** Each job's state and owner, and every snapshot completed since the last report. */
+    private static void report(TidemarkServer server, List<Deployment> deployments, Set<String> shown) throws Exception {
+        for (JsonObject job : server.stores().jobs().list().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)) {
+            JsonObject v = JobsApi.view(job);
+            JsonObject binding = job.getJsonObject("binding");
+            long writes = deployments.stream().filter(d -> d.name().equals(v.getString("name")))
+                    .mapToLong(d -> d.load().operations()).sum();
+            List<JsonObject> snapshots = server.stores().metadata().find("snapshots",
+                            new JsonObject().put("job", v.getString("id")).put("complete", true))
+                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            say(String.format("job %s: %s on daemon %s, oplog stored to %s, head applied to %s, %d snapshots, %d source writes",
+                    v.getString("name"), v.getString("state"),
+                    binding == null ? "(not bound yet)" : binding.getString("daemon") + " (epoch " + binding.getLong("epoch") + ")",
+                    JobsCommand.ts(v.getJsonObject("storedTs")), JobsCommand.ts(v.getJsonObject("appliedTs")), snapshots.size(), writes));
+            snapshots.sort(java.util.Comparator.comparingLong(e -> e.getLong("createdAt", 0L)));
+            for (JsonObject e : snapshots) {
+                if (shown.add(e.getString("_id"))) {
+                    String kind = "delta".equals(e.getString("kind"))
+                            ? "a delta on its parent (chain depth " + e.getInteger("chainDepth", 0) + ")"
+                            : "a full snapshot";
+                    say(String.format("  snapshot %s of %s: %s, %,d documents, %,d bytes of documents, %,d bytes newly stored",
+                            e.getString("_id"), v.getString("name"), kind, e.getLong("documents", 0L),
+                            e.getLong("logicalBytes", 0L), e.getLong("storedBytes", 0L)));
+                }
+            }
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port for the embedded store", e);
         }
     }
 

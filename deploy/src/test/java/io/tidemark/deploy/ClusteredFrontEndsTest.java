@@ -47,12 +47,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Several {@code tidemark server} processes (real JVMs on loopback) sharing one metadata and
- * blockstore DB (a store this test runs; until roles exist every process runs every part):
- * front ends A and B clustered over Hazelcast, and C with the bus on but no member it can reach.
- * Shows that a batch stored through A wakes B's head at once while C converges by polling alone
- * (docs/scale-out.md, "Clustered event bus"), and that the front ends are stateless: one agent
- * sending to A and B in turn stores its oplog exactly, a key revoked through A is refused by B,
- * and a download link made on A works once on B ("Stateless front ends").
+ * blockstore DB (a store this test runs), each a front end and a daemon: A and B clustered over
+ * Hazelcast, and C with the bus on but no member it can reach. New jobs go to B's daemon unless a
+ * test says otherwise (the daemons' {@code assignment} switches). Shows that a batch stored
+ * through A wakes the head of B's job at once while C's job converges by polling alone
+ * (docs/scale-out.md, "Clustered event bus"), that a snapshot asked of A reaches the daemon that
+ * owns the job every time, and that the front ends are stateless: one agent sending to A and B in
+ * turn stores its oplog exactly, a key revoked through A is refused by B, and a download link made
+ * on A works once on B ("Stateless front ends").
  */
 class ClusteredFrontEndsTest {
 
@@ -112,6 +114,7 @@ class ClusteredFrontEndsTest {
                 "TIDEMARK_MONGODB_METADATAURI", store.uri() + "/tidemark",
                 "TIDEMARK_MONGODB_BLOCKSTOREURI", store.uri() + "/tidemark_blockstore"));
         stores = CaptureHarness.join(Stores.open(vertx, shared));
+        assignNewJobsTo(b);
     }
 
     @AfterAll
@@ -135,19 +138,33 @@ class ClusteredFrontEndsTest {
 
     @Test
     void aBatchStoredThroughOneFrontEndWakesTheHeadsOfTheOthers() throws Exception {
-        try (MongoShapedSource source = new MongoShapedSource()) {
-            source.insertMany("shop.wake", List.of(new Document("_id", 0)));
-            // Through A only: B hears of each batch on the bus, C (bus unreachable) only by polling.
-            Agent agent = startAgent(source, "wake", a.ingestUrl());
+        try (MongoShapedSource sourceB = new MongoShapedSource(); MongoShapedSource sourceC = new MongoShapedSource()) {
+            sourceB.insertMany("shop.wake", List.of(new Document("_id", 0)));
+            sourceC.insertMany("shop.wake", List.of(new Document("_id", 0)));
+            // Both through A only: B's daemon hears of each batch on the bus, C's (bus unreachable)
+            // only by polling.
+            Agent agentB = startAgent(sourceB, "wake-b", a.ingestUrl());
+            String jobB = awaitBoundTo("wake-b", b);
+            assignNewJobsTo(c);
+            Agent agentC;
+            String jobC;
             try {
-                String job = awaitActiveJob("wake");
-                // Every head has opened once it applies a write (a head opened later would miss one).
+                agentC = startAgent(sourceC, "wake-c", a.ingestUrl());
+                jobC = awaitBoundTo("wake-c", c);
+            } finally {
+                assignNewJobsTo(b);
+            }
+            try {
+                awaitActiveJob("wake-b");
+                awaitActiveJob("wake-c");
+                // Both heads have opened once they apply a write (a head opened later would miss one).
                 int[] probes = {0};
                 CaptureHarness.await("the heads of B and C to apply writes", START, () -> {
-                    if (applied(b, job) > 0 && applied(c, job) > 0) {
+                    if (applied(b, jobB) > 0 && applied(c, jobC) > 0) {
                         return true;
                     }
-                    source.insertMany("shop.wake", List.of(new Document("_id", -(++probes[0]))));
+                    sourceB.insertMany("shop.wake", List.of(new Document("_id", -(++probes[0]))));
+                    sourceC.insertMany("shop.wake", List.of(new Document("_id", -probes[0])));
                     sleep(300);
                     return false;
                 });
@@ -156,18 +173,19 @@ class ClusteredFrontEndsTest {
                 for (int i = 0; i < bus.length; i++) {
                     // A pause of varying length, so the writes fall at different points of C's scan.
                     Thread.sleep(200 + 170L * i);
-                    double beforeB = applied(b, job);
-                    double beforeC = applied(c, job);
+                    double beforeB = applied(b, jobB);
+                    double beforeC = applied(c, jobC);
                     long t0 = System.nanoTime();
-                    source.insertMany("shop.wake", List.of(new Document("_id", 1 + i)));
+                    sourceB.insertMany("shop.wake", List.of(new Document("_id", 1 + i)));
+                    sourceC.insertMany("shop.wake", List.of(new Document("_id", 1 + i)));
                     long tb = -1;
                     long tc = -1;
                     long deadline = t0 + TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS + 8_000);
                     while ((tb < 0 || tc < 0) && System.nanoTime() < deadline) {
-                        if (tb < 0 && applied(b, job) > beforeB) {
+                        if (tb < 0 && applied(b, jobB) > beforeB) {
                             tb = System.nanoTime() - t0;
                         }
-                        if (tc < 0 && applied(c, job) > beforeC) {
+                        if (tc < 0 && applied(c, jobC) > beforeC) {
                             tc = System.nanoTime() - t0;
                         }
                         Thread.sleep(10);
@@ -187,7 +205,8 @@ class ClusteredFrontEndsTest {
                 assertTrue(busMean * 3 < pollingMean * 2, "a head woken by the bus applies well before one that polls: bus mean "
                         + busMean + " ms, polling mean " + pollingMean + " ms");
             } finally {
-                agent.stop();
+                agentB.stop();
+                agentC.stop();
             }
         }
     }
@@ -260,8 +279,9 @@ class ClusteredFrontEndsTest {
             Agent agent = startAgent(source, "links", a.ingestUrl());
             try (AdminClient adminA = admin(a); AdminClient adminB = admin(b)) {
                 awaitActiveJob("links");
-                // Each process opens its own head of the job (until roles exist), and the request
-                // may reach either member's snapshotter over the bus: retried until that head is open.
+                awaitBoundTo("links", b);
+                // Asked of A, the snapshot goes to B's daemon, which owns the job: retried only
+                // until B's head is open.
                 JsonObject[] taken = new JsonObject[1];
                 CaptureHarness.await("a snapshot of job links", START, () -> {
                     try {
@@ -274,6 +294,14 @@ class ClusteredFrontEndsTest {
                 });
                 JsonObject snapshot = taken[0];
                 assertEquals("complete", snapshot.getString("status"), snapshot.encode());
+                // Every later request reaches the owner at once, through either front end: none
+                // lands on a daemon that does not hold the job (A's, or C's).
+                for (int i = 0; i < 4; i++) {
+                    try (AdminClient via = admin(i % 2 == 0 ? a : b)) {
+                        JsonObject again = via.post("/jobs/links/snapshots", new JsonObject().put("wait", true).put("force", true), 120);
+                        assertEquals("complete", again.getString("status"), again.encode());
+                    }
+                }
                 JsonObject restore = adminA.post("/jobs/links/restores", new JsonObject().put("snapshot", snapshot.getString("snapshotId")));
                 String link = restore.getString("downloadUrl");
                 Path out = work.resolve("links.archive");
@@ -354,6 +382,31 @@ class ClusteredFrontEndsTest {
             job[0] = CaptureHarness.join(stores.jobs().resolve(deployment).otherwise(new JsonObject()));
             return job[0] != null && "ACTIVE".equals(job[0].getString("state"))
                     && job[0].getJsonObject("sync", new JsonObject()).getBoolean("complete", false);
+        });
+        return job[0].getString("_id");
+    }
+
+    /** Only {@code to}'s daemon may receive new jobs (the registry's switches, through A's REST API). */
+    private static void assignNewJobsTo(Node to) throws IOException {
+        try (AdminClient admin = admin(a)) {
+            for (Node n : List.of(a, b, c)) {
+                admin.patch("/daemons/" + daemonId(n), new JsonObject().put("assignment", n == to));
+            }
+        }
+    }
+
+    private static String daemonId(Node node) throws IOException {
+        return Files.readString(node.dataDir().resolve("daemon-id")).trim();
+    }
+
+    /** Waits until the deployment's job is bound to {@code node}'s daemon; returns the job's id. */
+    private static String awaitBoundTo(String deployment, Node node) throws IOException {
+        String daemon = daemonId(node);
+        JsonObject[] job = new JsonObject[1];
+        CaptureHarness.await("job " + deployment + " to be bound to " + node.name(), START, () -> {
+            job[0] = CaptureHarness.join(stores.jobs().resolve(deployment).otherwise(new JsonObject()));
+            JsonObject binding = job[0] == null ? null : job[0].getJsonObject("binding");
+            return binding != null && daemon.equals(binding.getString("daemon"));
         });
         return job[0].getString("_id");
     }

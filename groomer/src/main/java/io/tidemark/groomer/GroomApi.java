@@ -1,6 +1,8 @@
 package io.tidemark.groomer;
 
 import io.tidemark.shared.bus.Addresses;
+import io.tidemark.shared.daemons.JobAddresses;
+import io.tidemark.shared.daemons.JobOwners;
 import io.tidemark.shared.http.ApiException;
 import io.tidemark.shared.http.JsonBodies;
 import io.tidemark.shared.snapshots.RetentionPolicies;
@@ -61,8 +63,12 @@ public final class GroomApi {
                 ctx.fail(ApiException.badRequest("the body may only hold 'dryRun' (true or false)"));
                 return;
             }
-            jobId(stores, ctx)
-                    .compose(job -> request(vertx, Addresses.GROOM_REQUEST, new JsonObject().put("job", job).put("dryRun", dryRun)))
+            stores.jobs().resolve(ctx.pathParam("job"))
+                    .compose(job -> request(vertx, JobAddresses.forJob(Addresses.GROOM_REQUEST, job),
+                            new JsonObject().put("job", job.getString("_id")).put("dryRun", dryRun))
+                            // The owner is not on this process's bus (or the job is not bound yet): say which daemon has it.
+                            .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
+                                    ? JobOwners.notHere(job, "a groom") : e)))
                     .onSuccess(ctx::json)
                     .onFailure(e -> ctx.fail(translate(e)));
         });

@@ -1,5 +1,6 @@
 package io.tidemark.groomer;
 
+import io.tidemark.shared.daemons.JobAddresses;
 import io.tidemark.shared.daemons.JobFence;
 import io.tidemark.shared.daemons.JobOwners;
 import io.tidemark.shared.blocks.BlockStore;
@@ -56,6 +57,8 @@ public final class GroomerVerticle extends VerticleBase {
     private Groomer groomer;
     private SnapshotChecker checker;
     private MessageConsumer<JsonObject> groomConsumer;
+    /** At this daemon's own address, where front ends send the grooms of the jobs it holds; null for a sole writer. */
+    private MessageConsumer<JsonObject> ownGroomConsumer;
     private MessageConsumer<JsonObject> checkConsumer;
     private long timer = -1;
 
@@ -92,9 +95,13 @@ public final class GroomerVerticle extends VerticleBase {
         checker = new SnapshotChecker(blocks, new ManifestStore(stores.blockstore().database()),
                 new CatalogEntries(stores.metadata()));
         groomConsumer = vertx.eventBus().consumer(Addresses.GROOM_REQUEST, this::onGroom);
+        ownGroomConsumer = fence.daemon() == null ? null
+                : vertx.eventBus().consumer(JobAddresses.ofDaemon(Addresses.GROOM_REQUEST, fence.daemon()), this::onGroom);
+        // A check only reads the catalog and the blocks: any daemon serves it, the job's owner or not.
         checkConsumer = vertx.eventBus().consumer(Addresses.GROOM_CHECK, this::onCheck);
         timer = vertx.setPeriodic(config.groom().intervalMinutes() * 60_000L, id -> scheduledPass());
-        return Future.all(groomConsumer.completion(), checkConsumer.completion());
+        return Future.all(groomConsumer.completion(), checkConsumer.completion(),
+                ownGroomConsumer == null ? Future.succeededFuture() : ownGroomConsumer.completion());
     }
 
     @Override
@@ -102,7 +109,8 @@ public final class GroomerVerticle extends VerticleBase {
         vertx.cancelTimer(timer);
         // A groom cut off here leaves what the next one finishes (see SnapshotExpirer, BlockCollector).
         worker.shutdownNow();
-        return Future.all(groomConsumer.unregister(), checkConsumer.unregister());
+        return Future.all(groomConsumer.unregister(), checkConsumer.unregister(),
+                ownGroomConsumer == null ? Future.succeededFuture() : ownGroomConsumer.unregister());
     }
 
     private void onGroom(Message<JsonObject> msg) {

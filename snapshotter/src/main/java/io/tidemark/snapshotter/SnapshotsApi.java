@@ -1,5 +1,6 @@
 package io.tidemark.snapshotter;
 
+import io.tidemark.shared.daemons.JobAddresses;
 import io.tidemark.shared.daemons.JobOwners;
 import io.vertx.core.Future;
 import io.tidemark.shared.bus.Addresses;
@@ -97,10 +98,10 @@ public final class SnapshotsApi {
             return;
         }
         stores.jobs().resolve(ctx.pathParam("job"))
-                .compose(job -> vertx.eventBus().<JsonObject>request(Addresses.SNAPSHOT_REQUEST,
+                .compose(job -> vertx.eventBus().<JsonObject>request(JobAddresses.forJob(Addresses.SNAPSHOT_REQUEST, job),
                         new JsonObject().put("job", job.getString("_id")).put("wait", wait).put("force", force),
                         new DeliveryOptions().setSendTimeout(wait ? WAIT_TIMEOUT_MS : START_TIMEOUT_MS))
-                        // A front end without a daemon: say which daemon has the job.
+                        // The owner is not on this process's bus (or the job is not bound yet): say which daemon has it.
                         .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
                                 ? JobOwners.notHere(job, "a snapshot") : e)))
                 .onSuccess(reply -> {

@@ -7,6 +7,7 @@ import io.tidemark.shared.storage.StorageHealth;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.config.TidemarkConfig;
+import io.tidemark.shared.daemons.JobAddresses;
 import io.tidemark.shared.daemons.JobFence;
 import io.tidemark.shared.daemons.JobOwners;
 import io.tidemark.shared.jobs.UnknownJobException;
@@ -71,6 +72,8 @@ public final class SnapshotterVerticle extends VerticleBase {
     private Scheduler io;
     private SnapshotTaker taker;
     private MessageConsumer<JsonObject> consumer;
+    /** At this daemon's own address, where front ends send the requests of the jobs it holds; null for a sole writer. */
+    private MessageConsumer<JsonObject> ownConsumer;
     private long timer = -1;
     private boolean scheduledPassUnderWay;
 
@@ -103,8 +106,11 @@ public final class SnapshotterVerticle extends VerticleBase {
         taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()), catalog, cpu, io,
                 BlockWriter.Options.of(config.snapshots()), DeltaPolicy.of(config.snapshots())).fencedBy(fence);
         consumer = vertx.eventBus().consumer(Addresses.SNAPSHOT_REQUEST, this::onRequest);
+        ownConsumer = fence.daemon() == null ? null
+                : vertx.eventBus().consumer(JobAddresses.ofDaemon(Addresses.SNAPSHOT_REQUEST, fence.daemon()), this::onRequest);
         timer = vertx.setPeriodic(tickMillis(), id -> scheduledPass());
-        return catalog.createIndexes().compose(v -> consumer.completion());
+        return catalog.createIndexes().compose(v -> consumer.completion())
+                .compose(v -> ownConsumer == null ? Future.succeededFuture() : ownConsumer.completion());
     }
 
     @Override
@@ -113,7 +119,7 @@ public final class SnapshotterVerticle extends VerticleBase {
         // A cancelled snapshot stays incomplete and invisible, as after a crash.
         running.values().forEach(r -> r.subscription().dispose());
         running.clear();
-        return consumer.unregister().onComplete(ar -> {
+        return Future.all(consumer.unregister(), ownConsumer == null ? Future.succeededFuture() : ownConsumer.unregister()).onComplete(ar -> {
             cpu.dispose();
             io.dispose();
         });

@@ -69,6 +69,7 @@ public final class HeldBindings implements JobFence {
         this.renewMillis = config.renewSeconds() * 1000L;
     }
 
+    @Override
     public String daemon() {
         return daemon;
     }

@@ -14,6 +14,9 @@ import java.util.List;
  */
 public interface JobFence {
 
+    /** The daemon id of this process, or null for a sole writer (which is no registered daemon). */
+    String daemon();
+
     /** Whether this process holds the job's binding and runs its jobs (backupJobs on). */
     boolean runs(String job);
 
@@ -50,6 +53,11 @@ public interface JobFence {
      */
     static JobFence soleWriter(JobStore jobs) {
         return new JobFence() {
+            @Override
+            public String daemon() {
+                return null;
+            }
+
             @Override
             public boolean runs(String job) {
                 return true;
