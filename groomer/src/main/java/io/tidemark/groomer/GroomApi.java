@@ -66,9 +66,10 @@ public final class GroomApi {
             stores.jobs().resolve(ctx.pathParam("job"))
                     .compose(job -> request(vertx, JobAddresses.forJob(Addresses.GROOM_REQUEST, job),
                             new JsonObject().put("job", job.getString("_id")).put("dryRun", dryRun))
-                            // The owner is not on this process's bus (or the job is not bound yet): say which daemon has it.
+                            // A bound job whose owner is not on this process's bus: say which daemon has it (an
+                            // unbound one with no groomer anywhere stays the 503 below).
                             .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
-                                    ? JobOwners.notHere(job, "a groom") : e)))
+                                    && job.containsKey("binding") ? JobOwners.notHere(job, "a groom") : e)))
                     .onSuccess(ctx::json)
                     .onFailure(e -> ctx.fail(translate(e)));
         });
