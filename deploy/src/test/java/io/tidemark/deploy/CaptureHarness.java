@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Starts servers and agents on loopback with fast tuning, and reads back what they stored. */
@@ -139,6 +140,41 @@ final class CaptureHarness {
     static byte[] bytes(RawBsonDocument d) {
         var b = d.getByteBuffer();
         return Arrays.copyOfRange(b.array(), b.position(), b.position() + b.remaining());
+    }
+
+    /**
+     * As {@link #assertExactlyOnceInOrder(MongoClient, TidemarkServer, String)}, where grooms ran:
+     * a groom trims the oplog store's oldest batches, never past the oldest complete snapshot
+     * (no restore can start before it; {@code OplogTrimmer}), so the store's chain may begin after
+     * the fetch start. Asserts that it begins at or after the fetch start and, if later, at or
+     * before the oldest complete snapshot; and that every source entry after its beginning is
+     * stored exactly once, in order. Returns where the stored chain begins.
+     */
+    static OpTime assertExactlyOnceInOrderSinceTrim(MongoClient source, TidemarkServer server, String deployment) {
+        io.tidemark.shared.store.Stores stores = server.stores();
+        JsonObject job = join(stores.jobs().resolve(deployment));
+        String id = job.getString("_id");
+        OpTime fetchStart = OpTime.fromJson(job.getJsonObject("sync").getJsonObject("fetchStartTs"));
+        OplogStore.BatchInfo oldest = stores.oplog().oldest(id).block(java.time.Duration.ofSeconds(30));
+        OpTime from = oldest == null ? fetchStart : oldest.prev();
+        assertFalse(from.compareTo(fetchStart) < 0, "the stored chain begins at " + from + ", before the fetch start " + fetchStart);
+        if (!from.equals(fetchStart)) {
+            OpTime oldestSnapshot = join(new io.tidemark.shared.snapshots.SnapshotCatalog(stores.metadata()).list(id, false)).stream()
+                    .map(io.tidemark.shared.snapshots.SnapshotCatalog::ts).min(OpTime::compareTo)
+                    .orElseThrow(() -> new AssertionError("the oplog was trimmed to " + from + " with no complete snapshot"));
+            assertFalse(from.isAfter(oldestSnapshot), "the oplog was trimmed to " + from + ", past the oldest complete snapshot at "
+                    + oldestSnapshot);
+        }
+        List<byte[]> expected = sourceEntries(source, from);
+        List<byte[]> stored = storedEntries(stores.oplog(), id, from);
+        assertEquals(expected.size(), stored.size(), "stored entry count after " + from);
+        for (int i = 0; i < expected.size(); i++) {
+            if (!Arrays.equals(expected.get(i), stored.get(i))) {
+                fail("stored entry " + i + " after " + from + " differs from the source's: " + new RawBsonDocument(stored.get(i)).toJson()
+                        + " vs " + new RawBsonDocument(expected.get(i)).toJson());
+            }
+        }
+        return from;
     }
 
     /** Asserts that the store holds every source entry after the fetch start exactly once, in order. */

@@ -33,12 +33,29 @@ final class CrashCluster implements AutoCloseable {
     private int agentStarts;
     private long serverStartNanos;
     private int serverStartsAwaited;
+    /**
+     * Every child's output, one file per process start, so that a failed run can be read after it:
+     * {@code target/crash-suite} by default ({@code -Dtidemark.crash.logDir}), emptied at each run.
+     */
+    private final Path logDir = Path.of(System.getProperty("tidemark.crash.logDir", "target/crash-suite"));
 
     CrashCluster(Path work, String sourceUri, String deployment) {
         this.dataDir = work.resolve("data");
         this.configFile = work.resolve("tidemark.yaml");
         this.sourceUri = sourceUri;
         this.deployment = deployment;
+        try {
+            if (Files.isDirectory(logDir)) {
+                try (var old = Files.list(logDir)) {
+                    for (Path f : old.toList()) {
+                        Files.delete(f);
+                    }
+                }
+            }
+            Files.createDirectories(logDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         // Small chunks so a small head spans many blocks; short batches so captures are fine-grained;
         // sweeps on every groom with no grace period, so a groom has blocks to delete while it is killed.
         String yaml = String.join("\n",
@@ -73,12 +90,14 @@ final class CrashCluster implements AutoCloseable {
     void startServer(boolean await) {
         long began = System.nanoTime();
         CountDownLatch up = new CountDownLatch(1);
+        java.util.function.Consumer<String> serverLog = log(String.format("%02d-server.log", serverStarts + agentStarts));
         server = ChildJvm.start(dataDir.getParent(), jvmArgs(), MAIN, List.of("server", "--config", configFile.toString()),
                 line -> {
                     if (line.startsWith("Tidemark server running")) {
                         up.countDown();
                     }
-                }, line -> { });
+                    serverLog.accept(line);
+                }, serverLog);
         serverStarts++;
         if (await) {
             awaitLatch(up, server, "the server");
@@ -89,9 +108,22 @@ final class CrashCluster implements AutoCloseable {
 
     /** Starts the agent with the local server's credentials, as on the server's own machine. */
     void startAgent() {
+        java.util.function.Consumer<String> agentLog = log(String.format("%02d-agent.log", serverStarts + agentStarts));
         agent = ChildJvm.start(dataDir.getParent(), jvmArgs(), MAIN, List.of("agent", "--config", configFile.toString(),
-                "--source", sourceUri, "--name", deployment), line -> { }, line -> { });
+                "--source", sourceUri, "--name", deployment), agentLog, agentLog);
         agentStarts++;
+    }
+
+    /** Appends a child's lines to its file in {@link #logDir} (they are the logger's, on stderr). */
+    private java.util.function.Consumer<String> log(String name) {
+        Path file = logDir.resolve(name);
+        return line -> {
+            try {
+                Files.writeString(file, line + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
     }
 
     void killServer() {
