@@ -48,7 +48,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the two daemons by the binding rule, {@code daemons list} shows both with heartbeats, and the
  * separate daemon, frozen with SIGSTOP past its lease while its job is taken over (a test-side
  * compare-and-set to epoch+1), then resumed, lands no write (applied position, catalog, oplog
- * trim), stops its head and deletes it.
+ * trim), stops its head and deletes it (automatic failover off, so that only the test moves the
+ * job). And issue 14 item 5: a daemon killed with {@code kill -9} loses its job to the surviving
+ * daemon by itself once its lease runs out; the survivor rebuilds the head from the latest
+ * snapshot plus the oplog store, with no new initial sync, catches up, passes {@code verify} and
+ * snapshots the job again.
  */
 class ScaleOutTest {
 
@@ -67,9 +71,11 @@ class ScaleOutTest {
         Path daemonDir = work.resolve("daemon");
         Path frontDir = work.resolve("front");
         int frontApi = freePort();
-        Path serverYaml = yaml("server", serverDir, storePort, null, freePort(), freePort());
-        Path daemonYaml = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort());
-        Path frontYaml = yaml("front", frontDir, storePort, serverDir, freePort(), frontApi);
+        // Failover off: only the test's compare-and-set takes the frozen daemon's job.
+        String noFailover = "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1, failover: false}";
+        Path serverYaml = yaml("server", serverDir, storePort, null, freePort(), freePort(), noFailover);
+        Path daemonYaml = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort(), noFailover);
+        Path frontYaml = yaml("front", frontDir, storePort, serverDir, freePort(), frontApi, noFailover);
         Queue<String> daemonLog = new ConcurrentLinkedQueue<>();
 
         try (MongoShapedSource source1 = new MongoShapedSource();
@@ -170,7 +176,116 @@ class ScaleOutTest {
         }
     }
 
-    private Path yaml(String name, Path dataDir, int storePort, Path serverDir, int ingestPort, int apiPort) throws IOException {
+    @Test
+    void aKilledDaemonsJobFailsOverAndItsHeadIsRebuiltFromSnapshotAndOplog() throws Exception {
+        int storePort = freePort();
+        int serverBus = freePort();
+        int daemonBus = freePort();
+        Path serverDir = work.resolve("server");
+        Path daemonDir = work.resolve("daemon");
+        String daemons = "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1, failover: true}";
+        // Clustered, so that the server's front end reaches the separate daemon's snapshotter.
+        String members = "127.0.0.1:" + serverBus + ",127.0.0.1:" + daemonBus;
+        Path serverYaml = yaml("server", serverDir, storePort, null, freePort(), freePort(), daemons,
+                "cluster: {enabled: true, name: failover-test, host: 127.0.0.1, port: " + serverBus + ", members: \"" + members + "\"}");
+        Path daemonYaml = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort(), daemons,
+                "cluster: {enabled: true, name: failover-test, host: 127.0.0.1, port: " + daemonBus + ", members: \"" + members + "\"}");
+        Queue<String> serverLog = new ConcurrentLinkedQueue<>();
+
+        try (MongoShapedSource source1 = new MongoShapedSource();
+             MongoShapedSource source2 = new MongoShapedSource()) {
+            start("server", List.of("server", "--config", serverYaml.toString()), serverLog::add);
+            Process daemon = start("daemon", List.of("server", "--roles", "daemon", "--config", daemonYaml.toString()), line -> { });
+            JsonObject creds = CredentialsFile.read(serverDir);
+            Vertx vertx = VertxFactory.create();
+            TidemarkConfig joined = ConfigLoader.load(daemonYaml, Map.of("TIDEMARK_DATADIR", work.resolve("test").toString()));
+            Stores stores = join(Stores.open(vertx, joined, false));
+            for (MongoShapedSource s : List.of(source1, source2)) {
+                s.createCollection("shop.orders");
+                s.insertMany("shop.orders", List.of(new Document("_id", -1L)));
+            }
+            AtomicBoolean writing = new AtomicBoolean(true);
+            Thread load = load(writing, source1, source2);
+            List<Agent> agents = new ArrayList<>();
+            try {
+                agents.add(agent(vertx, source1, "fail-one", creds.getString("ingestUrl"), creds));
+                agents.add(agent(vertx, source2, "fail-two", creds.getString("ingestUrl"), creds));
+                String serverId = Files.readString(serverDir.resolve("daemon-id")).strip();
+                String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
+                await("both jobs bound, one per daemon, and applied", Duration.ofSeconds(60), () -> {
+                    List<JsonObject> jobs = join(stores.jobs().list());
+                    return jobs.size() == 2 && jobs.stream().allMatch(j -> j.getJsonObject("binding") != null && j.getJsonObject("appliedTs") != null)
+                            && jobs.stream().anyMatch(j -> daemonId.equals(JobBindings.Binding.of(j).daemon()));
+                });
+                JsonObject lost = join(stores.jobs().list()).stream()
+                        .filter(j -> daemonId.equals(JobBindings.Binding.of(j).daemon())).findFirst().orElseThrow();
+                String job = lost.getString("_id");
+                MongoShapedSource source = "fail-one".equals(lost.getString("name")) ? source1 : source2;
+                String[] api = {"--url", creds.getString("apiUrl"), "--token", creds.getString("adminToken"),
+                        "--pin", creds.getString("certificateSha256")};
+
+                // A snapshot to rebuild from, taken by the owning daemon (asked through the server's front end).
+                JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
+                assertEquals("complete", first.getString("status"), first.encode());
+                long generation = join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation");
+
+                daemon.destroyForcibly();
+                long killed = System.nanoTime();
+                JobBindings.Binding before = JobBindings.Binding.of(lost);
+                await("the killed daemon's job to fail over", Duration.ofSeconds(LEASE_SECONDS + 30), () ->
+                        serverId.equals(JobBindings.Binding.of(join(stores.jobs().find(job))).daemon()));
+                long failoverSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killed);
+                JsonObject taken = join(stores.jobs().find(job));
+                assertEquals(new JobBindings.Binding(job, serverId, before.epoch() + 1), JobBindings.Binding.of(taken));
+                assertTrue(failoverSeconds <= LEASE_SECONDS + 10, "failover within lease expiry + 10 s: " + failoverSeconds + " s");
+                OpTime storedAtTakeover = OpTime.fromJson(taken.getJsonObject("storedTs"));
+                await("the rebuilt head to apply past the oplog stored at the takeover", Duration.ofSeconds(90), () -> {
+                    JsonObject j = join(stores.jobs().find(job));
+                    return j.getJsonObject("appliedTs") != null && !storedAtTakeover.isAfter(OpTime.fromJson(j.getJsonObject("appliedTs")));
+                });
+                assertTrue(serverLog.stream().anyMatch(l -> l.contains("job " + job + ": rebuilding its head from its latest snapshot")),
+                        "the head was rebuilt from snapshot and oplog");
+                JsonObject now = join(stores.jobs().find(job));
+                assertEquals(generation, now.getJsonObject("sync").getLong("generation"), "no new initial sync");
+                assertEquals("ACTIVE", now.getString("state"));
+                System.out.println("failover: job taken over " + failoverSeconds + " s after kill -9 (lease " + LEASE_SECONDS + " s)");
+
+                // The source quiet and the head caught up: the rebuilt head equals the source.
+                writing.set(false);
+                load.join(10_000);
+                await("the head to catch up with the quiet source", Duration.ofSeconds(60), () -> {
+                    JsonObject j = join(stores.jobs().find(job));
+                    return j.getJsonObject("appliedTs") != null && j.getJsonObject("appliedTs").equals(j.getJsonObject("storedTs"))
+                            && OpTime.fromJson(j.getJsonObject("storedTs")).compareTo(source.latestTs()) >= 0;
+                });
+                CliRun.ok(concat(new String[] {"verify", "--job", job, "--source", source.uri()}, api));
+                // And snapshots resume on the new owner.
+                JsonObject next = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
+                assertEquals("complete", next.getString("status"), next.encode());
+                assertTrue(!next.getString("snapshotId").equals(first.getString("snapshotId")), next.encode());
+            } finally {
+                writing.set(false);
+                load.join(10_000);
+                agents.forEach(a -> join(a.stop()));
+                stores.close();
+                join(vertx.close());
+            }
+        } finally {
+            for (Process p : processes) {
+                p.destroyForcibly();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private Path yaml(String name, Path dataDir, int storePort, Path serverDir, int ingestPort, int apiPort, String... extra)
+            throws IOException {
         String yaml = String.join("\n",
                 "dataDir: " + dataDir,
                 "mongodb: {embeddedPort: " + storePort + (serverDir == null ? "" : ", embeddedDataDir: " + serverDir) + "}",
@@ -178,7 +293,7 @@ class ScaleOutTest {
                 "ingest: {host: 127.0.0.1, port: " + ingestPort + "}",
                 "api: {host: 127.0.0.1, port: " + apiPort + "}",
                 "agent: {batchMaxMillis: 50, heartbeatSeconds: 1, pollMillis: 20, sliceBytes: 65536}",
-                "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1}",
+                String.join("\n", extra),
                 "");
         Path file = work.resolve(name + ".yaml");
         Files.writeString(file, yaml);

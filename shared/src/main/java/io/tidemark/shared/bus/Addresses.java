@@ -13,6 +13,8 @@ public final class Addresses {
     public static final String HEAD_APPLIED = "tidemark.head.applied";
     /** A job changed state: {"job", "state", "error"?}. */
     public static final String JOB_STATE = "tidemark.job.state";
+    /** A job whose owner's lease ran out was taken over by another daemon: {"job", "from", "to", "epoch", "leaseUntil"}. */
+    public static final String JOB_FAILED_OVER = "tidemark.job.failover";
 
     /** Take a snapshot of a job's head now: request {"job", "wait"?}; reply {"snapshotId", "status", ...}. */
     public static final String SNAPSHOT_REQUEST = "tidemark.snapshot.request";

@@ -32,7 +32,10 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
      * @param renewSeconds how often an owner renews its leases
      * @param heartbeatSeconds how often a daemon rewrites its registry entry
      */
-    public record Daemons(int leaseSeconds, int renewSeconds, int heartbeatSeconds) {
+    /**
+     * @param failover whether a job whose owner's lease ran out moves to a surviving daemon by itself
+     */
+    public record Daemons(int leaseSeconds, int renewSeconds, int heartbeatSeconds, boolean failover) {
         public Daemons {
             if (renewSeconds < 1 || heartbeatSeconds < 1) {
                 throw new ConfigException("daemons.renewSeconds and daemons.heartbeatSeconds must be at least 1");

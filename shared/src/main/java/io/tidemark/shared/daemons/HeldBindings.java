@@ -1,5 +1,6 @@
 package io.tidemark.shared.daemons;
 
+import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -52,6 +53,7 @@ public final class HeldBindings implements JobFence {
     private final DaemonRegistry registry;
     private final long leaseMillis;
     private final long renewMillis;
+    private final boolean failover;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private final List<Consumer<String>> lostListeners = new CopyOnWriteArrayList<>();
     private volatile boolean backupJobs = true;
@@ -67,6 +69,7 @@ public final class HeldBindings implements JobFence {
         this.registry = new DaemonRegistry(metadata);
         this.leaseMillis = config.leaseSeconds() * 1000L;
         this.renewMillis = config.renewSeconds() * 1000L;
+        this.failover = config.failover();
     }
 
     @Override
@@ -199,7 +202,55 @@ public final class HeldBindings implements JobFence {
                 return chain;
             }));
         }
+        if (failover && jobs.stream().anyMatch(d -> {
+            JobBindings.Binding b = JobBindings.Binding.of(d);
+            return b != null && !daemon.equals(b.daemon());
+        })) {
+            steps.add(takeOverExpired(jobs));
+        }
         return Future.join(steps).mapEmpty();
+    }
+
+    /**
+     * Automatic failover: a job whose owner has not renewed its lease by {@code leaseUntil} goes to
+     * a surviving daemon, the one the binding rule picks among the live daemons (the silent owner's
+     * heartbeat is as old as its lease, so it is not among them), by the compare-and-set every change
+     * of owner goes through. Safe against an owner that is only paused: it stopped writing for the
+     * job a quarter of the lease before {@code leaseUntil} (its local deadline, {@link #admit}), and
+     * once the epoch moves on, nothing it sends lands. The new owner finds no head here and
+     * rebuilds it from the job's latest snapshot plus the oplog store (no new initial sync).
+     */
+    private Future<Void> takeOverExpired(List<JsonObject> jobs) {
+        return Future.all(bindings.leases(), registry.list()).compose(found -> {
+            List<JsonObject> leases = found.resultAt(0);
+            List<JsonObject> daemons = found.resultAt(1);
+            long now = System.currentTimeMillis();
+            Map<String, Integer> counts = DaemonRegistry.boundCounts(jobs);
+            Future<Void> chain = Future.succeededFuture();
+            for (ExpiredLeases.Expired e : ExpiredLeases.among(jobs, leases, daemon, now, leaseMillis)) {
+                chain = chain.compose(v -> {
+                    String chosen = BindingRule.choose(daemons, counts, now, leaseMillis).orElse(null);
+                    if (!daemon.equals(chosen)) {
+                        return Future.succeededFuture();
+                    }
+                    JobBindings.Binding b = e.binding();
+                    long sent = System.nanoTime();
+                    return bindings.take(b.job(), b.epoch(), daemon, leaseMillis).map(won -> {
+                        if (won) {
+                            counts.merge(daemon, 1, Integer::sum);
+                            counts.merge(b.daemon(), -1, Integer::sum);
+                            hold(b.job(), b.epoch() + 1, sent, "taken over from daemon " + b.daemon() + ", whose lease ran out "
+                                    + (now - e.leaseUntil()) / 1000 + " s ago (failover),");
+                            vertx.eventBus().publish(Addresses.JOB_FAILED_OVER, new JsonObject().put("job", b.job())
+                                    .put("from", b.daemon()).put("to", daemon).put("epoch", b.epoch() + 1)
+                                    .put("leaseUntil", e.leaseUntil()));
+                        }
+                        return null;
+                    });
+                });
+            }
+            return chain;
+        });
     }
 
     private void hold(String job, long epoch, long sentNanos, String how) {

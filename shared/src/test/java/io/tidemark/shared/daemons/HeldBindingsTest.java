@@ -102,6 +102,53 @@ class HeldBindingsTest {
     }
 
     @Test
+    void aJobWhoseOwnerFellSilentFailsOverToALiveDaemonAtTheNextEpoch() {
+        HeldBindings owner = daemon("d-owner", 30 * GIB);
+        String job = job("orphan");
+        await(owner.claim(await(stores.jobs().list())));
+        assertTrue(owner.runs(job));
+        HeldBindings survivor = daemon("d-survivor", GIB);
+        HeldBindings bystander = new HeldBindings(vertx, stores.metadata(), "d-bystander", ConfigLoader.load(null, Map.of(
+                "TIDEMARK_DATADIR", tmp.toString(), "TIDEMARK_DAEMONS_LEASESECONDS", "60", "TIDEMARK_DAEMONS_RENEWSECONDS", "1",
+                "TIDEMARK_DAEMONS_FAILOVER", "false")).daemons());
+        await(survivor.claim(await(stores.jobs().list())));
+        assertFalse(survivor.runs(job), "nobody takes a job whose lease runs");
+
+        // The owner falls silent: its lease and its heartbeat end in the past, as a dead daemon's do.
+        long past = System.currentTimeMillis() - 61_000;
+        await(stores.metadata().updateCollection(JobBindings.LEASES, new JsonObject().put("_id", job),
+                new JsonObject().put("$set", new JsonObject().put("leaseUntil", past))));
+        await(stores.metadata().updateCollection(DaemonRegistry.COLLECTION, new JsonObject().put("_id", "d-owner"),
+                new JsonObject().put("$set", new JsonObject().put("heartbeatAt", past))));
+        await(new DaemonRegistry(stores.metadata()).heartbeat("d-bystander", new JsonObject().put("headFreeBytes", 99 * GIB)));
+        List<JsonObject> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        await(vertx.eventBus().<JsonObject>consumer(io.tidemark.shared.bus.Addresses.JOB_FAILED_OVER, m -> events.add(m.body())).completion());
+        List<JsonObject> jobs = await(stores.jobs().list());
+        await(bystander.claim(jobs));
+        assertFalse(bystander.runs(job), "failover off: it takes nothing, and the rule's pick...");
+        await(survivor.claim(jobs));
+        assertFalse(survivor.runs(job), "...is the live daemon with the most free space, failover off or not");
+        await(new DaemonRegistry(stores.metadata()).setSwitches("d-bystander", false, null));
+        await(survivor.claim(await(stores.jobs().list())));
+        assertTrue(survivor.runs(job), "taken over by the surviving daemon");
+        assertEquals(new JobBindings.Binding(job, "d-survivor", 2), JobBindings.Binding.of(doc(job)));
+        assertTrue(await(new JobBindings(stores.metadata()).leaseUntil(job)) > System.currentTimeMillis(), "with a lease of its own");
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (events.isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertEquals(1, events.size(), events.toString());
+        assertEquals("d-owner", events.get(0).getString("from"));
+        assertEquals("d-survivor", events.get(0).getString("to"));
+
+        // The silent owner, back: its fenced write lands nothing, and it lets the job go.
+        JsonObject before = doc(job);
+        assertFalse(await(owner.setOnJob(job, new JsonObject().put("appliedTs", new JsonObject().put("t", 9).put("i", 9)))));
+        assertEquals(before.getJsonObject("appliedTs"), doc(job).getJsonObject("appliedTs"));
+        assertFalse(owner.runs(job));
+    }
+
+    @Test
     void theRuleSkipsDaemonsSwitchedOffOrSilent() {
         long now = System.currentTimeMillis();
         List<JsonObject> daemons = List.of(
