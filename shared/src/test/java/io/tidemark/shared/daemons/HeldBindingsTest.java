@@ -91,7 +91,7 @@ class HeldBindingsTest {
         assertEquals(new JobBindings.Binding(first, "d-big", 1), JobBindings.Binding.of(doc(first)));
         assertTrue(await(new JobBindings(stores.metadata()).leaseUntil(first)) > System.currentTimeMillis(), "its lease runs");
 
-        // Equal free space (in whole GiB): the one with fewer jobs.
+        // Free space within 1 GiB of the most counts as equal: the one with fewer jobs.
         HeldBindings twin = daemon("d-twin", 20 * GIB + 9);
         String second = job("second");
         jobs = await(stores.jobs().list());
