@@ -96,6 +96,7 @@ class AgentScopeTest {
         // The stored position reaches the job record a moment after the acknowledgement.
         CaptureHarness.await("B's stored position in its record", java.time.Duration.ofSeconds(10),
                 () -> tipB.toJson().equals(CaptureHarness.job(server, "deployment-b").getJsonObject("storedTs")));
+        CaptureHarness.awaitBound(server, jobB);
         String before = storedState(jobB);
         List<Supplier<Future<?>>> calls = List.of(
                 () -> agentA.register("deployment-b", "intruder"),
@@ -194,6 +195,7 @@ class AgentScopeTest {
         JsonObject planted = new JsonObject().put("_id", victim).put("name", "squatter").put("state", "STOPPED")
                 .put("createdAt", 1L).put("updatedAt", 1L).put("sync", new JsonObject().put("generation", 3L).put("complete", false));
         get(server.stores().metadata().insert("jobs", planted));
+        CaptureHarness.awaitBound(server, victim);
         String before = storedState(victim);
         IngestRejection r = rejected(agentA.register("newcomer", "h"));
         assertEquals(409, r.status(), r.getMessage());

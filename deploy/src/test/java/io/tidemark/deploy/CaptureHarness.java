@@ -106,6 +106,16 @@ final class CaptureHarness {
         return join(server.stores().jobs().resolve(deployment).otherwise(new JsonObject()));
     }
 
+    /**
+     * Waits until the server's daemon has bound the job (by id): a test that compares a job's
+     * stored record before and after something must take its baseline after that write, which is
+     * the daemon's, not the request's.
+     */
+    static void awaitBound(TidemarkServer server, String jobId) {
+        await("job " + jobId + " to be bound to a daemon", java.time.Duration.ofSeconds(30), () -> join(server.stores().jobs().find(jobId))
+                .containsKey("binding"));
+    }
+
     static OpTime latestSourceTs(MongoClient source) {
         RawBsonDocument last = Flux.from(source.getDatabase("local").getCollection("oplog.rs", RawBsonDocument.class)
                 .find().sort(new BsonDocument("$natural", new BsonInt32(-1))).limit(1)).blockFirst();

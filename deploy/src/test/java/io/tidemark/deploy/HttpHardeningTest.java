@@ -195,6 +195,7 @@ class HttpHardeningTest {
     /** Every JSON endpoint: `null`, arrays, numbers and strings are 400; a non-JSON type is 415. */
     @Test
     void everyJsonEndpointRefusesBodiesThatAreNotObjectsAndNonJsonTypes() {
+        CaptureHarness.awaitBound(server, job);
         JsonObject before = CaptureHarness.job(server, "hardening-test");
         String agentKey = creds.getString("agentKey");
         String admin = creds.getString("adminToken");

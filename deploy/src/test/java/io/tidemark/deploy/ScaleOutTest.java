@@ -87,13 +87,8 @@ class ScaleOutTest {
             JsonObject serverCreds = CredentialsFile.read(serverDir);
             JsonObject frontCreds = CredentialsFile.read(frontDir);
             Vertx vertx = VertxFactory.create();
-            TidemarkConfig joined = ConfigLoader.load(daemonYaml, Map.of("TIDEMARK_DATADIR", work.resolve("test").toString()));
-            Stores stores = join(Stores.open(vertx, joined, false));
-            // The collection exists before the agents' initial syncs, as on a real source.
-            for (MongoShapedSource s : List.of(source1, source2)) {
-                s.createCollection("shop.orders");
-                s.insertMany("shop.orders", List.of(new Document("_id", -1L)));
-            }
+            Stores stores = joinStores(vertx, daemonYaml);
+            seed(source1, source2);
             AtomicBoolean writing = new AtomicBoolean(true);
             Thread load = load(writing, source1, source2);
             List<Agent> agents = new ArrayList<>();
@@ -132,6 +127,7 @@ class ScaleOutTest {
                 assertTrue(Files.isDirectory(head), "the daemon keeps the job's head in its own head root");
 
                 // Frozen past its lease; the job taken over with epoch+1 by a compare-and-set.
+                io.tidemark.shared.testing.LogWatch.frozenOnPurpose(daemon.pid());
                 signal(daemon, "STOP");
                 JobBindings.Binding held = JobBindings.Binding.of(join(stores.jobs().find(job)));
                 await("the frozen daemon's lease to run out", Duration.ofSeconds(LEASE_SECONDS * 3),
@@ -190,46 +186,42 @@ class ScaleOutTest {
                 "cluster: {enabled: true, name: failover-test, host: 127.0.0.1, port: " + serverBus + ", members: \"" + members + "\"}");
         Path daemonYaml = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort(), daemons,
                 "cluster: {enabled: true, name: failover-test, host: 127.0.0.1, port: " + daemonBus + ", members: \"" + members + "\"}");
-        try (MongoShapedSource source1 = new MongoShapedSource();
-             MongoShapedSource source2 = new MongoShapedSource()) {
+        try (MongoShapedSource source = new MongoShapedSource()) {
             start("server", List.of("server", "--config", serverYaml.toString()), line -> { });
             Process daemon = start("daemon", List.of("server", "--roles", "daemon", "--config", daemonYaml.toString()), line -> { });
             JsonObject creds = CredentialsFile.read(serverDir);
             Vertx vertx = VertxFactory.create();
-            TidemarkConfig joined = ConfigLoader.load(daemonYaml, Map.of("TIDEMARK_DATADIR", work.resolve("test").toString()));
-            Stores stores = join(Stores.open(vertx, joined, false));
-            for (MongoShapedSource s : List.of(source1, source2)) {
-                s.createCollection("shop.orders");
-                s.insertMany("shop.orders", List.of(new Document("_id", -1L)));
-            }
+            Stores stores = joinStores(vertx, daemonYaml);
+            seed(source);
             AtomicBoolean writing = new AtomicBoolean(true);
-            Thread load = load(writing, source1, source2);
+            Thread load = load(writing, source);
             List<Agent> agents = new ArrayList<>();
             try {
-                agents.add(agent(vertx, source1, "fail-one", creds.getString("ingestUrl"), creds));
-                agents.add(agent(vertx, source2, "fail-two", creds.getString("ingestUrl"), creds));
                 String serverId = Files.readString(serverDir.resolve("daemon-id")).strip();
                 String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
-                await("both jobs bound, one per daemon, and applied", Duration.ofSeconds(60), () -> {
-                    List<JsonObject> jobs = join(stores.jobs().list());
-                    return jobs.size() == 2 && jobs.stream().allMatch(j -> j.getJsonObject("binding") != null && j.getJsonObject("appliedTs") != null)
-                            && jobs.stream().anyMatch(j -> daemonId.equals(JobBindings.Binding.of(j).daemon()));
-                });
-                JsonObject lost = join(stores.jobs().list()).stream()
-                        .filter(j -> daemonId.equals(JobBindings.Binding.of(j).daemon())).findFirst().orElseThrow();
-                String job = lost.getString("_id");
-                MongoShapedSource source = "fail-one".equals(lost.getString("name")) ? source1 : source2;
                 String[] api = {"--url", creds.getString("apiUrl"), "--token", creds.getString("adminToken"),
                         "--pin", creds.getString("certificateSha256")};
+                // The job goes to the separate daemon: the server's takes no new jobs for now.
+                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "off"}, api));
+                agents.add(agent(vertx, source, "fail-one", creds.getString("ingestUrl"), creds));
+                await("the job bound to the separate daemon and applied", Duration.ofSeconds(60), () -> {
+                    JsonObject j = join(stores.jobs().resolve("fail-one").otherwise(new JsonObject()));
+                    JobBindings.Binding b = JobBindings.Binding.of(j);
+                    return b != null && daemonId.equals(b.daemon()) && j.getJsonObject("appliedTs") != null;
+                });
+                JsonObject lost = join(stores.jobs().resolve("fail-one"));
+                String job = lost.getString("_id");
 
                 // A snapshot to rebuild from, taken by the owning daemon (asked through the server's front end).
                 JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
                 assertEquals("complete", first.getString("status"), first.encode());
                 long generation = join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation");
+                // The server's daemon may take jobs again: the survivor the job fails over to.
+                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api));
 
+                JobBindings.Binding before = JobBindings.Binding.of(join(stores.jobs().find(job)));
                 daemon.destroyForcibly();
                 long killed = System.nanoTime();
-                JobBindings.Binding before = JobBindings.Binding.of(lost);
                 await("the killed daemon's job to fail over", Duration.ofSeconds(LEASE_SECONDS + 30), () ->
                         serverId.equals(JobBindings.Binding.of(join(stores.jobs().find(job))).daemon()));
                 long failoverSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killed);
@@ -276,6 +268,20 @@ class ScaleOutTest {
                 p.destroyForcibly();
                 p.waitFor(30, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /** The test's own connection to the server's embedded store, as a separate process joins it. */
+    private Stores joinStores(Vertx vertx, Path yaml) {
+        TidemarkConfig joined = ConfigLoader.load(yaml, Map.of("TIDEMARK_DATADIR", work.resolve("test").toString()));
+        return join(Stores.open(vertx, joined, false));
+    }
+
+    /** The collection exists before the agents' initial syncs, as on a real source. */
+    private static void seed(MongoShapedSource... sources) {
+        for (MongoShapedSource s : sources) {
+            s.createCollection("shop.orders");
+            s.insertMany("shop.orders", List.of(new Document("_id", -1L)));
         }
     }
 

@@ -57,6 +57,7 @@ public final class HeldBindings implements JobFence {
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private final List<Consumer<String>> lostListeners = new CopyOnWriteArrayList<>();
     private volatile boolean backupJobs = true;
+    private final java.util.concurrent.atomic.AtomicBoolean claiming = new java.util.concurrent.atomic.AtomicBoolean();
     private long timer = -1;
 
     private record Held(long epoch, long safeUntilNanos) {
@@ -156,6 +157,15 @@ public final class HeldBindings implements JobFence {
 
     @Override
     public Future<Void> claim(List<JsonObject> jobs) {
+        // One claim at a time: a scan that came before the previous claim's writes were answered
+        // would see its own new bindings as not held and take them again (epoch + 1 for nothing).
+        if (!claiming.compareAndSet(false, true)) {
+            return Future.succeededFuture();
+        }
+        return claimNow(jobs).onComplete(ar -> claiming.set(false));
+    }
+
+    private Future<Void> claimNow(List<JsonObject> jobs) {
         List<Future<?>> steps = new ArrayList<>();
         List<String> unbound = new ArrayList<>();
         for (JsonObject doc : jobs) {

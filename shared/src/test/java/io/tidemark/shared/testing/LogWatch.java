@@ -81,6 +81,18 @@ public final class LogWatch {
         return PRINTED.sum();
     }
 
+    /** Child processes a test stops on purpose (SIGSTOP): their clocks jump, so their blocked-loop reports say nothing. */
+    private static final java.util.Set<String> FROZEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Tells the watch that a test is about to freeze the child process {@code pid} (SIGSTOP): the
+     * blocked-thread checker in it then sees the pause as a blocked event loop, which is the test's
+     * doing. Secrets in its lines still count.
+     */
+    public static void frozenOnPurpose(long pid) {
+        FROZEN.add(" pid " + pid);
+    }
+
     /** Checks one line of log output from {@code source} (a thread, or a child process). */
     public static synchronized void line(String source, String line) {
         Finding stack = STACKS.get(source);
@@ -97,7 +109,8 @@ public final class LogWatch {
             }
         }
         Matcher blockedFor = BLOCKED.matcher(line);
-        if (blockedFor.find() && Long.parseLong(blockedFor.group(1)) > scaledLimit(Long.parseLong(blockedFor.group(2)))) {
+        if (blockedFor.find() && Long.parseLong(blockedFor.group(1)) > scaledLimit(Long.parseLong(blockedFor.group(2)))
+                && FROZEN.stream().noneMatch(source::endsWith)) {
             commit(source);
             STACKS.put(source, new Finding(Kind.BLOCKED_EVENT_LOOP, source, line));
             STACK_COUNTS.put(source, 0);
