@@ -5,7 +5,6 @@ import io.tidemark.shared.storage.StorageFailure;
 import io.tidemark.shared.storage.StorageHealth;
 import io.tidemark.shared.util.LogLimiter;
 import io.tidemark.shared.config.TidemarkConfig;
-import io.tidemark.shared.daemons.HeldBindings;
 import io.tidemark.shared.daemons.JobBindings;
 import io.tidemark.shared.daemons.JobFence;
 import io.tidemark.shared.jobs.JobState;
@@ -330,7 +329,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
      * or away): its directory is deleted, on a worker, once the binding names someone else.
      */
     private void deleteStaleHead(String job, JobBindings.Binding binding) {
-        if (binding == null || !(fence instanceof HeldBindings mine) || mine.daemon().equals(binding.daemon())) {
+        if (binding == null || fence.daemon() == null || fence.daemon().equals(binding.daemon())) {
             return;
         }
         java.nio.file.Path dir = config.headsPath().resolve(job);

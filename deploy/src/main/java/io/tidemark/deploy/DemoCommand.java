@@ -157,8 +157,11 @@ final class DemoCommand implements Runnable {
             JsonObject binding = job.getJsonObject("binding");
             long writes = deployments.stream().filter(d -> d.name().equals(v.getString("name")))
                     .mapToLong(d -> d.load().operations()).sum();
-            List<JsonObject> snapshots = server.stores().metadata().find("snapshots",
-                            new JsonObject().put("job", v.getString("id")).put("complete", true))
+            // Only the fields printed: an entry also holds its per-namespace summary.
+            List<JsonObject> snapshots = server.stores().metadata().findWithOptions("snapshots",
+                            new JsonObject().put("job", v.getString("id")).put("complete", true),
+                            new io.vertx.ext.mongo.FindOptions().setFields(new JsonObject().put("createdAt", 1).put("kind", 1)
+                                    .put("chainDepth", 1).put("documents", 1).put("logicalBytes", 1).put("storedBytes", 1)))
                     .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             say(String.format("job %s: %s on daemon %s, oplog stored to %s, head applied to %s, %d snapshots, %d source writes",
                     v.getString("name"), v.getString("state"),

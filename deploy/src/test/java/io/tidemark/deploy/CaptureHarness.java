@@ -177,14 +177,19 @@ final class CaptureHarness {
         }
         List<byte[]> expected = sourceEntries(source, from);
         List<byte[]> stored = storedEntries(stores.oplog(), id, from);
-        assertEquals(expected.size(), stored.size(), "stored entry count after " + from);
+        assertSameEntries(expected, stored, " after " + from);
+        return from;
+    }
+
+    /** The stored entries are the source's, one for one, byte for byte; {@code where} says from where. */
+    private static void assertSameEntries(List<byte[]> expected, List<byte[]> stored, String where) {
+        assertEquals(expected.size(), stored.size(), "stored entry count" + where);
         for (int i = 0; i < expected.size(); i++) {
             if (!Arrays.equals(expected.get(i), stored.get(i))) {
-                fail("stored entry " + i + " after " + from + " differs from the source's: " + new RawBsonDocument(stored.get(i)).toJson()
+                fail("stored entry " + i + where + " differs from the source's: " + new RawBsonDocument(stored.get(i)).toJson()
                         + " vs " + new RawBsonDocument(expected.get(i)).toJson());
             }
         }
-        return from;
     }
 
     /** Asserts that the store holds every source entry after the fetch start exactly once, in order. */
@@ -209,13 +214,7 @@ final class CaptureHarness {
             expected.removeIf(e -> OpTime.of(new RawBsonDocument(e).getTimestamp("ts")).isAfter(upTo));
         }
         List<byte[]> stored = storedEntries(stores.oplog(), job.getString("_id"), fetchStart);
-        assertEquals(expected.size(), stored.size(), "stored entry count");
-        for (int i = 0; i < expected.size(); i++) {
-            if (!Arrays.equals(expected.get(i), stored.get(i))) {
-                fail("stored entry " + i + " differs from the source's: " + new RawBsonDocument(stored.get(i)).toJson()
-                        + " vs " + new RawBsonDocument(expected.get(i)).toJson());
-            }
-        }
+        assertSameEntries(expected, stored, "");
     }
 
     static MongoClient client(String uri) {

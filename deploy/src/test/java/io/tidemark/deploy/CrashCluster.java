@@ -38,6 +38,7 @@ final class CrashCluster implements AutoCloseable {
      * {@code target/crash-suite} by default ({@code -Dtidemark.crash.logDir}), emptied at each run.
      */
     private final Path logDir = Path.of(System.getProperty("tidemark.crash.logDir", "target/crash-suite"));
+    private final List<java.io.PrintWriter> logs = new ArrayList<>();
 
     CrashCluster(Path work, String sourceUri, String deployment) {
         this.dataDir = work.resolve("data");
@@ -116,14 +117,14 @@ final class CrashCluster implements AutoCloseable {
 
     /** Appends a child's lines to its file in {@link #logDir} (they are the logger's, on stderr). */
     private java.util.function.Consumer<String> log(String name) {
-        Path file = logDir.resolve(name);
-        return line -> {
-            try {
-                Files.writeString(file, line + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        };
+        try {
+            // One open file per process start; println flushes, so a killed child's last lines are on disk.
+            java.io.PrintWriter out = new java.io.PrintWriter(Files.newBufferedWriter(logDir.resolve(name)), true);
+            logs.add(out);
+            return out::println;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     void killServer() {
@@ -203,5 +204,6 @@ final class CrashCluster implements AutoCloseable {
                 p.destroyForcibly();
             }
         }
+        logs.forEach(java.io.PrintWriter::close);
     }
 }

@@ -17,6 +17,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -158,16 +159,7 @@ class ScaleOutTest {
                 assertFalse(registered.getJsonObject("held", new JsonObject()).containsKey(job), "its heartbeat no longer lists the job");
                 assertTrue(daemonLog.stream().anyMatch(l -> l.contains("its head stops")), "the head was stopped");
             } finally {
-                writing.set(false);
-                load.join(10_000);
-                agents.forEach(a -> join(a.stop()));
-                stores.close();
-                join(vertx.close());
-            }
-        } finally {
-            for (Process p : processes) {
-                p.destroyForcibly();
-                p.waitFor(30, TimeUnit.SECONDS);
+                stopClients(writing, load, agents, stores, vertx);
             }
         }
     }
@@ -257,18 +249,27 @@ class ScaleOutTest {
                 assertEquals("complete", next.getString("status"), next.encode());
                 assertTrue(!next.getString("snapshotId").equals(first.getString("snapshotId")), next.encode());
             } finally {
-                writing.set(false);
-                load.join(10_000);
-                agents.forEach(a -> join(a.stop()));
-                stores.close();
-                join(vertx.close());
-            }
-        } finally {
-            for (Process p : processes) {
-                p.destroyForcibly();
-                p.waitFor(30, TimeUnit.SECONDS);
+                stopClients(writing, load, agents, stores, vertx);
             }
         }
+    }
+
+    @AfterEach
+    void stopProcesses() throws InterruptedException {
+        for (Process p : processes) {
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Stops the write load and this JVM's agents and store connection. */
+    private static void stopClients(AtomicBoolean writing, Thread load, List<Agent> agents, Stores stores, Vertx vertx)
+            throws InterruptedException {
+        writing.set(false);
+        load.join(10_000);
+        agents.forEach(a -> join(a.stop()));
+        stores.close();
+        join(vertx.close());
     }
 
     /** The test's own connection to the server's embedded store, as a separate process joins it. */

@@ -231,36 +231,41 @@ public final class HeldBindings implements JobFence {
      * rebuilds it from the job's latest snapshot plus the oplog store (no new initial sync).
      */
     private Future<Void> takeOverExpired(List<JsonObject> jobs) {
-        return Future.all(bindings.leases(), registry.list()).compose(found -> {
-            List<JsonObject> leases = found.resultAt(0);
-            List<JsonObject> daemons = found.resultAt(1);
+        return bindings.leases().compose(leases -> {
             long now = System.currentTimeMillis();
-            Map<String, Integer> counts = DaemonRegistry.boundCounts(jobs);
-            Future<Void> chain = Future.succeededFuture();
-            for (ExpiredLeases.Expired e : ExpiredLeases.among(jobs, leases, daemon, now, leaseMillis)) {
-                chain = chain.compose(v -> {
-                    String chosen = BindingRule.choose(daemons, counts, now, leaseMillis).orElse(null);
-                    if (!daemon.equals(chosen)) {
-                        return Future.succeededFuture();
-                    }
-                    JobBindings.Binding b = e.binding();
-                    long sent = System.nanoTime();
-                    return bindings.take(b.job(), b.epoch(), daemon, leaseMillis).map(won -> {
-                        if (won) {
-                            counts.merge(daemon, 1, Integer::sum);
-                            counts.merge(b.daemon(), -1, Integer::sum);
-                            hold(b.job(), b.epoch() + 1, sent, "taken over from daemon " + b.daemon() + ", whose lease ran out "
-                                    + (now - e.leaseUntil()) / 1000 + " s ago (failover),");
-                            vertx.eventBus().publish(Addresses.JOB_FAILED_OVER, new JsonObject().put("job", b.job())
-                                    .put("from", b.daemon()).put("to", daemon).put("epoch", b.epoch() + 1)
-                                    .put("leaseUntil", e.leaseUntil()));
-                        }
-                        return null;
-                    });
-                });
-            }
-            return chain;
+            List<ExpiredLeases.Expired> expired = ExpiredLeases.among(jobs, leases, daemon, now, leaseMillis);
+            // The registry is read only when a lease ran out: in the steady state none has.
+            return expired.isEmpty() ? Future.<Void>succeededFuture()
+                    : registry.list().compose(daemons -> takeOver(expired, jobs, daemons, now));
         });
+    }
+
+    private Future<Void> takeOver(List<ExpiredLeases.Expired> expired, List<JsonObject> jobs, List<JsonObject> daemons, long now) {
+        Map<String, Integer> counts = DaemonRegistry.boundCounts(jobs);
+        Future<Void> chain = Future.succeededFuture();
+        for (ExpiredLeases.Expired e : expired) {
+            chain = chain.compose(v -> {
+                String chosen = BindingRule.choose(daemons, counts, now, leaseMillis).orElse(null);
+                if (!daemon.equals(chosen)) {
+                    return Future.succeededFuture();
+                }
+                JobBindings.Binding b = e.binding();
+                long sent = System.nanoTime();
+                return bindings.take(b.job(), b.epoch(), daemon, leaseMillis).map(won -> {
+                    if (won) {
+                        counts.merge(daemon, 1, Integer::sum);
+                        counts.merge(b.daemon(), -1, Integer::sum);
+                        hold(b.job(), b.epoch() + 1, sent, "taken over from daemon " + b.daemon() + ", whose lease ran out "
+                                + (now - e.leaseUntil()) / 1000 + " s ago (failover),");
+                        vertx.eventBus().publish(Addresses.JOB_FAILED_OVER, new JsonObject().put("job", b.job())
+                                .put("from", b.daemon()).put("to", daemon).put("epoch", b.epoch() + 1)
+                                .put("leaseUntil", e.leaseUntil()));
+                    }
+                    return null;
+                });
+            });
+        }
+        return chain;
     }
 
     private void hold(String job, long epoch, long sentNanos, String how) {
