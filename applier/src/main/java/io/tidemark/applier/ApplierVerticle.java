@@ -188,6 +188,11 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
             }
         });
         vertx.eventBus().<JsonObject>consumer(Addresses.SYNC_COMPLETED, m -> scan());
+        if (fence.daemon() != null) {
+            // Any front end's verify reaches this daemon's heads (docs/scale-out.md).
+            vertx.eventBus().<JsonObject>consumer(io.tidemark.shared.daemons.JobAddresses.ofDaemon(Addresses.HEAD_HASHES, fence.daemon()),
+                    m -> HeadsApi.serve(vertx, this, m));
+        }
         vertx.eventBus().<JsonObject>consumer(Addresses.JOB_STATE, m -> scan());
         scanTimer = vertx.setPeriodic(SCAN_MILLIS, t -> scan());
         scan();

@@ -118,6 +118,10 @@ final class HeadRunner implements AutoCloseable {
                 }).subscribeOn(scheduler)
                 .then(Mono.defer(() -> rebuilder.rebuild(job, dir)))
                 .then(Mono.fromCallable(() -> {
+                    if (!java.nio.file.Files.isDirectory(dir)) {
+                        // Opening would make an empty head that then fails on every entry, or worse.
+                        throw new IllegalStateException("the rebuild of job " + job + "'s head ended without a head in " + dir);
+                    }
                     // After the head is in place: a crash in between leaves a head without the marker,
                     // which the next start rebuilds rather than trusts.
                     HeadMarker.markBuilt(dir, job, generation);

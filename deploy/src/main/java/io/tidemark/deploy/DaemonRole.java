@@ -4,6 +4,7 @@ import io.tidemark.applier.ApplierVerticle;
 import io.tidemark.groomer.FencedBlockStore;
 import io.tidemark.groomer.GroomerVerticle;
 import io.tidemark.restore.rebuild.HeadRebuilds;
+import io.tidemark.restore.rebuild.MoveArrivals;
 import io.tidemark.shared.blocks.BlockStore;
 import io.tidemark.shared.blocks.BlockStores;
 import io.tidemark.shared.config.TidemarkConfig;
@@ -39,8 +40,9 @@ final class DaemonRole {
     private DaemonHeartbeat heartbeat;
     private ApplierVerticle applier;
     private BlockStore blocks;
-    /** The head rebuilds, once the block store they read is open. */
-    private final Sinks.One<HeadRebuilds> rebuilds = Sinks.one();
+    /** The head rebuilds (and the heads moves prepare), once the block store they read is open. */
+    private final Sinks.One<MoveArrivals> arrivals = Sinks.one();
+    private MoveArrivals moveArrivals;
 
     private DaemonRole(Vertx vertx, TidemarkConfig config, Stores stores) {
         this.vertx = vertx;
@@ -68,7 +70,7 @@ final class DaemonRole {
             // A head whose sync data is gone (a lost head, a job moved here) is rebuilt from the job's
             // latest snapshot plus the oplog store; that needs the block store, opened just below.
             applier = new ApplierVerticle(config, stores, bindings)
-                    .rebuildingWith((job, dir) -> rebuilds.asMono().flatMap(r -> r.rebuild(job, dir)));
+                    .rebuildingWith((job, dir) -> arrivals.asMono().flatMap(a -> a.rebuildOrArrive(job, dir)));
             bindings.onLost(applier::release);
             // Heads do blocking RocksDB work on their own threads; the verticle only coordinates.
             return vertx.deployVerticle(applier);
@@ -77,10 +79,13 @@ final class DaemonRole {
             // running snapshot has just found and is about to reference. Opening the store reads
             // its directory and pack indexes, and the fence allocates its filter: on a worker.
             blocks = FencedBlockStore.wrap(BlockStores.open(config, stores, Schedulers.boundedElastic()));
-            rebuilds.tryEmitValue(new HeadRebuilds(stores, blocks));
+            moveArrivals = new MoveArrivals(config.headsPath(), stores, new HeadRebuilds(stores, blocks), bindings, applier);
+            arrivals.tryEmitValue(moveArrivals);
             return null;
         })).compose(v -> vertx.deployVerticle(new SnapshotterVerticle(config, stores, applier, blocks, bindings)))
                 .compose(v -> vertx.deployVerticle(new GroomerVerticle(config, stores, blocks, Clock.systemUTC(), bindings)))
+                // Jobs moved here by an operator or a drain (docs/scale-out.md, "Moving jobs").
+                .compose(v -> vertx.deployVerticle(moveArrivals))
                 .map(v -> {
                     bindings.start();
                     LOG.info("daemon {} up: heads under {}, blocks in the {} store, leases of {} s", id, config.headsPath(),

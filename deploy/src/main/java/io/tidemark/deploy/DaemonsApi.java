@@ -13,11 +13,16 @@ import io.vertx.ext.web.Router;
 import java.util.Set;
 
 /**
- * {@code GET /api/v1/daemons} (the registry with each daemon's jobs) and
- * {@code PATCH /api/v1/daemons/:id} ({@code assignment}, {@code backupJobs}), behind the admin
- * token like every route under {@code /api/v1}.
+ * {@code GET /api/v1/daemons} (the registry with each daemon's jobs),
+ * {@code PATCH /api/v1/daemons/:id} ({@code assignment}, {@code backupJobs}),
+ * {@code POST /api/v1/daemons/:id/drain} ({@code to}?: move all its jobs) and
+ * {@code POST /api/v1/jobs/:job/move} ({@code to}: move one job), behind the admin token like
+ * every route under {@code /api/v1}. A move answers 202: the daemons carry it out, and the job's
+ * {@code move} shows how far it got.
  */
 final class DaemonsApi {
+
+    private static final int DAEMON_ID_MAX = 200;
 
     private DaemonsApi() {
     }
@@ -42,6 +47,25 @@ final class DaemonsApi {
                     .compose(d -> stores.jobs().list().compose(jobs -> registry.listWithJobs(jobs, aliveMillis))
                             .map(all -> all.stream().filter(x -> x.getString("_id").equals(d.getString("_id"))).findFirst().orElse(d)))
                     .onSuccess(d -> ctx.json(view(d)))
+                    .onFailure(ctx::fail);
+        });
+        MoveRequests moves = new MoveRequests(vertx, stores, aliveMillis);
+        router.post("/jobs/:job/move").handler(ctx -> {
+            JsonObject body = JsonBodies.read(ctx, Set.of("to"));
+            String to = JsonBodies.requireString(body, "to", DAEMON_ID_MAX);
+            moves.move(ctx.pathParam("job"), to, "requested by an operator")
+                    .onSuccess(job -> ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json")
+                            .end(io.tidemark.ingest.JobsApi.view(job).encode()))
+                    .onFailure(ctx::fail);
+        });
+        router.post("/daemons/:id/drain").handler(ctx -> {
+            JsonObject body = JsonBodies.read(ctx, Set.of("to"));
+            String to = JsonBodies.optionalString(body, "to", DAEMON_ID_MAX);
+            if (ctx.pathParam("id").equals(to)) {
+                throw ApiException.badRequest("a daemon cannot be drained to itself");
+            }
+            moves.drain(ctx.pathParam("id"), to)
+                    .onSuccess(r -> ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json").end(r.encode()))
                     .onFailure(ctx::fail);
         });
         return router;

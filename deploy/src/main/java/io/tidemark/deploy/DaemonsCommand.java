@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 
 @Command(name = "daemons", description = "Backup daemons: the registry, and the switches that assign and run jobs.",
-        subcommands = {DaemonsCommand.ListDaemons.class, DaemonsCommand.SetDaemon.class})
+        subcommands = {DaemonsCommand.ListDaemons.class, DaemonsCommand.SetDaemon.class, DaemonsCommand.Drain.class})
 final class DaemonsCommand {
 
     @Command(name = "list", description = "Show every daemon: host, head disk, heartbeat, switches and jobs bound.")
@@ -91,6 +91,41 @@ final class DaemonsCommand {
                 case "off" -> false;
                 default -> throw new CliException(option + " takes on or off, not '" + value + "'");
             };
+        }
+    }
+
+    @Command(name = "drain", description = "Move all of a daemon's jobs to other daemons (\"move all heads\"), and turn its "
+            + "assignment off so that it receives no new ones: for maintenance or before removing it.")
+    static final class Drain implements Runnable {
+        @Mixin
+        AdminOptions admin = new AdminOptions();
+
+        @picocli.CommandLine.Parameters(index = "0", paramLabel = "DAEMON", description = "Daemon id (see 'daemons list').")
+        String daemon;
+
+        @Option(names = "--to", description = "Daemon that receives every job; without it, each goes where the binding rule says.")
+        String to;
+
+        @Override
+        public void run() {
+            try (AdminClient client = admin.client()) {
+                JsonObject body = to == null ? new JsonObject() : new JsonObject().put("to", to);
+                JsonObject r = client.post("/daemons/" + URLEncoder.encode(daemon, StandardCharsets.UTF_8) + "/drain", body);
+                if (admin.json) {
+                    System.out.println(r.encodePrettily());
+                    return;
+                }
+                System.out.println("daemon " + daemon + ": assignment off; " + r.getJsonArray("moving").size() + " jobs moving");
+                for (Object o : r.getJsonArray("moving")) {
+                    JsonObject m = (JsonObject) o;
+                    System.out.println("  " + m.getString("job") + " -> daemon " + m.getString("to"));
+                }
+                for (Object o : r.getJsonArray("skipped")) {
+                    JsonObject m = (JsonObject) o;
+                    System.out.println("  " + m.getString("job") + " not moved: " + m.getString("error"));
+                }
+                System.out.println("'tidemark jobs list' shows their progress");
+            }
         }
     }
 

@@ -64,6 +64,13 @@ class ScaleOutTest {
     Path work;
 
     private final List<Process> processes = new ArrayList<>();
+    private final List<java.io.PrintWriter> logs = new ArrayList<>();
+    private String testName = "test";
+
+    @org.junit.jupiter.api.BeforeEach
+    void name(org.junit.jupiter.api.TestInfo info) {
+        testName = info.getTestMethod().map(java.lang.reflect.Method::getName).orElse("test");
+    }
 
     @Test
     void jobsSpreadAndAFrozenDaemonPastItsLeaseLandsNothingAndStopsItsHead() throws Exception {
@@ -166,18 +173,11 @@ class ScaleOutTest {
 
     @Test
     void aKilledDaemonsJobFailsOverAndItsHeadIsRebuiltFromSnapshotAndOplog() throws Exception {
-        int storePort = freePort();
-        int serverBus = freePort();
-        int daemonBus = freePort();
         Path serverDir = work.resolve("server");
         Path daemonDir = work.resolve("daemon");
-        String daemons = "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1, failover: true}";
-        // Clustered, so that the server's front end reaches the separate daemon's snapshotter.
-        String members = "127.0.0.1:" + serverBus + ",127.0.0.1:" + daemonBus;
-        Path serverYaml = yaml("server", serverDir, storePort, null, freePort(), freePort(), daemons,
-                "cluster: {enabled: true, name: failover-test, host: 127.0.0.1, port: " + serverBus + ", members: \"" + members + "\"}");
-        Path daemonYaml = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort(), daemons,
-                "cluster: {enabled: true, name: failover-test, host: 127.0.0.1, port: " + daemonBus + ", members: \"" + members + "\"}");
+        Path[] yamls = clusteredServerAndDaemon("failover-test", serverDir, daemonDir);
+        Path serverYaml = yamls[0];
+        Path daemonYaml = yamls[1];
         try (MongoShapedSource source = new MongoShapedSource()) {
             start("server", List.of("server", "--config", serverYaml.toString()), line -> { });
             Process daemon = start("daemon", List.of("server", "--roles", "daemon", "--config", daemonYaml.toString()), line -> { });
@@ -254,12 +254,145 @@ class ScaleOutTest {
         }
     }
 
+    /**
+     * Issue 14 item 4: {@code jobs move} under write load. The destination rebuilds the head from
+     * the latest snapshot plus the oplog store while the owner keeps applying; a restore of that
+     * snapshot and a point-in-time restore run while the job moves; the owner hands over at the
+     * next epoch and deletes its head; no new initial sync happens; the moved head passes
+     * {@code verify} against the source and the new owner snapshots the job. Then
+     * {@code daemons drain} moves it back and turns the drained daemon's assignment off.
+     */
+    @Test
+    void aManualMoveUnderLoadEndsWithAVerifiedHeadWhileRestoresWorkAndADrainMovesItBack() throws Exception {
+        Path serverDir = work.resolve("server");
+        Path daemonDir = work.resolve("daemon");
+        Path[] yamls = clusteredServerAndDaemon("move-test", serverDir, daemonDir);
+        try (MongoShapedSource source = new MongoShapedSource()) {
+            start("server", List.of("server", "--config", yamls[0].toString()), line -> { });
+            start("daemon", List.of("server", "--roles", "daemon", "--config", yamls[1].toString()), line -> { });
+            JsonObject creds = CredentialsFile.read(serverDir);
+            Vertx vertx = VertxFactory.create();
+            Stores stores = joinStores(vertx, yamls[1]);
+            seed(source);
+            AtomicBoolean writing = new AtomicBoolean(true);
+            Thread load = load(writing, source);
+            List<Agent> agents = new ArrayList<>();
+            try {
+                String serverId = Files.readString(serverDir.resolve("daemon-id")).strip();
+                String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
+                String[] api = {"--url", creds.getString("apiUrl"), "--token", creds.getString("adminToken"),
+                        "--pin", creds.getString("certificateSha256")};
+                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "off"}, api));
+                agents.add(agent(vertx, source, "move-one", creds.getString("ingestUrl"), creds));
+                await("the job bound to the separate daemon and applied", Duration.ofSeconds(60), () -> {
+                    JsonObject j = join(stores.jobs().resolve("move-one").otherwise(new JsonObject()));
+                    JobBindings.Binding b = JobBindings.Binding.of(j);
+                    return b != null && daemonId.equals(b.daemon()) && j.getJsonObject("appliedTs") != null;
+                });
+                String job = join(stores.jobs().resolve("move-one")).getString("_id");
+                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api));
+                JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
+                assertEquals("complete", first.getString("status"), first.encode());
+                long generation = join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation");
+                OpTime firstTs = OpTime.fromJson(first.getJsonObject("ts"));
+                await("oplog stored past the snapshot", Duration.ofSeconds(30),
+                        () -> OpTime.fromJson(join(stores.jobs().find(job)).getJsonObject("storedTs")).isAfter(firstTs));
+                OpTime pit = OpTime.fromJson(join(stores.jobs().find(job)).getJsonObject("storedTs"));
+                JobBindings.Binding before = JobBindings.Binding.of(join(stores.jobs().find(job)));
+
+                JsonObject asked = new JsonObject(CliRun.ok(concat(new String[] {"jobs", "move", "--job", job, "--to", serverId, "--json"}, api)));
+                assertEquals(serverId, asked.getJsonObject("move").getString("to"), asked.encode());
+                assertEquals(daemonId, asked.getJsonObject("move").getString("from"), asked.encode());
+                // Restores while it moves: of the earlier snapshot, and to a point in time after it.
+                Path archive = work.resolve("during-move.archive");
+                Path pitArchive = work.resolve("during-move-pit.archive");
+                CliRun.ok(concat(new String[] {"restore", "--job", job, "--snapshot", first.getString("snapshotId"),
+                        "--out", archive.toString()}, api));
+                CliRun.ok(concat(new String[] {"restore", "--job", job, "--at-ts", pit.seconds() + ":" + pit.increment(),
+                        "--out", pitArchive.toString()}, api));
+                assertTrue(Files.size(archive) > 0 && Files.size(pitArchive) > 0);
+
+                await("the move to complete", Duration.ofSeconds(120), () -> {
+                    JsonObject last = join(stores.jobs().find(job)).getJsonObject("lastMove");
+                    assertFalse(last != null && "failed".equals(last.getString("state")), "the move failed: " + last);
+                    return last != null && "completed".equals(last.getString("state"));
+                });
+                JsonObject moved = join(stores.jobs().find(job));
+                JobBindings.Binding after = JobBindings.Binding.of(moved);
+                assertEquals(serverId, after.daemon());
+                assertTrue(after.epoch() > before.epoch(), "a new epoch: " + after);
+                assertEquals(generation, moved.getJsonObject("sync").getLong("generation"), "no new initial sync");
+                assertFalse(stores.sync().collections(job, generation).hasElements().block(Duration.ofSeconds(30)),
+                        "no initial sync data to build a head from: the head came from the snapshot and the oplog store");
+                assertTrue(Files.isDirectory(serverDir.resolve("heads").resolve(job)), "the destination keeps the head");
+                await("the old owner to delete its head", Duration.ofSeconds(30),
+                        () -> !Files.exists(daemonDir.resolve("heads").resolve(job)));
+                assertTrue(moved.getJsonObject("lastMove").getLong("bytesLoaded") > 0, moved.encode());
+                String listed = CliRun.ok(concat(new String[] {"jobs", "list"}, api));
+                assertTrue(listed.contains("last move: from daemon " + daemonId + " to daemon " + serverId), listed);
+
+                OpTime storedAtMove = OpTime.fromJson(moved.getJsonObject("storedTs"));
+                await("the moved head to apply past what was stored at the handover", Duration.ofSeconds(60), () -> {
+                    JsonObject j = join(stores.jobs().find(job));
+                    return !storedAtMove.isAfter(OpTime.fromJson(j.getJsonObject("appliedTs")));
+                });
+                JsonObject next = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
+                assertEquals("complete", next.getString("status"), next.encode());
+
+                // Drained: the job goes back to the other daemon, and the drained one takes no new jobs.
+                String drained = CliRun.ok(concat(new String[] {"daemons", "drain", serverId}, api));
+                assertTrue(drained.contains(job + " -> daemon " + daemonId), drained);
+                await("the drain's move to complete", Duration.ofSeconds(120), () -> {
+                    JsonObject j = join(stores.jobs().find(job));
+                    JsonObject last = j.getJsonObject("lastMove");
+                    return j.getJsonObject("move") == null && last != null && "completed".equals(last.getString("state"))
+                            && daemonId.equals(JobBindings.Binding.of(j).daemon());
+                });
+                JsonArray daemons = new JsonArray(CliRun.ok(concat(new String[] {"daemons", "list", "--json"}, api)));
+                for (Object o : daemons) {
+                    JsonObject d = (JsonObject) o;
+                    assertEquals(!serverId.equals(d.getString("id")), d.getBoolean("assignment"), daemons.encode());
+                }
+                await("the drained daemon to delete its head", Duration.ofSeconds(30),
+                        () -> !Files.exists(serverDir.resolve("heads").resolve(job)));
+
+                writing.set(false);
+                load.join(10_000);
+                await("the head to catch up with the quiet source", Duration.ofSeconds(60), () -> {
+                    JsonObject j = join(stores.jobs().find(job));
+                    return j.getJsonObject("appliedTs") != null && j.getJsonObject("appliedTs").equals(j.getJsonObject("storedTs"))
+                            && OpTime.fromJson(j.getJsonObject("storedTs")).compareTo(source.latestTs()) >= 0;
+                });
+                CliRun.ok(concat(new String[] {"verify", "--job", job, "--source", source.uri()}, api));
+                assertEquals(generation, join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation"), "no new initial sync");
+            } finally {
+                stopClients(writing, load, agents, stores, vertx);
+            }
+        }
+    }
+
+    /** A server and a {@code --roles daemon} process on one clustered bus, so that a front end reaches either daemon. */
+    private Path[] clusteredServerAndDaemon(String cluster, Path serverDir, Path daemonDir) throws IOException {
+        int storePort = freePort();
+        int serverBus = freePort();
+        int daemonBus = freePort();
+        String daemons = "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1, failover: true}";
+        String members = "127.0.0.1:" + serverBus + ",127.0.0.1:" + daemonBus;
+        return new Path[] {
+            yaml("server", serverDir, storePort, null, freePort(), freePort(), daemons,
+                    "cluster: {enabled: true, name: " + cluster + ", host: 127.0.0.1, port: " + serverBus + ", members: \"" + members + "\"}"),
+            yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort(), daemons,
+                    "cluster: {enabled: true, name: " + cluster + ", host: 127.0.0.1, port: " + daemonBus + ", members: \"" + members + "\"}")
+        };
+    }
+
     @AfterEach
     void stopProcesses() throws InterruptedException {
         for (Process p : processes) {
             p.destroyForcibly();
             p.waitFor(30, TimeUnit.SECONDS);
         }
+        logs.forEach(java.io.PrintWriter::close);
     }
 
     /** Stops the write load and this JVM's agents and store connection. */
@@ -309,9 +442,19 @@ class ScaleOutTest {
     }
 
     /** Starts a process and returns once it says it runs; {@code output} gets its lines (stdout and stderr). */
-    private Process start(String what, List<String> args, java.util.function.Consumer<String> output) throws InterruptedException {
+    private Process start(String what, List<String> args, java.util.function.Consumer<String> listener) throws Exception {
         CountDownLatch up = new CountDownLatch(1);
-        Process p = ChildJvm.start(work, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), MAIN, args,
+        // Each child's lines also go to target/scale-out/<test>/<process>.log, to read after a failure.
+        Path logDir = Path.of("target", "scale-out", testName);
+        Files.createDirectories(logDir);
+        java.io.PrintWriter log = new java.io.PrintWriter(Files.newBufferedWriter(logDir.resolve(what + ".log")), true);
+        logs.add(log);
+        java.util.function.Consumer<String> output = line -> {
+            log.println(line);
+            listener.accept(line);
+        };
+        Process p = ChildJvm.start(work, List.of("-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                        "-Dorg.slf4j.simpleLogger.log.io.tidemark=info"), MAIN, args,
                 line -> {
                     if (line.startsWith("Tidemark server running")) {
                         up.countDown();

@@ -123,7 +123,7 @@ public final class GroomerVerticle extends VerticleBase {
         }
         stores.jobs().resolve(job)
                 .compose(doc -> fence.runs(doc.getString("_id"))
-                        ? onWorker(() -> groomer.groom(doc.getString("_id"), dryRun, Groomer.Sweep.ALWAYS))
+                        ? groomHeld(doc, dryRun, Groomer.Sweep.ALWAYS)
                         : Future.<GroomReport>failedFuture(JobOwners.notHere(doc, "a groom")))
                 .onSuccess(report -> {
                     completed(report);
@@ -156,10 +156,10 @@ public final class GroomerVerticle extends VerticleBase {
                     Future<Void> chain = Future.succeededFuture();
                     for (JsonObject j : jobs) {
                         String job = j.getString("_id");
-                        if (!fence.runs(job)) {
+                        if (!fence.runs(job) || fence.moving(job)) {
                             continue;
                         }
-                        chain = chain.compose(v -> onWorker(() -> groomer.groom(job, false, Groomer.Sweep.IF_THRESHOLD))
+                        chain = chain.compose(v -> groomHeld(j, false, Groomer.Sweep.IF_THRESHOLD)
                                 .onSuccess(this::completed)
                                 .onFailure(e -> LOG.warn("job {}: scheduled groom failed: {}", job, e.toString()))
                                 .otherwiseEmpty().mapEmpty());
@@ -180,6 +180,19 @@ public final class GroomerVerticle extends VerticleBase {
     }
 
     /** Runs {@code work} on the groomer's thread; the result comes back on this verticle's context. */
+    /**
+     * Grooms a job this daemon runs, marked as running for the job's moves: a move waits until the
+     * groom ends, and no groom starts while the job moves (the head being rebuilt elsewhere reads
+     * the snapshot and the oplog this would trim).
+     */
+    private Future<GroomReport> groomHeld(JsonObject doc, boolean dryRun, Groomer.Sweep sweep) {
+        Runnable exit = fence.enter(doc.getString("_id"));
+        if (exit == null) {
+            return Future.failedFuture(JobOwners.moving(doc, "a groom"));
+        }
+        return this.<GroomReport>onWorker(() -> groomer.groom(doc.getString("_id"), dryRun, sweep)).onComplete(ar -> exit.run());
+    }
+
     private <T> Future<T> onWorker(Supplier<T> work) {
         CompletableFuture<T> result;
         try {

@@ -94,6 +94,9 @@ public final class JobsApi {
                 .put("headSizeBytes", job.getJsonObject("head", new JsonObject()).getValue("sizeBytes"))
                 // Which daemon runs the job's head, at which epoch (docs/scale-out.md).
                 .put("binding", job.getJsonObject("binding"))
+                // A move to another daemon under way, with its progress, and how the last one ended.
+                .put("move", job.getJsonObject("move"))
+                .put("lastMove", job.getJsonObject("lastMove"))
                 .put("sync", new JsonObject()
                         .put("generation", sync.getLong("generation", 0L))
                         .put("complete", sync.getBoolean("complete", false))

@@ -74,6 +74,7 @@ public final class SnapshotterVerticle extends VerticleBase {
     private MessageConsumer<JsonObject> consumer;
     /** At this daemon's own address, where front ends send the requests of the jobs it holds; null for a sole writer. */
     private MessageConsumer<JsonObject> ownConsumer;
+    private MessageConsumer<JsonObject> movedConsumer;
     private long timer = -1;
     private boolean scheduledPassUnderWay;
 
@@ -109,6 +110,13 @@ public final class SnapshotterVerticle extends VerticleBase {
         ownConsumer = fence.daemon() == null ? null
                 : vertx.eventBus().consumer(JobAddresses.ofDaemon(Addresses.SNAPSHOT_REQUEST, fence.daemon()), this::onRequest);
         timer = vertx.setPeriodic(tickMillis(), id -> scheduledPass());
+        // A job that moved here missed its schedule while it moved: the snapshot that fell due then is taken now.
+        movedConsumer = vertx.eventBus().<JsonObject>consumer(Addresses.JOB_MOVED, m -> {
+            String job = m.body().getString("job");
+            if (job != null && fence.runs(job)) {
+                snapshotIfDue(job).onFailure(e -> LOG.warn("job {}: the snapshot after its move: {}", job, e.getMessage()));
+            }
+        });
         return catalog.createIndexes().compose(v -> consumer.completion())
                 .compose(v -> ownConsumer == null ? Future.succeededFuture() : ownConsumer.completion());
     }
@@ -119,6 +127,7 @@ public final class SnapshotterVerticle extends VerticleBase {
         // A cancelled snapshot stays incomplete and invisible, as after a crash.
         running.values().forEach(r -> r.subscription().dispose());
         running.clear();
+        movedConsumer.unregister();
         return Future.all(consumer.unregister(), ownConsumer == null ? Future.succeededFuture() : ownConsumer.unregister()).onComplete(ar -> {
             cpu.dispose();
             io.dispose();
@@ -183,7 +192,14 @@ public final class SnapshotterVerticle extends VerticleBase {
                     if (refused.isPresent()) {
                         throw new ApiException(503, "no new snapshot starts now: " + refused.get());
                     }
-                    return reply(start(job, head.get(), force), wait);
+                    // Marked as running for the job's moves: a move waits until it ends, and none starts while one moves.
+                    Runnable exit = fence.enter(job);
+                    if (exit == null) {
+                        throw JobOwners.moving(jobDoc, "a snapshot");
+                    }
+                    Running r = start(job, head.get(), force);
+                    r.done().onComplete(ar -> exit.run());
+                    return reply(r, wait);
                 });
             });
         });
@@ -252,8 +268,8 @@ public final class SnapshotterVerticle extends VerticleBase {
                     Future<Void> chain = Future.succeededFuture();
                     for (JsonObject j : jobs) {
                         String job = j.getString("_id");
-                        if (!fence.runs(job)) {
-                            continue;
+                        if (!fence.runs(job) || fence.moving(job)) {
+                            continue; // a moving job's missed snapshot is taken when its move completes
                         }
                         chain = chain.compose(v -> snapshotIfDue(job).otherwiseEmpty());
                     }

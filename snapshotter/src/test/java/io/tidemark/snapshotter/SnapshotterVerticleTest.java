@@ -112,6 +112,76 @@ class SnapshotterVerticleTest {
         }
     }
 
+    /**
+     * Issue 14 item 4: while a job moves away, no snapshot of it starts here (a request says why),
+     * and once a move to this daemon completes, the snapshot the schedule missed meanwhile is taken
+     * at once, not at the next tick of the schedule (a minute or more away here).
+     */
+    @Test
+    void aMovingJobGetsNoSnapshotAndTheMissedOneIsTakenWhenItsMoveCompletes() throws Exception {
+        try (SnapshotFixture fx = new SnapshotFixture(dir.resolve("data"));
+             Head head = Head.open(dir.resolve("head"))) {
+            SyntheticHead.load(head, new SyntheticDocuments(3), 1 << 20);
+            String job = await(fx.stores.jobs().register("moving-rs")).getString("_id");
+            HeadRegistry heads = j -> j.equals(job) ? Optional.of(head) : Optional.empty();
+            java.util.concurrent.atomic.AtomicBoolean moving = new java.util.concurrent.atomic.AtomicBoolean(true);
+            io.tidemark.shared.daemons.JobFence sole = io.tidemark.shared.daemons.JobFence.soleWriter(fx.stores.jobs());
+            io.tidemark.shared.daemons.JobFence fence = new io.tidemark.shared.daemons.JobFence() {
+                public String daemon() {
+                    return "d-test";
+                }
+
+                public boolean runs(String j) {
+                    return true;
+                }
+
+                public io.vertx.core.Future<Void> admit(String j) {
+                    return sole.admit(j);
+                }
+
+                public io.vertx.core.Future<Boolean> setOnJob(String j, JsonObject fields) {
+                    return sole.setOnJob(j, fields);
+                }
+
+                public JsonObject heldFilter(String j) {
+                    return new JsonObject();
+                }
+
+                public io.vertx.core.Future<Void> claim(List<JsonObject> jobs) {
+                    return io.vertx.core.Future.succeededFuture();
+                }
+
+                @Override
+                public Runnable enter(String j) {
+                    return moving.get() ? null : () -> { };
+                }
+
+                @Override
+                public boolean moving(String j) {
+                    return moving.get();
+                }
+            };
+            await(fx.vertx.deployVerticle(new SnapshotterVerticle(fx.config, fx.stores, heads,
+                    fx.blockStore("filesystem", dir), fence)));
+            List<JsonObject> completed = new CopyOnWriteArrayList<>();
+            fx.vertx.eventBus().<JsonObject>consumer(Addresses.SNAPSHOT_COMPLETED, m -> completed.add(m.body()));
+
+            ReplyException refused = assertFailsWith(() -> await(fx.vertx.eventBus().request(Addresses.SNAPSHOT_REQUEST,
+                    new JsonObject().put("job", job).put("wait", true))));
+            assertEquals(409, refused.failureCode());
+            assertTrue(refused.getMessage().contains("moving"), refused.getMessage());
+
+            moving.set(false);
+            fx.vertx.eventBus().publish(Addresses.JOB_MOVED, new JsonObject().put("job", job).put("to", "d-test"));
+            long deadline = System.nanoTime() + SnapshotFixture.TIMEOUT.toNanos();
+            while (completed.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(1, completed.size(), "the job had no snapshot, so one was due: taken when the move completed");
+            assertEquals(job, completed.get(0).getString("job"));
+        }
+    }
+
     private static Router api(SnapshotFixture fx) {
         Router api = Router.router(fx.vertx);
         api.route().handler(BodyHandler.create(false));

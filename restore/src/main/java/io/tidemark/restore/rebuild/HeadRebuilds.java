@@ -51,6 +51,9 @@ public final class HeadRebuilds implements HeadRebuilder {
     private static final Logger LOG = LoggerFactory.getLogger(HeadRebuilds.class);
     private static final String STAGING_SUFFIX = ".rebuilding";
     private static final int BLOCKS_AHEAD = 4;
+    /** Catch-up rounds after the first replay, and the round size under which the head is close enough. */
+    private static final int CATCH_UP_ROUNDS = 8;
+    private static final long CATCH_UP_ENTRIES = 1_000;
     /**
      * How far before the snapshot's position the oplog is read for pending transactions: MongoDB
      * aborts an unprepared transaction after a minute, and a prepared one waits for its coordinator.
@@ -161,12 +164,16 @@ public final class HeadRebuilds implements HeadRebuilder {
                             return txns;
                         }))
                         .then(Mono.fromRunnable(() -> marks[1] = System.nanoTime()))
-                        .then(replayer.replay(head, job, manifest.snapshotId(), manifest.ts(), span[1],
-                                new PitWindow(manifest.ts(), span[1]), n -> {
-                                    replayed.addAndGet(n);
-                                    replayedMeter.increment(n);
-                                    progress.replayed(n);
-                                }))
+                        .then(Mono.defer(() -> {
+                            java.util.function.LongConsumer counted = n -> {
+                                replayed.addAndGet(n);
+                                replayedMeter.increment(n);
+                                progress.replayed(n);
+                            };
+                            return replayer.replay(head, job, manifest.snapshotId(), manifest.ts(), span[1],
+                                            new PitWindow(manifest.ts(), span[1]), counted)
+                                    .flatMap(n -> catchUp(head, job, manifest, span[1], counted, 1).thenReturn(n));
+                        }))
                         .flatMap(applied -> head.call(() -> {
                             long documents = head.head().documentCounts().values().stream().mapToLong(Long::longValue).sum();
                             OpTime reached = OpTime.of(head.head().appliedTs());
@@ -179,6 +186,21 @@ public final class HeadRebuilds implements HeadRebuilder {
                                 Duration.ofNanos(marks[2] - marks[1]), Duration.ofNanos(System.nanoTime() - began))))
                         .onErrorResume(e -> head.close().onErrorResume(x -> Mono.empty()).then(Mono.error(e)))
                         .doOnCancel(head::close));
+    }
+
+    /**
+     * Applies what was stored while the rebuild ran, in rounds, until a round finds little new
+     * (the source keeps writing): the head then starts close to the tip, and a move's handover
+     * leaves the new owner only seconds to catch up.
+     */
+    private Mono<Void> catchUp(TemporaryHead head, String job, Manifest manifest, OpTime from,
+                               java.util.function.LongConsumer counted, int round) {
+        if (round > CATCH_UP_ROUNDS) {
+            return Mono.empty();
+        }
+        return oplog.latest(job).map(OplogStore.BatchInfo::last).filter(tip -> tip.compareTo(from) > 0)
+                .flatMap(tip -> replayer.replay(head, job, manifest.snapshotId(), from, tip, new PitWindow(manifest.ts(), tip), counted)
+                        .flatMap(n -> n < CATCH_UP_ENTRIES ? Mono.<Void>empty() : catchUp(head, job, manifest, tip, counted, round + 1)));
     }
 
     /**
@@ -203,7 +225,7 @@ public final class HeadRebuilds implements HeadRebuilder {
     }
 
     /** Renames the finished staging head to the target and makes the rename durable. Blocking: a worker. */
-    private static Mono<Void> moveIntoPlace(Path staging, Path target) {
+    static Mono<Void> moveIntoPlace(Path staging, Path target) {
         return Mono.<Void>fromRunnable(() -> {
             try {
                 Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);

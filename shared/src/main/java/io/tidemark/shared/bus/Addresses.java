@@ -11,10 +11,20 @@ public final class Addresses {
     public static final String SYNC_COMPLETED = "tidemark.ingest.sync.completed";
     /** A head applied oplog up to a position: {"job", "appliedTs": {"t","i"}}. */
     public static final String HEAD_APPLIED = "tidemark.head.applied";
+    /**
+     * The per-namespace hashes of a job's head, asked of the daemon that runs it at its own
+     * address ({@code JobAddresses}): {"job", "atLeast": {"t","i"}, "waitSeconds"}; reply as
+     * {@code GET /api/v1/jobs/:job/head/hashes}.
+     */
+    public static final String HEAD_HASHES = "tidemark.head.hashes";
     /** A job changed state: {"job", "state", "error"?}. */
     public static final String JOB_STATE = "tidemark.job.state";
     /** A job whose owner's lease ran out was taken over by another daemon: {"job", "from", "to", "epoch", "leaseUntil"}. */
     public static final String JOB_FAILED_OVER = "tidemark.job.failover";
+    /** A move of a job to another daemon completed: {"job", "moveId", "from", "to", "epoch", "snapshotId", "bytesLoaded", "entriesCaughtUp", "durationMs"}. */
+    public static final String JOB_MOVED = "tidemark.job.moved";
+    /** A move of a job failed; the job stays with a working owner: {"job", "moveId", "from", "to", "error"}. */
+    public static final String JOB_MOVE_FAILED = "tidemark.job.move.failed";
 
     /** Take a snapshot of a job's head now: request {"job", "wait"?}; reply {"snapshotId", "status", ...}. */
     public static final String SNAPSHOT_REQUEST = "tidemark.snapshot.request";

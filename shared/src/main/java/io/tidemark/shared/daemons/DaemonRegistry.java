@@ -90,7 +90,7 @@ public final class DaemonRegistry {
     }
 
     /** Jobs bound per daemon id, for the binding rule. */
-    static Map<String, Integer> boundCounts(List<JsonObject> jobs) {
+    public static Map<String, Integer> boundCounts(List<JsonObject> jobs) {
         Map<String, Integer> counts = new HashMap<>();
         for (JsonObject job : jobs) {
             JobBindings.Binding b = JobBindings.Binding.of(job);

@@ -54,6 +54,7 @@ public final class HeldBindings implements JobFence {
     private final long leaseMillis;
     private final long renewMillis;
     private final boolean failover;
+    private final MoveSource moves;
     private final Map<String, Held> held = new ConcurrentHashMap<>();
     private final List<Consumer<String>> lostListeners = new CopyOnWriteArrayList<>();
     private volatile boolean backupJobs = true;
@@ -71,6 +72,7 @@ public final class HeldBindings implements JobFence {
         this.leaseMillis = config.leaseSeconds() * 1000L;
         this.renewMillis = config.renewSeconds() * 1000L;
         this.failover = config.failover();
+        this.moves = new MoveSource(daemon, new JobMoves(metadata, vertx.eventBus()), registry, leaseMillis, this::releaseForMove);
     }
 
     @Override
@@ -110,6 +112,16 @@ public final class HeldBindings implements JobFence {
     @Override
     public boolean runs(String job) {
         return backupJobs && held.containsKey(job);
+    }
+
+    @Override
+    public Runnable enter(String job) {
+        return moves.enter(job);
+    }
+
+    @Override
+    public boolean moving(String job) {
+        return moves.moving(job);
     }
 
     @Override
@@ -218,6 +230,7 @@ public final class HeldBindings implements JobFence {
         })) {
             steps.add(takeOverExpired(jobs));
         }
+        steps.add(moves.step(jobs, held()));
         return Future.join(steps).mapEmpty();
     }
 
@@ -288,6 +301,17 @@ public final class HeldBindings implements JobFence {
                 }
             }).onFailure(e -> LOG.warn("job {}: lease renewal failed (trying again): {}", job, e.getMessage()));
         });
+    }
+
+    /** A move's handover: the job stops here (as if lost) before its binding goes to the destination. */
+    private boolean releaseForMove(String job, long epoch, String why) {
+        Held h = held.get(job);
+        if (h == null || h.epoch() != epoch || !held.remove(job, h)) {
+            return false;
+        }
+        LOG.info("job {}: daemon {} stops its head and writes nothing more for it at epoch {} ({})", job, daemon, epoch, why);
+        lostListeners.forEach(l -> l.accept(job));
+        return true;
     }
 
     private void lost(String job, Held h, String why) {

@@ -15,7 +15,7 @@ import io.vertx.ext.mongo.MongoClient;
  *
  * <p>Every change of owner is one compare-and-set on the epoch the changer read, and sets epoch+1:
  * two daemons racing for a job cannot both win, and an owner can tell it lost the job by its epoch
- * alone. A move or failover (next step, docs/scale-out.md) is {@link #take}: the binding changes
+ * alone. A move or failover (docs/scale-out.md) is {@link #take}: the binding changes
  * owner with epoch+1, then the new owner builds the head and runs the job.
  */
 public final class JobBindings {
@@ -49,8 +49,16 @@ public final class JobBindings {
      * restarted daemon re-taking its own jobs, a move, a failover).
      */
     public Future<Boolean> take(String job, long expectedEpoch, String daemon, long leaseMillis) {
-        JsonObject filter = new JsonObject().put("_id", job).put("binding.epoch", expectedEpoch);
-        return update(filter, binding(daemon, expectedEpoch + 1))
+        return takeIf(job, expectedEpoch, daemon, leaseMillis, new JsonObject(), new JsonObject());
+    }
+
+    /**
+     * {@link #take} with more conditions on the job's document and more fields set in the same
+     * update: a move's handover changes the owner only while the move is still the one ready.
+     */
+    Future<Boolean> takeIf(String job, long expectedEpoch, String daemon, long leaseMillis, JsonObject alsoMatch, JsonObject alsoSet) {
+        JsonObject filter = alsoMatch.copy().put("_id", job).put("binding.epoch", expectedEpoch);
+        return update(filter, binding(daemon, expectedEpoch + 1).mergeIn(alsoSet))
                 .compose(won -> won ? lease(job, daemon, expectedEpoch + 1, leaseMillis).map(true) : Future.succeededFuture(false));
     }
 

@@ -42,6 +42,20 @@ public interface JobFence {
     /** Binds the jobs nobody owns that the binding rule gives this process; called with every scan. */
     Future<Void> claim(List<JsonObject> jobs);
 
+    /**
+     * Marks the start of work a move of the job must wait for (a snapshot, a groom): returns what
+     * marks its end, or null when the job is moving away from this process, so that the work does
+     * not start (docs/scale-out.md, "Moving jobs").
+     */
+    default Runnable enter(String job) {
+        return () -> { };
+    }
+
+    /** Whether the job is moving away from this process (no snapshots or grooms of it start). */
+    default boolean moving(String job) {
+        return false;
+    }
+
     /** As {@link #admit}, for Reactor pipelines. */
     default Mono<Void> admitMono(String job) {
         return Mono.defer(() -> Mono.fromCompletionStage(admit(job).toCompletionStage()));

@@ -13,6 +13,15 @@ public final class JobOwners {
     private JobOwners() {
     }
 
+    /** The answer for a snapshot or groom asked of a job that is moving away from this daemon. */
+    public static ApiException moving(JsonObject jobDoc, String what) {
+        JobMoves.Move m = JobMoves.Move.of(jobDoc);
+        String job = jobDoc.getString("_id");
+        return new ApiException(409, what + " of job " + job + " waits: the job is moving"
+                + (m == null ? "" : " to daemon " + m.to()) + " and no snapshot or groom of it starts until the move ends"
+                + " ('tidemark jobs list' shows its progress)", new JsonObject().put("job", job));
+    }
+
     public static ApiException notHere(JsonObject jobDoc, String what) {
         JobBindings.Binding b = JobBindings.Binding.of(jobDoc);
         String job = jobDoc.getString("_id");
