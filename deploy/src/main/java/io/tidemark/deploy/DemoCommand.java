@@ -52,6 +52,11 @@ final class DemoCommand implements Runnable {
             + "deployment per daemon, spread over them by the binding rule.")
     int daemons;
 
+    @Option(names = "--move-after", defaultValue = "45", paramLabel = "SECONDS", description = "With several daemons: move the "
+            + "first deployment's job to another daemon this long after it has a snapshot, as 'tidemark jobs move' would "
+            + "(0: no move).")
+    int moveAfter;
+
     /** One demo deployment: its source, its write load and its agent. */
     private record Deployment(String name, MongoShapedSource source, DemoWorkload load, Agent agent) {
     }
@@ -105,9 +110,18 @@ final class DemoCommand implements Runnable {
             System.out.println("    java -jar deploy/target/tidemark.jar history --job demo-shop --ns shop.customers --id 7" + dataDirFlag());
             Set<String> shown = new HashSet<>();
             long stopAt = duration > 0 ? System.currentTimeMillis() + duration * 1000L : Long.MAX_VALUE;
+            boolean moved = daemons < 2 || moveAfter <= 0;
+            long firstSnapshotAt = 0;
             while (System.currentTimeMillis() < stopAt) {
                 Thread.sleep(Math.min(5_000, Math.max(1, stopAt - System.currentTimeMillis())));
                 report(server, deployments, shown);
+                if (!moved) {
+                    firstSnapshotAt = firstSnapshotAt == 0 && hasSnapshot(server, DEPLOYMENTS.get(0)) ? System.currentTimeMillis() : firstSnapshotAt;
+                    if (firstSnapshotAt > 0 && System.currentTimeMillis() - firstSnapshotAt >= moveAfter * 1000L) {
+                        moved = true;
+                        move(server, config, DEPLOYMENTS.get(0));
+                    }
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -150,6 +164,27 @@ final class DemoCommand implements Runnable {
         return new Deployment(name, source, load, agent);
     }
 
+    private static boolean hasSnapshot(TidemarkServer server, String name) throws Exception {
+        JsonObject job = server.stores().jobs().resolve(name).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return job != null && server.stores().metadata().count("snapshots", new JsonObject().put("job", job.getString("_id")).put("complete", true))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS) > 0;
+    }
+
+    /** Moves a deployment's job to another daemon by the path 'tidemark jobs move' takes. */
+    private static void move(TidemarkServer server, TidemarkConfig config, String name) throws Exception {
+        JsonObject job = server.stores().jobs().resolve(name).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        String owner = job.getJsonObject("binding").getString("daemon");
+        JsonObject other = new io.tidemark.shared.daemons.DaemonRegistry(server.stores().metadata()).list()
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).stream()
+                .filter(d -> !owner.equals(d.getString("_id"))).findFirst().orElseThrow();
+        String to = other.getString("_id");
+        say("moving " + name + " from daemon " + owner + " to daemon " + to + ", as 'tidemark jobs move --job " + name + " --to " + to
+                + "' would: the destination rebuilds its head from the latest snapshot and the stored oplog while the owner"
+                + " keeps applying, then takes it over");
+        new MoveRequests(server.vertx(), server.stores(), config.daemons().leaseSeconds() * 1000L).move(name, to, "the demo")
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
     /** Each job's state and owner, and every snapshot completed since the last report. */
     private static void report(TidemarkServer server, List<Deployment> deployments, Set<String> shown) throws Exception {
         for (JsonObject job : server.stores().jobs().list().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)) {
@@ -167,6 +202,15 @@ final class DemoCommand implements Runnable {
                     v.getString("name"), v.getString("state"),
                     binding == null ? "(not bound yet)" : binding.getString("daemon") + " (epoch " + binding.getLong("epoch") + ")",
                     JobsCommand.ts(v.getJsonObject("storedTs")), JobsCommand.ts(v.getJsonObject("appliedTs")), snapshots.size(), writes));
+            JsonObject move = v.getJsonObject("move");
+            JsonObject last = v.getJsonObject("lastMove");
+            if (move != null) {
+                say("  " + JobsCommand.moveLine(move, null));
+            } else if (last != null && shown.add("move " + last.getString("id"))) {
+                say("  " + JobsCommand.moveLine(null, last) + (last.getValue("bytesLoaded") == null ? ""
+                        : String.format(" (%,d bytes of documents loaded, %,d oplog entries caught up)", last.getLong("bytesLoaded"),
+                        last.getLong("entriesCaughtUp", 0L))));
+            }
             snapshots.sort(java.util.Comparator.comparingLong(e -> e.getLong("createdAt", 0L)));
             for (JsonObject e : snapshots) {
                 if (shown.add(e.getString("_id"))) {

@@ -255,7 +255,8 @@ class ScaleOutTest {
     }
 
     /**
-     * Issue 14 item 4: {@code jobs move} under write load. The destination rebuilds the head from
+     * Issue 14 item 4: {@code jobs move} under write load, with three deployments written to, their
+     * agents spread over two front ends. The destination rebuilds the head from
      * the latest snapshot plus the oplog store while the owner keeps applying; a restore of that
      * snapshot and a point-in-time restore run while the job moves; the owner hands over at the
      * next epoch and deletes its head; no new initial sync happens; the moved head passes
@@ -266,16 +267,21 @@ class ScaleOutTest {
     void aManualMoveUnderLoadEndsWithAVerifiedHeadWhileRestoresWorkAndADrainMovesItBack() throws Exception {
         Path serverDir = work.resolve("server");
         Path daemonDir = work.resolve("daemon");
-        Path[] yamls = clusteredServerAndDaemon("move-test", serverDir, daemonDir);
-        try (MongoShapedSource source = new MongoShapedSource()) {
+        Path frontDir = work.resolve("front");
+        Path[] yamls = clustered("move-test", serverDir, daemonDir, frontDir);
+        try (MongoShapedSource source = new MongoShapedSource();
+             MongoShapedSource other1 = new MongoShapedSource();
+             MongoShapedSource other2 = new MongoShapedSource()) {
             start("server", List.of("server", "--config", yamls[0].toString()), line -> { });
             start("daemon", List.of("server", "--roles", "daemon", "--config", yamls[1].toString()), line -> { });
+            start("front", List.of("server", "--roles", "frontend", "--config", yamls[2].toString()), line -> { });
             JsonObject creds = CredentialsFile.read(serverDir);
+            JsonObject frontCreds = CredentialsFile.read(frontDir);
             Vertx vertx = VertxFactory.create();
             Stores stores = joinStores(vertx, yamls[1]);
-            seed(source);
+            seed(source, other1, other2);
             AtomicBoolean writing = new AtomicBoolean(true);
-            Thread load = load(writing, source);
+            Thread load = load(writing, source, other1, other2);
             List<Agent> agents = new ArrayList<>();
             try {
                 String serverId = Files.readString(serverDir.resolve("daemon-id")).strip();
@@ -291,6 +297,10 @@ class ScaleOutTest {
                 });
                 String job = join(stores.jobs().resolve("move-one")).getString("_id");
                 CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api));
+                // Two more deployments under load, through the second front end, wherever the rule binds them.
+                JsonObject viaFront = creds.copy().put("certificateSha256", frontCreds.getString("certificateSha256"));
+                agents.add(agent(vertx, other1, "move-two", frontCreds.getString("ingestUrl"), viaFront));
+                agents.add(agent(vertx, other2, "move-three", frontCreds.getString("ingestUrl"), viaFront));
                 JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
                 assertEquals("complete", first.getString("status"), first.encode());
                 long generation = join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation");
@@ -365,6 +375,19 @@ class ScaleOutTest {
                 });
                 CliRun.ok(concat(new String[] {"verify", "--job", job, "--source", source.uri()}, api));
                 assertEquals(generation, join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation"), "no new initial sync");
+                // The jobs that did not move stayed exact through it all, each verified through the
+                // second front end (which holds no head: it asks each job's daemon over the bus).
+                String[] viaFrontApi = {"--url", frontCreds.getString("apiUrl"), "--token", creds.getString("adminToken"),
+                        "--pin", frontCreds.getString("certificateSha256")};
+                for (Map.Entry<String, MongoShapedSource> other : Map.of("move-two", other1, "move-three", other2).entrySet()) {
+                    String id = join(stores.jobs().resolve(other.getKey())).getString("_id");
+                    await(other.getKey() + "'s head to catch up with its quiet source", Duration.ofSeconds(60), () -> {
+                        JsonObject j = join(stores.jobs().find(id));
+                        return j.getJsonObject("appliedTs") != null && j.getJsonObject("appliedTs").equals(j.getJsonObject("storedTs"))
+                                && OpTime.fromJson(j.getJsonObject("storedTs")).compareTo(other.getValue().latestTs()) >= 0;
+                    });
+                    CliRun.ok(concat(new String[] {"verify", "--job", id, "--source", other.getValue().uri()}, viaFrontApi));
+                }
             } finally {
                 stopClients(writing, load, agents, stores, vertx);
             }
@@ -373,17 +396,21 @@ class ScaleOutTest {
 
     /** A server and a {@code --roles daemon} process on one clustered bus, so that a front end reaches either daemon. */
     private Path[] clusteredServerAndDaemon(String cluster, Path serverDir, Path daemonDir) throws IOException {
+        return clustered(cluster, serverDir, daemonDir, null);
+    }
+
+    /** The same, with a {@code --roles frontend} process on the bus too when {@code frontDir} is given (its yaml third). */
+    private Path[] clustered(String cluster, Path serverDir, Path daemonDir, Path frontDir) throws IOException {
         int storePort = freePort();
-        int serverBus = freePort();
-        int daemonBus = freePort();
+        int[] bus = {freePort(), freePort(), freePort()};
         String daemons = "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1, failover: true}";
-        String members = "127.0.0.1:" + serverBus + ",127.0.0.1:" + daemonBus;
-        return new Path[] {
-            yaml("server", serverDir, storePort, null, freePort(), freePort(), daemons,
-                    "cluster: {enabled: true, name: " + cluster + ", host: 127.0.0.1, port: " + serverBus + ", members: \"" + members + "\"}"),
-            yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort(), daemons,
-                    "cluster: {enabled: true, name: " + cluster + ", host: 127.0.0.1, port: " + daemonBus + ", members: \"" + members + "\"}")
-        };
+        String members = "127.0.0.1:" + bus[0] + ",127.0.0.1:" + bus[1] + (frontDir == null ? "" : ",127.0.0.1:" + bus[2]);
+        java.util.function.IntFunction<String> on = port -> "cluster: {enabled: true, name: " + cluster + ", host: 127.0.0.1, port: "
+                + port + ", members: \"" + members + "\"}";
+        Path server = yaml("server", serverDir, storePort, null, freePort(), freePort(), daemons, on.apply(bus[0]));
+        Path daemon = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort(), daemons, on.apply(bus[1]));
+        return frontDir == null ? new Path[] {server, daemon}
+                : new Path[] {server, daemon, yaml("front", frontDir, storePort, serverDir, freePort(), freePort(), daemons, on.apply(bus[2]))};
     }
 
     @AfterEach

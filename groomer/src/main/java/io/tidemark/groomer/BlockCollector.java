@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  *     therefore either made the sweep keep it or waited for its deletion and wrote it again.
  * </ol>
  * An interrupted sweep leaves garbage for the next one, never a missing live block. A dry run
- * does everything but the deletes.
+ * does everything but the deletes. The fence sees this process's snapshots; with several daemons
+ * on one store, {@link io.tidemark.shared.daemons.SweepLocks} keeps the others' snapshots from
+ * running across steps 4 and 5.
  */
 final class BlockCollector {
 
@@ -55,6 +57,9 @@ final class BlockCollector {
     private final Supplier<List<CatalogEntry>> catalog;
     private final Clock clock;
     private final Duration grace;
+    /** How long a sweep waits for other daemons' snapshots to end before it leaves its deletes to a later one. */
+    private static final Duration OTHERS_WAIT = Duration.ofMinutes(10);
+    private io.tidemark.shared.daemons.SweepLocks locks;
 
     /**
      * @param fence the fence of the store the snapshotter of this process writes through
@@ -69,6 +74,12 @@ final class BlockCollector {
         this.catalog = catalog;
         this.clock = clock;
         this.grace = grace;
+    }
+
+    /** With several daemons on the store: the lock that keeps their snapshots and this sweep apart. */
+    BlockCollector lockedBy(io.tidemark.shared.daemons.SweepLocks locks) {
+        this.locks = locks;
+        return this;
     }
 
     /** What a sweep did (or, dry, would do). */
@@ -120,6 +131,24 @@ final class BlockCollector {
             candidates.add(info.id(), info.storedSize());
         }).then());
 
+        // With other daemons on the store: their snapshots end, and no new one starts, before the
+        // re-check and the deletes (SweepLocks); without the lock, nothing is deleted this time.
+        if (!dryRun && locks != null && !Blocking.await(locks.acquireSweep(OTHERS_WAIT.toMillis()))) {
+            LOG.info("block sweep: another daemon sweeps now, or its snapshots ran on; {} candidates are left to a later sweep",
+                    candidates.size());
+            return new Result(counts[0], live.size(), 0, 0, counts[1], 0, 0, List.of());
+        }
+        try {
+            return recheckAndDelete(candidates, expiring, live, marked, counts, dryRun);
+        } finally {
+            if (!dryRun && locks != null) {
+                Blocking.await(locks.releaseSweep());
+            }
+        }
+    }
+
+    private Result recheckAndDelete(SweepCandidates candidates, Set<String> expiring, LiveBlocks live, Set<String> marked,
+                                    long[] counts, boolean dryRun) {
         // 4. Re-check: snapshots that began or completed since the first read.
         for (CatalogEntry e : catalog.get()) {
             mark(e, expiring, live, marked);

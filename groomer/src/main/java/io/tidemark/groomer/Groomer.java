@@ -82,6 +82,12 @@ public final class Groomer {
                 Duration.ofMinutes(config.groom().blockGraceMinutes()));
     }
 
+    /** With several daemons on one block store: sweeps take the lock that keeps other daemons' snapshots away. */
+    public Groomer sweepLockedBy(io.tidemark.shared.daemons.SweepLocks locks) {
+        collector.lockedBy(locks);
+        return this;
+    }
+
     /** Grooms {@code job} (its id). Blocks the calling thread, which must not be an event loop. */
     public GroomReport groom(String job, boolean dryRun, Sweep sweep) {
         long began = System.nanoTime();

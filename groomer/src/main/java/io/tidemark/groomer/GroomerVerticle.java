@@ -55,6 +55,7 @@ public final class GroomerVerticle extends VerticleBase {
 
     private ExecutorService worker;
     private Groomer groomer;
+    private io.tidemark.shared.daemons.SweepLocks sweepLocks;
     private SnapshotChecker checker;
     private MessageConsumer<JsonObject> groomConsumer;
     /** At this daemon's own address, where front ends send the grooms of the jobs it holds; null for a sole writer. */
@@ -92,6 +93,11 @@ public final class GroomerVerticle extends VerticleBase {
             return t;
         });
         groomer = new Groomer(config, stores, blocks, clock, fence);
+        if (fence.daemon() != null) {
+            sweepLocks = new io.tidemark.shared.daemons.SweepLocks(vertx, stores.metadata(), fence.daemon(),
+                    config.daemons().leaseSeconds() * 1000L);
+            groomer.sweepLockedBy(sweepLocks);
+        }
         checker = new SnapshotChecker(blocks, new ManifestStore(stores.blockstore().database()),
                 new CatalogEntries(stores.metadata()));
         groomConsumer = vertx.eventBus().consumer(Addresses.GROOM_REQUEST, this::onGroom);
@@ -109,6 +115,9 @@ public final class GroomerVerticle extends VerticleBase {
         vertx.cancelTimer(timer);
         // A groom cut off here leaves what the next one finishes (see SnapshotExpirer, BlockCollector).
         worker.shutdownNow();
+        if (sweepLocks != null) {
+            sweepLocks.close();
+        }
         return Future.all(groomConsumer.unregister(), checkConsumer.unregister(),
                 ownGroomConsumer == null ? Future.succeededFuture() : ownGroomConsumer.unregister());
     }

@@ -69,6 +69,7 @@ public final class SnapshotTaker {
 
     /** The same, taking delta snapshots as {@code delta} allows. */
     private JobFence fence;
+    private io.tidemark.shared.daemons.SweepLocks sweepLocks;
 
     public SnapshotTaker(BlockStore store, ManifestStore manifests, SnapshotCatalog catalog, Scheduler cpu,
             Scheduler io, BlockWriter.Options options, DeltaPolicy delta) {
@@ -77,6 +78,12 @@ public final class SnapshotTaker {
         this.catalog = Objects.requireNonNull(catalog, "catalog");
         this.io = Objects.requireNonNull(io, "io");
         this.writer = new BlockWriter(store, cpu, io, options);
+    }
+
+    /** With several daemons on one block store: keeps other daemons' block sweeps away while a snapshot runs. */
+    public SnapshotTaker sweepLockedBy(io.tidemark.shared.daemons.SweepLocks locks) {
+        this.sweepLocks = locks;
+        return this;
     }
 
     /**
@@ -134,6 +141,18 @@ public final class SnapshotTaker {
      * garbage collector off the blocks this snapshot finds in the store.
      */
     public Mono<SnapshotSummary> take(String job, HeadReader head, String snapshotId, boolean full, Runnable begun) {
+        if (sweepLocks == null) {
+            return take(job, head, snapshotId, full, begun, Mono.empty());
+        }
+        // Admitted before it looks any block up, released once it is complete or failed (SweepLocks).
+        return Mono.usingWhen(Mono.fromCompletionStage(() -> sweepLocks.admitSnapshot(snapshotId).toCompletionStage()),
+                count -> take(job, head, snapshotId, full, begun,
+                        Mono.defer(() -> Mono.fromCompletionStage(sweepLocks.unswept(snapshotId, count).toCompletionStage()))),
+                count -> Mono.fromCompletionStage(() -> sweepLocks.releaseSnapshot(snapshotId).toCompletionStage()));
+    }
+
+    private Mono<SnapshotSummary> take(String job, HeadReader head, String snapshotId, boolean full, Runnable begun,
+                                       Mono<Void> beforeComplete) {
         return Mono.defer(() -> {
             long start = System.nanoTime();
             Instant createdAt = Instant.now();
@@ -160,7 +179,7 @@ public final class SnapshotTaker {
                                                         chain(base, parent.isPresent(), ns, head.keyEncoding()))));
                             },
                             view -> Mono.fromRunnable(view::close).subscribeOn(io)))
-                    .flatMap(manifest -> fenced(job, manifests.writeHeader(manifest))
+                    .flatMap(manifest -> beforeComplete.then(fenced(job, manifests.writeHeader(manifest)))
                             .then(fenced(job, mono(() -> catalog.markComplete(snapshotId, manifest))))
                             .then(forgetChanges(head, snapshotId, cut))
                             .thenReturn(new SnapshotSummary(manifest, blocksAdded.get(), addedLogical.get(),

@@ -75,6 +75,7 @@ public final class SnapshotterVerticle extends VerticleBase {
     /** At this daemon's own address, where front ends send the requests of the jobs it holds; null for a sole writer. */
     private MessageConsumer<JsonObject> ownConsumer;
     private MessageConsumer<JsonObject> movedConsumer;
+    private io.tidemark.shared.daemons.SweepLocks sweepLocks;
     private long timer = -1;
     private boolean scheduledPassUnderWay;
 
@@ -106,6 +107,12 @@ public final class SnapshotterVerticle extends VerticleBase {
         io = Schedulers.newBoundedElastic(4 * cores, 10_000, "tidemark-snapshot-io", 60, true);
         taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()), catalog, cpu, io,
                 BlockWriter.Options.of(config.snapshots()), DeltaPolicy.of(config.snapshots())).fencedBy(fence);
+        if (fence.daemon() != null) {
+            // Other daemons' block sweeps stay away from blocks this daemon's snapshots find (SweepLocks).
+            sweepLocks = new io.tidemark.shared.daemons.SweepLocks(vertx, stores.metadata(), fence.daemon(),
+                    config.daemons().leaseSeconds() * 1000L);
+            taker.sweepLockedBy(sweepLocks);
+        }
         consumer = vertx.eventBus().consumer(Addresses.SNAPSHOT_REQUEST, this::onRequest);
         ownConsumer = fence.daemon() == null ? null
                 : vertx.eventBus().consumer(JobAddresses.ofDaemon(Addresses.SNAPSHOT_REQUEST, fence.daemon()), this::onRequest);
@@ -124,6 +131,9 @@ public final class SnapshotterVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         vertx.cancelTimer(timer);
+        if (sweepLocks != null) {
+            sweepLocks.close();
+        }
         // A cancelled snapshot stays incomplete and invisible, as after a crash.
         running.values().forEach(r -> r.subscription().dispose());
         running.clear();
