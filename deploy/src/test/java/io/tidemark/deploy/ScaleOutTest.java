@@ -191,25 +191,13 @@ class ScaleOutTest {
             try {
                 String serverId = Files.readString(serverDir.resolve("daemon-id")).strip();
                 String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
-                String[] api = {"--url", creds.getString("apiUrl"), "--token", creds.getString("adminToken"),
-                        "--pin", creds.getString("certificateSha256")};
-                // The job goes to the separate daemon: the server's takes no new jobs for now.
-                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "off"}, api));
-                agents.add(agent(vertx, source, "fail-one", creds.getString("ingestUrl"), creds));
-                await("the job bound to the separate daemon and applied", Duration.ofSeconds(60), () -> {
-                    JsonObject j = join(stores.jobs().resolve("fail-one").otherwise(new JsonObject()));
-                    JobBindings.Binding b = JobBindings.Binding.of(j);
-                    return b != null && daemonId.equals(b.daemon()) && j.getJsonObject("appliedTs") != null;
-                });
-                JsonObject lost = join(stores.jobs().resolve("fail-one"));
-                String job = lost.getString("_id");
+                String[] api = api(creds);
+                String job = onSeparateDaemon(vertx, stores, source, "fail-one", creds, serverId, daemonId, agents);
 
                 // A snapshot to rebuild from, taken by the owning daemon (asked through the server's front end).
                 JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
                 assertEquals("complete", first.getString("status"), first.encode());
                 long generation = join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation");
-                // The server's daemon may take jobs again: the survivor the job fails over to.
-                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api));
 
                 JobBindings.Binding before = JobBindings.Binding.of(join(stores.jobs().find(job)));
                 daemon.destroyForcibly();
@@ -286,17 +274,8 @@ class ScaleOutTest {
             try {
                 String serverId = Files.readString(serverDir.resolve("daemon-id")).strip();
                 String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
-                String[] api = {"--url", creds.getString("apiUrl"), "--token", creds.getString("adminToken"),
-                        "--pin", creds.getString("certificateSha256")};
-                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "off"}, api));
-                agents.add(agent(vertx, source, "move-one", creds.getString("ingestUrl"), creds));
-                await("the job bound to the separate daemon and applied", Duration.ofSeconds(60), () -> {
-                    JsonObject j = join(stores.jobs().resolve("move-one").otherwise(new JsonObject()));
-                    JobBindings.Binding b = JobBindings.Binding.of(j);
-                    return b != null && daemonId.equals(b.daemon()) && j.getJsonObject("appliedTs") != null;
-                });
-                String job = join(stores.jobs().resolve("move-one")).getString("_id");
-                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api));
+                String[] api = api(creds);
+                String job = onSeparateDaemon(vertx, stores, source, "move-one", creds, serverId, daemonId, agents);
                 // Two more deployments under load, through the second front end, wherever the rule binds them.
                 JsonObject viaFront = creds.copy().put("certificateSha256", frontCreds.getString("certificateSha256"));
                 agents.add(agent(vertx, other1, "move-two", frontCreds.getString("ingestUrl"), viaFront));
@@ -392,6 +371,29 @@ class ScaleOutTest {
                 stopClients(writing, load, agents, stores, vertx);
             }
         }
+    }
+
+    /**
+     * Backs up {@code source} as deployment {@code name} with its job bound to the separate daemon
+     * (the server's daemon takes no new job meanwhile, and may again once it is bound); its id.
+     */
+    private static String onSeparateDaemon(Vertx vertx, Stores stores, MongoShapedSource source, String name, JsonObject creds,
+                                           String serverId, String daemonId, List<Agent> agents) {
+        CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "off"}, api(creds)));
+        agents.add(agent(vertx, source, name, creds.getString("ingestUrl"), creds));
+        await("the job bound to the separate daemon and applied", Duration.ofSeconds(60), () -> {
+            JsonObject j = join(stores.jobs().resolve(name).otherwise(new JsonObject()));
+            JobBindings.Binding b = JobBindings.Binding.of(j);
+            return b != null && daemonId.equals(b.daemon()) && j.getJsonObject("appliedTs") != null;
+        });
+        CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api(creds)));
+        return join(stores.jobs().resolve(name)).getString("_id");
+    }
+
+    /** The admin options for the server's own front end. */
+    private static String[] api(JsonObject creds) {
+        return new String[] {"--url", creds.getString("apiUrl"), "--token", creds.getString("adminToken"),
+            "--pin", creds.getString("certificateSha256")};
     }
 
     /** A server and a {@code --roles daemon} process on one clustered bus, so that a front end reaches either daemon. */

@@ -3,18 +3,9 @@ package io.tidemark.shared.daemons;
 import io.tidemark.shared.config.ConfigLoader;
 import io.tidemark.shared.config.TidemarkConfig;
 import io.tidemark.shared.jobs.JobState;
-import io.tidemark.shared.store.EmbeddedMongo;
-import io.tidemark.shared.store.Stores;
-import io.tidemark.shared.util.VertxFactory;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -34,49 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and once another daemon holds the job every fenced write of the ex-owner is refused and changes
  * nothing.
  */
-class HeldBindingsTest {
+class HeldBindingsTest extends DaemonsTestBase {
 
     private static final long GIB = 1L << 30;
-
-    @TempDir
-    Path tmp;
-
-    private EmbeddedMongo mongo;
-    private Vertx vertx;
-    private Stores stores;
-    private TidemarkConfig config;
-
-    @BeforeEach
-    void open() {
-        mongo = EmbeddedMongo.inMemoryWithOplog();
-        vertx = VertxFactory.create();
-        config = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", tmp.toString(),
-                "TIDEMARK_MONGODB_METADATAURI", mongo.uri() + "/meta", "TIDEMARK_MONGODB_BLOCKSTOREURI", mongo.uri() + "/bs",
-                "TIDEMARK_DAEMONS_LEASESECONDS", "60", "TIDEMARK_DAEMONS_RENEWSECONDS", "1"));
-        stores = await(Stores.open(vertx, config));
-    }
-
-    @AfterEach
-    void close() {
-        stores.close();
-        await(vertx.close());
-        mongo.close();
-    }
-
-    private HeldBindings daemon(String id, long freeBytes) {
-        await(new DaemonRegistry(stores.metadata()).heartbeat(id, new JsonObject().put("headFreeBytes", freeBytes)));
-        return new HeldBindings(vertx, stores.metadata(), id, config.daemons());
-    }
-
-    private String job(String name) {
-        String id = await(stores.jobs().register(name)).getString("_id");
-        await(stores.jobs().set(id, new JsonObject().put("state", "ACTIVE").put("appliedTs", new JsonObject().put("t", 5).put("i", 1))));
-        return id;
-    }
-
-    private JsonObject doc(String job) {
-        return await(stores.jobs().find(job));
-    }
 
     @Test
     void newJobsGoToTheDaemonWithTheMostFreeHeadSpaceThenTheFewestJobs() {
@@ -237,13 +188,5 @@ class HeldBindingsTest {
                 () -> paused.admit(job).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS));
         assertInstanceOf(StaleBindingException.class, refused.getCause());
         assertEquals("d-p", JobBindings.Binding.of(doc(job)).daemon(), "the store still names it: the local deadline decided");
-    }
-
-    private static <T> T await(Future<T> f) {
-        try {
-            return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

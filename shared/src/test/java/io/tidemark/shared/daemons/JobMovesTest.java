@@ -1,24 +1,12 @@
 package io.tidemark.shared.daemons;
 
 import io.tidemark.shared.bus.Addresses;
-import io.tidemark.shared.config.ConfigLoader;
-import io.tidemark.shared.config.TidemarkConfig;
-import io.tidemark.shared.store.EmbeddedMongo;
-import io.tidemark.shared.store.Stores;
-import io.tidemark.shared.util.VertxFactory;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,35 +21,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * nothing, and a destination that stops heartbeating fails the move with the job kept by its
  * owner and {@code tidemark.job.move.failed} published.
  */
-class JobMovesTest {
+class JobMovesTest extends DaemonsTestBase {
 
     private static final long GIB = 1L << 30;
 
-    @TempDir
-    Path tmp;
-
-    private EmbeddedMongo mongo;
-    private Vertx vertx;
-    private Stores stores;
-    private TidemarkConfig config;
     private JobMoves moves;
 
     @BeforeEach
-    void open() {
-        mongo = EmbeddedMongo.inMemoryWithOplog();
-        vertx = VertxFactory.create();
-        config = ConfigLoader.load(null, Map.of("TIDEMARK_DATADIR", tmp.toString(),
-                "TIDEMARK_MONGODB_METADATAURI", mongo.uri() + "/meta", "TIDEMARK_MONGODB_BLOCKSTOREURI", mongo.uri() + "/bs",
-                "TIDEMARK_DAEMONS_LEASESECONDS", "60", "TIDEMARK_DAEMONS_RENEWSECONDS", "1"));
-        stores = await(Stores.open(vertx, config));
+    void moves() {
         moves = new JobMoves(stores.metadata(), vertx.eventBus());
-    }
-
-    @AfterEach
-    void close() {
-        stores.close();
-        await(vertx.close());
-        mongo.close();
     }
 
     @Test
@@ -176,28 +144,5 @@ class JobMovesTest {
 
     private String state(String job) {
         return doc(job).getJsonObject("move").getString("state");
-    }
-
-    private HeldBindings daemon(String id, long freeBytes) {
-        await(new DaemonRegistry(stores.metadata()).heartbeat(id, new JsonObject().put("headFreeBytes", freeBytes)));
-        return new HeldBindings(vertx, stores.metadata(), id, config.daemons());
-    }
-
-    private String job(String name) {
-        String id = await(stores.jobs().register(name)).getString("_id");
-        await(stores.jobs().set(id, new JsonObject().put("state", "ACTIVE")));
-        return id;
-    }
-
-    private JsonObject doc(String job) {
-        return await(stores.jobs().find(job));
-    }
-
-    private static <T> T await(Future<T> f) {
-        try {
-            return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
