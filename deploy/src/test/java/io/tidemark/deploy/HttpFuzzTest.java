@@ -266,7 +266,8 @@ class HttpFuzzTest {
         return List.of("/jobs", "/jobs/" + job, "/jobs/fuzz-target/resync", "/jobs/" + job + "/policy", "/jobs/" + job + "/groom",
                 "/jobs/" + job + "/check", "/jobs/" + job + "/check?readData=maybe", "/jobs/" + job + "/snapshots",
                 "/jobs/" + job + "/snapshots/nope", "/jobs/" + job + "/restores", "/restores/nope", "/keys", "/keys/nope",
-                "/jobs/" + job + "/head/hashes?waitSeconds=0", "/jobs/no-such-job/policy", "/nothing-here");
+                "/jobs/" + job + "/head/hashes?waitSeconds=0", "/jobs/no-such-job/policy", "/jobs/" + job + "/move",
+                "/daemons/d-fuzz/drain", "/nothing-here");
     }
 
     /** An agent endpoint with the agent key and a defective body (or a wrong method or content type). */
@@ -278,7 +279,7 @@ class HttpFuzzTest {
             case 0 -> json(random, HttpMethod.POST, ingest("/agent/v1/register"), Credential.AGENT, new JsonObject()
                     .put("deployment", "fuzz-target").put("agentVersion", "0.1.0").put("hostname", "h"));
             case 1 -> json(random, HttpMethod.POST, ingest(jobPath + "/heartbeat"), Credential.AGENT, new JsonObject()
-                    .put("agentVersion", "0.1.0").put("hostname", "h").put("state", "following").put("lagSeconds", 1)
+                    .put("agentVersion", "0.1.0").put("hostname", "h").put("state", "following").put("lagSeconds", 1.0)
                     .put("sourceTs", tip.toJson()));
             case 2 -> json(random, HttpMethod.POST, ingest(jobPath + "/resync-required"), Credential.AGENT,
                     new JsonObject().put("reason", "the oplog rolled over"));
@@ -301,7 +302,7 @@ class HttpFuzzTest {
     /** A REST endpoint with the admin token: GETs may succeed; anything that changes state gets a defect. */
     private static Request api(Random random) {
         String jobPath = "/jobs/" + job;
-        int route = random.nextInt(9);
+        int route = random.nextInt(11);
         return switch (route) {
             case 0 -> {
                 // reads, with random methods: only a GET (or HEAD) may succeed
@@ -328,6 +329,9 @@ class HttpFuzzTest {
             case 6 -> json(random, HttpMethod.POST, api(jobPath + "/resync"), Credential.ADMIN, new JsonObject());
             case 7 -> new Request(HttpMethod.DELETE, api("/keys/" + randomToken(random)), headers(random, Credential.ADMIN, null),
                     new byte[0], false, false, "revoke an unknown key");
+            case 8 -> json(random, HttpMethod.POST, api(jobPath + "/move"), Credential.ADMIN, new JsonObject().put("to", "d-fuzz"));
+            case 9 -> json(random, HttpMethod.POST, api("/daemons/" + randomToken(random) + "/drain"), Credential.ADMIN,
+                    new JsonObject().put("to", "d-fuzz"));
             default -> new Request(pick(random, METHODS), api(pick(random, List.of("/nothing", "/jobs/" + randomToken(random) + "/policy",
                     "/jobs/" + job + "/snapshots/" + randomToken(random), "/" + "a/".repeat(random.nextInt(50))))),
                     headers(random, Credential.ADMIN, randomType(random)), bsonDefect(random), random.nextBoolean(),
@@ -408,6 +412,10 @@ class HttpFuzzTest {
         }
         if (current instanceof Boolean) {
             return pick(random, List.of("true", 1, 0, new JsonObject(), new JsonArray()));
+        }
+        if (current instanceof Double) {
+            // a field of seconds or a ratio: a fraction is right there, so no 1.5
+            return pick(random, List.of("1", -1, 1e300, -1e300, true, new JsonObject(), new JsonArray().add(1)));
         }
         if (current instanceof Number) {
             return pick(random, List.of("1", -1, 1e300, -1e300, 1.5, true, new JsonObject(), new JsonArray().add(1)));

@@ -226,12 +226,7 @@ class ScaleOutTest {
                 // The source quiet and the head caught up: the rebuilt head equals the source.
                 writing.set(false);
                 load.join(10_000);
-                await("the head to catch up with the quiet source", Duration.ofSeconds(60), () -> {
-                    JsonObject j = join(stores.jobs().find(job));
-                    return j.getJsonObject("appliedTs") != null && j.getJsonObject("appliedTs").equals(j.getJsonObject("storedTs"))
-                            && OpTime.fromJson(j.getJsonObject("storedTs")).compareTo(source.latestTs()) >= 0;
-                });
-                CliRun.ok(concat(new String[] {"verify", "--job", job, "--source", source.uri()}, api));
+                caughtUpAndVerified(stores, job, source, api);
                 // And snapshots resume on the new owner.
                 JsonObject next = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
                 assertEquals("complete", next.getString("status"), next.encode());
@@ -347,25 +342,14 @@ class ScaleOutTest {
 
                 writing.set(false);
                 load.join(10_000);
-                await("the head to catch up with the quiet source", Duration.ofSeconds(60), () -> {
-                    JsonObject j = join(stores.jobs().find(job));
-                    return j.getJsonObject("appliedTs") != null && j.getJsonObject("appliedTs").equals(j.getJsonObject("storedTs"))
-                            && OpTime.fromJson(j.getJsonObject("storedTs")).compareTo(source.latestTs()) >= 0;
-                });
-                CliRun.ok(concat(new String[] {"verify", "--job", job, "--source", source.uri()}, api));
+                caughtUpAndVerified(stores, job, source, api);
                 assertEquals(generation, join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation"), "no new initial sync");
                 // The jobs that did not move stayed exact through it all, each verified through the
                 // second front end (which holds no head: it asks each job's daemon over the bus).
                 String[] viaFrontApi = {"--url", frontCreds.getString("apiUrl"), "--token", creds.getString("adminToken"),
                         "--pin", frontCreds.getString("certificateSha256")};
                 for (Map.Entry<String, MongoShapedSource> other : Map.of("move-two", other1, "move-three", other2).entrySet()) {
-                    String id = join(stores.jobs().resolve(other.getKey())).getString("_id");
-                    await(other.getKey() + "'s head to catch up with its quiet source", Duration.ofSeconds(60), () -> {
-                        JsonObject j = join(stores.jobs().find(id));
-                        return j.getJsonObject("appliedTs") != null && j.getJsonObject("appliedTs").equals(j.getJsonObject("storedTs"))
-                                && OpTime.fromJson(j.getJsonObject("storedTs")).compareTo(other.getValue().latestTs()) >= 0;
-                    });
-                    CliRun.ok(concat(new String[] {"verify", "--job", id, "--source", other.getValue().uri()}, viaFrontApi));
+                    caughtUpAndVerified(stores, join(stores.jobs().resolve(other.getKey())).getString("_id"), other.getValue(), viaFrontApi);
                 }
             } finally {
                 stopClients(writing, load, agents, stores, vertx);
@@ -388,6 +372,16 @@ class ScaleOutTest {
         });
         CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api(creds)));
         return join(stores.jobs().resolve(name)).getString("_id");
+    }
+
+    /** Waits until the job's head applied everything its quiet source wrote, then verifies it against the source. */
+    private static void caughtUpAndVerified(Stores stores, String job, MongoShapedSource source, String[] api) {
+        await("the head of " + job + " to catch up with its quiet source", Duration.ofSeconds(60), () -> {
+            JsonObject j = join(stores.jobs().find(job));
+            return j.getJsonObject("appliedTs") != null && j.getJsonObject("appliedTs").equals(j.getJsonObject("storedTs"))
+                    && OpTime.fromJson(j.getJsonObject("storedTs")).compareTo(source.latestTs()) >= 0;
+        });
+        CliRun.ok(concat(new String[] {"verify", "--job", job, "--source", source.uri()}, api));
     }
 
     /** The admin options for the server's own front end. */

@@ -173,6 +173,9 @@ public final class SnapshotterVerticle extends VerticleBase {
             if (!fence.runs(job)) {
                 throw JobOwners.notHere(jobDoc, "a snapshot");
             }
+            if (fence.moving(job)) {
+                throw JobOwners.moving(jobDoc, "a snapshot");
+            }
             Running current = running.get(job);
             if (current != null) {
                 if (force) {

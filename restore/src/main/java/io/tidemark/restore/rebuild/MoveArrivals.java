@@ -5,6 +5,8 @@ import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.daemons.JobBindings;
 import io.tidemark.shared.daemons.JobFence;
 import io.tidemark.shared.daemons.JobMoves;
+import io.tidemark.shared.jobs.JobState;
+import io.tidemark.shared.jobs.JobStore;
 import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Directories;
@@ -148,9 +150,16 @@ public final class MoveArrivals extends VerticleBase {
             if (m != null && me.equals(m.to())) {
                 mine.put(m.job(), m);
                 JobBindings.Binding b = JobBindings.Binding.of(doc);
-                if (JobMoves.HANDED_OVER.equals(m.state()) && b != null && me.equals(b.daemon()) && fence.runs(m.job())
-                        && applier.head(m.job()).isPresent()) {
+                boolean holds = b != null && me.equals(b.daemon()) && fence.runs(m.job());
+                if (JobMoves.HANDED_OVER.equals(m.state()) && holds && applier.head(m.job()).isPresent()) {
                     complete(m, b.epoch());
+                } else if (JobMoves.HANDED_OVER.equals(m.state()) && holds && JobState.FAILED == JobStore.state(doc)) {
+                    moves.fail(m, "daemon " + me + " took the job over but could not run its head: " + doc.getString("error"));
+                }
+                Prepared p = prepared.get(m.job());
+                if (JobMoves.REBUILDING.equals(m.state()) && p != null && p.moveId().equals(m.id())) {
+                    // Its head is ready here but saying so did not land (a store error): say it again.
+                    announce(m, p.result());
                 }
             }
         }
@@ -207,6 +216,10 @@ public final class MoveArrivals extends VerticleBase {
     private void arrived(JobMoves.Move m, RebuildResult result) {
         end(m);
         prepared.put(m.job(), new Prepared(m.id(), result));
+        announce(m, result);
+    }
+
+    private void announce(JobMoves.Move m, RebuildResult result) {
         moves.ready(m, new JsonObject().put("snapshotId", result.snapshotId()).put("bytesLoaded", result.bytesLoaded())
                         .put("entriesCaughtUp", result.entriesReplayed()).put("readyTs", result.reached().toJson()))
                 .onSuccess(ok -> {
@@ -215,7 +228,8 @@ public final class MoveArrivals extends VerticleBase {
                                         + " waiting for daemon {} to hand it over", m.job(), result.reached(),
                                 result.bytesLoaded() / 1_000_000, result.snapshotId(), result.entriesReplayed(), m.from());
                     }
-                });
+                })
+                .onFailure(e -> LOG.warn("job {}: cannot record that its head is ready here (trying again): {}", m.job(), e.getMessage()));
     }
 
     private void notArrived(JobMoves.Move m, Throwable e) {
