@@ -58,8 +58,9 @@ final class BlockCollector {
     private final Clock clock;
     private final Duration grace;
     /** How long a sweep waits for other daemons' snapshots to end before it leaves its deletes to a later one. */
-    private static final Duration OTHERS_WAIT = Duration.ofMinutes(10);
+    static final Duration OTHERS_WAIT = Duration.ofMinutes(10);
     private io.tidemark.shared.daemons.SweepLocks locks;
+    private Duration othersWait = OTHERS_WAIT;
 
     /**
      * @param fence the fence of the store the snapshotter of this process writes through
@@ -77,8 +78,9 @@ final class BlockCollector {
     }
 
     /** With several daemons on the store: the lock that keeps their snapshots and this sweep apart. */
-    BlockCollector lockedBy(io.tidemark.shared.daemons.SweepLocks locks) {
+    BlockCollector lockedBy(io.tidemark.shared.daemons.SweepLocks locks, Duration othersWait) {
         this.locks = locks;
+        this.othersWait = othersWait;
         return this;
     }
 
@@ -133,7 +135,7 @@ final class BlockCollector {
 
         // With other daemons on the store: their snapshots end, and no new one starts, before the
         // re-check and the deletes (SweepLocks); without the lock, nothing is deleted this time.
-        if (!dryRun && locks != null && !Blocking.await(locks.acquireSweep(OTHERS_WAIT.toMillis()))) {
+        if (!dryRun && locks != null && !Blocking.await(locks.acquireSweep(othersWait.toMillis()))) {
             LOG.info("block sweep: another daemon sweeps now, or its snapshots ran on; {} candidates are left to a later sweep",
                     candidates.size());
             return new Result(counts[0], live.size(), 0, 0, counts[1], 0, 0, List.of());

@@ -84,7 +84,12 @@ public final class Groomer {
 
     /** With several daemons on one block store: sweeps take the lock that keeps other daemons' snapshots away. */
     public Groomer sweepLockedBy(io.tidemark.shared.daemons.SweepLocks locks) {
-        collector.lockedBy(locks);
+        return sweepLockedBy(locks, BlockCollector.OTHERS_WAIT);
+    }
+
+    /** The same, waiting at most {@code othersWait} for other daemons' snapshots before leaving the deletes to a later sweep. */
+    Groomer sweepLockedBy(io.tidemark.shared.daemons.SweepLocks locks, Duration othersWait) {
+        collector.lockedBy(locks, othersWait);
         return this;
     }
 
