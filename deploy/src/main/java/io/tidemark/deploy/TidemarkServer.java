@@ -52,6 +52,9 @@ public final class TidemarkServer implements AutoCloseable {
     private int apiPort;
     private boolean apiTls;
 
+    /** Whether the clustered event bus runs TLS with the cluster's certificate. */
+    private boolean busTls;
+
     private TidemarkServer(TidemarkConfig config, Roles roles, Vertx vertx) {
         this.config = config;
         this.roles = roles;
@@ -66,14 +69,18 @@ public final class TidemarkServer implements AutoCloseable {
     /** Starts a server with {@code roles}; blocks the calling (non-event-loop) thread until it runs. */
     static TidemarkServer start(TidemarkConfig config, Roles roles) {
         Vertx vertx;
+        TidemarkConfig.Cluster cluster = ClusterTls.resolve(config);
         try {
-            vertx = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false), config.cluster())
+            vertx = VertxFactory.create(new VertxOptions().setPreferNativeTransport(false), cluster)
                     .toCompletionStage().toCompletableFuture().get();
+        } catch (io.tidemark.shared.config.ConfigException e) {
+            throw e;
         } catch (Exception e) {
             Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
             throw new IllegalStateException("the server could not join its cluster: " + cause.getMessage(), cause);
         }
         TidemarkServer server = new TidemarkServer(config, roles, vertx);
+        server.busTls = cluster.tls();
         try {
             server.deploy().toCompletionStage().toCompletableFuture().get();
         } catch (Exception e) {
@@ -112,6 +119,7 @@ public final class TidemarkServer implements AutoCloseable {
                     dataDir, stores.embedded() ? " (embedded store)" : "", TlsEngines.description(),
                     config.cluster().enabled()
                             ? "; event bus clustered as '" + config.cluster().name() + "' on " + config.cluster().host() + ":" + config.cluster().port()
+                                    + (busTls ? " (TLS: members authenticated by the cluster's certificate)" : " (no TLS)")
                             : "");
             return null;
         });

@@ -186,9 +186,18 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
      * @param port Hazelcast's member port
      * @param busPort the event bus's TCP port (0: any free port; it is announced through Hazelcast)
      * @param members comma-separated {@code host[:port]} of members to join (this one may be among them)
+     * @param tlsCertFile the cluster's certificate (PEM), the same on every member: the event bus runs
+     *     TLS with client authentication, and a member is accepted only with this certificate
+     * @param tlsKeyFile its private key (PEM)
      */
-    public record Cluster(boolean enabled, String name, String host, String publicHost, int port, int busPort, String members) {
+    public record Cluster(boolean enabled, String name, String host, String publicHost, int port, int busPort, String members,
+                          String tlsCertFile, String tlsKeyFile) {
         public Cluster {
+            tlsCertFile = tlsCertFile == null ? "" : tlsCertFile;
+            tlsKeyFile = tlsKeyFile == null ? "" : tlsKeyFile;
+            if (tlsCertFile.isBlank() != tlsKeyFile.isBlank()) {
+                throw new ConfigException("cluster.tlsCertFile and cluster.tlsKeyFile go together: set both or neither");
+            }
             if (enabled && (name == null || name.isBlank())) {
                 throw new ConfigException("cluster.name must be set when cluster.enabled is true");
             }
@@ -198,6 +207,16 @@ public record TidemarkConfig(String dataDir, Mongodb mongodb, Ingest ingest, Api
             if (busPort < 0 || busPort > 65535) {
                 throw new ConfigException("cluster.busPort must be 0 or a TCP port, not " + busPort);
             }
+        }
+
+        /** Whether the event bus runs TLS with client authentication. */
+        public boolean tls() {
+            return !tlsCertFile.isBlank();
+        }
+
+        /** The same cluster with the event bus's TLS material. */
+        public Cluster withTls(String certFile, String keyFile) {
+            return new Cluster(enabled, name, host, publicHost, port, busPort, members, certFile, keyFile);
         }
 
         /** The members as listed, trimmed, without empty entries. */

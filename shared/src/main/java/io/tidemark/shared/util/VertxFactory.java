@@ -45,6 +45,15 @@ public final class VertxFactory {
         String announced = cluster.publicHost().isBlank() ? cluster.host() : cluster.publicHost();
         EventBusOptions bus = new EventBusOptions().setHost(cluster.host()).setPort(cluster.busPort())
                 .setClusterPublicHost(announced);
+        if (cluster.tls()) {
+            // Both ends present the cluster's one certificate and trust only that one, as its own
+            // anchor: a process without the key can neither send on the bus nor receive from it.
+            // PEM options, not a trust manager object: the bus copies its options through JSON.
+            bus.setSsl(true).setClientAuth(io.vertx.core.http.ClientAuth.REQUIRED)
+                    .setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions().setCertPath(cluster.tlsCertFile())
+                            .setKeyPath(cluster.tlsKeyFile()))
+                    .setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(cluster.tlsCertFile()));
+        }
         return Vertx.builder().with(withLimits(new VertxOptions(options).setEventBusOptions(bus)))
                 .withClusterManager(new HazelcastClusterManager(HazelcastSettings.of(cluster)))
                 .buildClustered();
