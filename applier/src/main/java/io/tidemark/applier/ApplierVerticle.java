@@ -296,6 +296,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
             rebuildDone(job, at, null);
             // Recorded now, not only after the next batch: a quiet source may send none for a while.
             appliedTs.submit(job, at);
+            vertx.eventBus().publish(Addresses.HEAD_OPENED, new JsonObject().put("job", job).put("appliedTs", at.toJson()));
             runner.wake();
         }).onFailure(e -> {
             runners.remove(job, runner);

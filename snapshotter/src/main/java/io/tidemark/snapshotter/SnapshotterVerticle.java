@@ -75,6 +75,7 @@ public final class SnapshotterVerticle extends VerticleBase {
     /** At this daemon's own address, where front ends send the requests of the jobs it holds; null for a sole writer. */
     private MessageConsumer<JsonObject> ownConsumer;
     private MessageConsumer<JsonObject> movedConsumer;
+    private MessageConsumer<JsonObject> openedConsumer;
     private io.tidemark.shared.daemons.SweepLocks sweepLocks;
     private long timer = -1;
     private boolean scheduledPassUnderWay;
@@ -117,13 +118,11 @@ public final class SnapshotterVerticle extends VerticleBase {
         ownConsumer = fence.daemon() == null ? null
                 : vertx.eventBus().consumer(JobAddresses.ofDaemon(Addresses.SNAPSHOT_REQUEST, fence.daemon()), this::onRequest);
         timer = vertx.setPeriodic(tickMillis(), id -> scheduledPass());
-        // A job that moved here missed its schedule while it moved: the snapshot that fell due then is taken now.
-        movedConsumer = vertx.eventBus().<JsonObject>consumer(Addresses.JOB_MOVED, m -> {
-            String job = m.body().getString("job");
-            if (job != null && fence.runs(job)) {
-                snapshotIfDue(job).onFailure(e -> LOG.warn("job {}: the snapshot after its move: {}", job, e.getMessage()));
-            }
-        });
+        // A job that moved here, failed over or whose daemon restarted missed its schedule meanwhile:
+        // the snapshot that fell due then is taken as soon as its head runs here.
+        // (A job's first snapshot keeps waiting for the schedule's tick, as on a fresh start.)
+        movedConsumer = vertx.eventBus().<JsonObject>consumer(Addresses.JOB_MOVED, m -> snapshotIfDueNow(m, true));
+        openedConsumer = vertx.eventBus().<JsonObject>consumer(Addresses.HEAD_OPENED, m -> snapshotIfDueNow(m, false));
         return catalog.createIndexes().compose(v -> consumer.completion())
                 .compose(v -> ownConsumer == null ? Future.succeededFuture() : ownConsumer.completion());
     }
@@ -138,6 +137,7 @@ public final class SnapshotterVerticle extends VerticleBase {
         running.values().forEach(r -> r.subscription().dispose());
         running.clear();
         movedConsumer.unregister();
+        openedConsumer.unregister();
         return Future.all(consumer.unregister(), ownConsumer == null ? Future.succeededFuture() : ownConsumer.unregister()).onComplete(ar -> {
             cpu.dispose();
             io.dispose();
@@ -258,6 +258,13 @@ public final class SnapshotterVerticle extends VerticleBase {
         return r;
     }
 
+    private void snapshotIfDueNow(Message<JsonObject> m, boolean firstToo) {
+        String job = m.body().getString("job");
+        if (job != null && fence.runs(job) && !fence.moving(job)) {
+            snapshotIfDue(job, firstToo).onFailure(e -> LOG.warn("job {}: the snapshot that fell due: {}", job, e.getMessage()));
+        }
+    }
+
     /**
      * How often the schedule is looked at: the configured interval, but at least every five
      * minutes, because a job's policy may ask for another interval than the configuration.
@@ -302,14 +309,19 @@ public final class SnapshotterVerticle extends VerticleBase {
      * each time; a job without a snapshot is due at once.
      */
     private Future<Void> snapshotIfDue(String job) {
+        return snapshotIfDue(job, true);
+    }
+
+    /** The same; without {@code firstToo}, a job with no snapshot yet is not due. */
+    private Future<Void> snapshotIfDue(String job, boolean firstToo) {
         if (running.containsKey(job)) {
             return Future.succeededFuture();
         }
         return policies.stored(job).compose(policy -> catalog.latestComplete(job).compose(latest -> {
             long intervalMs = policy != null ? policy.snapshotIntervalHours() * 3_600_000L
                     : Math.max(1, config.snapshots().intervalMinutes()) * 60_000L;
-            boolean due = latest == null
-                    || System.currentTimeMillis() - latest.getLong("createdAt") >= intervalMs - tickMillis() / 2;
+            boolean due = latest == null ? firstToo
+                    : System.currentTimeMillis() - latest.getLong("createdAt") >= intervalMs - tickMillis() / 2;
             return due ? snapshotIfMoved(job) : Future.succeededFuture();
         }));
     }

@@ -9,6 +9,12 @@ public final class Addresses {
     public static final String OPLOG_STORED = "tidemark.ingest.oplog.stored";
     /** An initial sync's slices are all durable: {"job", "generation", "startTs", "endTs"}. */
     public static final String SYNC_COMPLETED = "tidemark.ingest.sync.completed";
+    /**
+     * A job's head opened on the daemon that runs it (a start, a restart, a rebuild after a
+     * failover or a move): {"job", "appliedTs": {"t","i"}}. A snapshot that fell due meanwhile is
+     * taken then.
+     */
+    public static final String HEAD_OPENED = "tidemark.head.opened";
     /** A head applied oplog up to a position: {"job", "appliedTs": {"t","i"}}. */
     public static final String HEAD_APPLIED = "tidemark.head.applied";
     /**
