@@ -53,7 +53,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * job). And issue 14 item 5: a daemon killed with {@code kill -9} loses its job to the surviving
  * daemon by itself once its lease runs out; the survivor rebuilds the head from the latest
  * snapshot plus the oplog store, with no new initial sync, catches up, passes {@code verify} and
- * snapshots the job again.
+ * snapshots the job again by its schedule; a move of the job asked just before the kill ends failed.
  */
 class ScaleOutTest {
 
@@ -201,6 +201,8 @@ class ScaleOutTest {
                 long generation = join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation");
 
                 JobBindings.Binding before = JobBindings.Binding.of(join(stores.jobs().find(job)));
+                // Killed just after a move of its job was asked: the failover wins, and the move ends failed.
+                CliRun.ok(concat(new String[] {"jobs", "move", "--job", job, "--to", serverId}, api));
                 daemon.destroyForcibly();
                 long killed = System.nanoTime();
                 await("the killed daemon's job to fail over", Duration.ofSeconds(LEASE_SECONDS + 30), () ->
@@ -223,6 +225,14 @@ class ScaleOutTest {
                 JsonObject now = join(stores.jobs().find(job));
                 assertEquals(generation, now.getJsonObject("sync").getLong("generation"), "no new initial sync");
                 assertEquals("ACTIVE", now.getString("state"));
+                await("the interrupted move to end failed", Duration.ofSeconds(30), () -> {
+                    JsonObject j = join(stores.jobs().find(job));
+                    return j.getJsonObject("move") == null && j.getJsonObject("lastMove") != null;
+                });
+                JsonObject lastMove = join(stores.jobs().find(job)).getJsonObject("lastMove");
+                assertEquals("failed", lastMove.getString("state"), lastMove.encode());
+                assertTrue(lastMove.getString("error").contains("owner changed"), lastMove.encode());
+                await("nothing left half arrived", Duration.ofSeconds(30), () -> !Files.exists(serverDir.resolve("heads").resolve(job + ".arriving")));
                 System.out.println("failover: job taken over " + failoverSeconds + " s after kill -9 (lease " + LEASE_SECONDS + " s)");
 
                 // The source quiet and the head caught up: the rebuilt head equals the source.
