@@ -225,6 +225,25 @@ class PackBlockStoreTest extends BlockStoreContract {
         assertEquals(PackBlockStore.HEADER_BYTES + b.compressed().length, Files.size(files(".pack").get(0)));
     }
 
+    /**
+     * A burst of puts fills and seals packs within one group commit, so a pack is sealed in the
+     * round that also publishes its records. It must not be judged garbage (nothing live in it yet)
+     * and reclaimed: once, that rewrote full packs over and over, forever.
+     */
+    @Test
+    void packsSealedInTheRoundThatPublishesTheirRecordsAreNotReclaimed() throws Exception {
+        PackBlockStore small = reopen(store, SMALL_PACK);
+        List<Block> blocks = blocks(60, 1_000, 20_000);
+        await(Flux.fromIterable(blocks).flatMap(b -> small.putIfAbsent(b.id(), b.compressed(), b.data().length), blocks.size())
+                .then());
+        List<Path> packsBefore = files(".pack");
+        assertTrue(packsBefore.size() >= 5, packsBefore.size() + " packs");
+        // A delete runs the reclaimer over every pack judged due.
+        await(small.delete(blocks.get(0).id()));
+        assertEquals(packsBefore, files(".pack"), "no pack of live blocks was rewritten");
+        assertReadsAll(small, blocks.subList(1, blocks.size()));
+    }
+
     @Test
     void reclaimingAMostlyDeletedPackFreesItWhileReadsGoOn() throws Exception {
         PackBlockStore small = reopen(store, SMALL_PACK);

@@ -293,15 +293,18 @@ final class PackWriter {
         }
         lock.lock();
         try {
-            for (Pack p : sealed) {
-                p.sealed = true;
-                p.records = null;
-                sealedPacks.accept(p);
-            }
+            // Published before the sealed packs are judged: a pack sealed in the round that publishes
+            // its own records would otherwise look all garbage (nothing live in it yet), be reclaimed,
+            // and its copies, sealed the same way, again and again.
             for (Pending e : batch) {
                 if (!failed.containsKey(e.pack())) {
                     publish(e);
                 }
+            }
+            for (Pack p : sealed) {
+                p.sealed = true;
+                p.records = null;
+                sealedPacks.accept(p);
             }
             failed.forEach((p, e) -> retire(p, e));
         } finally {
