@@ -128,7 +128,7 @@ public final class SweepLocks {
                     held.add(SWEEP);
                     // Counted once no live snapshot of another daemon is left, before anything is deleted:
                     // only a snapshot whose lease ran out (its daemon paused) can see the count move.
-                    return awaitNoOtherSnapshots(System.currentTimeMillis() + maxWaitMillis)
+                    return dropLongExpired().compose(v -> awaitNoOtherSnapshots(System.currentTimeMillis() + maxWaitMillis))
                             .compose(clear -> !clear ? releaseSweep().map(false)
                                     : db.updateCollectionWithOptions(COLLECTION, new JsonObject().put("_id", "sweeps:" + daemon),
                                             new JsonObject().put("$inc", new JsonObject().put("count", 1L))
@@ -139,6 +139,13 @@ public final class SweepLocks {
 
     public Future<Void> releaseSweep() {
         return release(SWEEP);
+    }
+
+    /** Documents of snapshots whose daemon died (their lease long over) are dropped; they hold nobody up anyway. */
+    private Future<Void> dropLongExpired() {
+        return db.removeDocuments(COLLECTION, new JsonObject().put("kind", "snapshot")
+                        .put("until", new JsonObject().put("$lt", System.currentTimeMillis() - leaseMillis)))
+                .<Void>mapEmpty().otherwiseEmpty();
     }
 
     private Future<Boolean> awaitNoOtherSnapshots(long deadline) {
