@@ -34,7 +34,10 @@ final class AdminClient implements AutoCloseable {
         this.url = stripSlash(urlFlag != null ? urlFlag : creds.getString("apiUrl", "https://127.0.0.1:8080"));
         this.token = tokenFlag != null ? tokenFlag : creds.getString("adminToken");
         String pin = pinFlag != null ? pinFlag : creds.getString("certificateSha256");
-        HttpClientOptions options = new HttpClientOptions().setConnectTimeout(5000);
+        // A connection per request: a command makes a few, and a pooled connection the server is
+        // closing (after refusing a body) could take the next request and lose it with no timeout
+        // firing (seen in AgentScopeTest: 90 s and "cannot reach").
+        HttpClientOptions options = new HttpClientOptions().setConnectTimeout(5000).setKeepAlive(false);
         if (url.startsWith("https")) {
             options.setSsl(true).setSslEngineOptions(TlsEngines.preferred());
             if (pin != null) {
