@@ -289,7 +289,9 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 .buildGate(() -> StorageHealth.refusal(vertx, "job " + job + ": a head build"));
         runners.put(job, runner);
         generations.put(job, gen);
-        boolean rebuild = rebuildRequested.remove(job);
+        // Once a head of this sync generation caught up, its slices are (being) removed: a head built
+        // again comes from the latest snapshot and the oplog store.
+        boolean rebuild = rebuildRequested.remove(job) | sync.getBoolean("consumed", false);
         Futures.of(runner.open(gen, start, end, rebuilder, rebuild), context).onSuccess(head -> {
             OpTime at = head.appliedPosition();
             LOG.info("job {}: head open at {}", job, at);
@@ -434,9 +436,21 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
 
         @Override
         public void reachedSyncEnd(String job) {
-            context.runOnContext(v -> Futures.of(stores.sync().deleteOtherGenerations(job, -1), context)
-                    .onSuccess(x -> LOG.info("job {}: initial sync slices removed from the sync store", job))
-                    .onFailure(e -> LOG.warn("job {}: could not remove its sync slices: {}", job, e.getMessage())));
+            context.runOnContext(v -> {
+                Long gen = generations.get(job);
+                if (gen == null) {
+                    return;
+                }
+                // Recorded before a slice is deleted: from now on a head of this sync generation is
+                // built only from a snapshot and the oplog store, never from a sync store that a
+                // removal left partly deleted (which would make a head silently missing documents).
+                JsonObject filter = new JsonObject().put("_id", job).put("sync.generation", gen).mergeIn(fence.heldFilter(job));
+                stores.metadata().updateCollection("jobs", filter, new JsonObject().put("$set", new JsonObject().put("sync.consumed", true)))
+                        .compose(r -> r != null && r.getDocMatched() > 0 ? Futures.of(stores.sync().deleteOtherGenerations(job, -1), context)
+                                : io.vertx.core.Future.failedFuture("the job's sync generation or owner changed"))
+                        .onSuccess(x -> LOG.info("job {}: initial sync slices removed from the sync store", job))
+                        .onFailure(e -> LOG.warn("job {}: could not remove its sync slices: {}", job, e.getMessage()));
+            });
         }
 
         @Override

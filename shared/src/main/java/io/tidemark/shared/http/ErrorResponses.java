@@ -94,6 +94,11 @@ public final class ErrorResponses {
         }
         if (!ctx.response().ended() && !ctx.response().closed()) {
             ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");
+            if (ctx.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+                // Errors are rare: the connection goes with them, so that no client reuses one the
+                // server may be tearing down (a request sent on it was seen lost, with no timeout).
+                ctx.response().putHeader("Connection", "close");
+            }
             if (!ctx.request().isEnded()) {
                 UnreadBodies.answerAndClose(ctx, body.toBuffer());
             } else {
