@@ -444,9 +444,9 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 // Recorded before a slice is deleted: from now on a head of this sync generation is
                 // built only from a snapshot and the oplog store, never from a sync store that a
                 // removal left partly deleted (which would make a head silently missing documents).
-                JsonObject filter = new JsonObject().put("_id", job).put("sync.generation", gen).mergeIn(fence.heldFilter(job));
-                stores.metadata().updateCollection("jobs", filter, new JsonObject().put("$set", new JsonObject().put("sync.consumed", true)))
-                        .compose(r -> r != null && r.getDocMatched() > 0 ? Futures.of(stores.sync().deleteOtherGenerations(job, -1), context)
+                stores.jobs().setIf(job, new JsonObject().put("sync.generation", gen).mergeIn(fence.heldFilter(job)),
+                                new JsonObject().put("sync.consumed", true))
+                        .compose(marked -> marked ? Futures.of(stores.sync().deleteOtherGenerations(job, -1), context)
                                 : io.vertx.core.Future.failedFuture("the job's sync generation or owner changed"))
                         .onSuccess(x -> LOG.info("job {}: initial sync slices removed from the sync store", job))
                         .onFailure(e -> LOG.warn("job {}: could not remove its sync slices: {}", job, e.getMessage()));

@@ -4,6 +4,7 @@ import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.daemons.JobAddresses;
 import io.tidemark.shared.daemons.JobOwners;
 import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.http.BusReplies;
 import io.tidemark.shared.oplog.OpTime;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Futures;
@@ -81,11 +82,10 @@ public final class HeadsApi {
         return vertx.eventBus().<JsonObject>request(JobAddresses.forJob(Addresses.HEAD_HASHES, job), ask,
                         new DeliveryOptions().setSendTimeout((waitSeconds + HASH_SECONDS) * 1000L))
                 .map(Message::body)
-                .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() == ReplyFailure.RECIPIENT_FAILURE
-                        ? new ApiException(r.failureCode() >= 400 ? r.failureCode() : 500, r.getMessage())
-                        : e instanceof ReplyException r && r.failureType() == ReplyFailure.TIMEOUT
-                                ? new ApiException(504, "the daemon running the head of " + job.getString("_id") + " did not answer in time")
-                                : JobOwners.notHere(job, "the head")));
+                // Not reachable on this process's bus: the 409 that names the owner.
+                .recover(e -> Future.failedFuture(e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS
+                        ? JobOwners.notHere(job, "the head")
+                        : BusReplies.asApiError(e, "", "the daemon running the head of " + job.getString("_id") + " did not answer in time")));
     }
 
     /** Serves {@link #fromOwner} on this daemon: {"job", "atLeast", "waitSeconds"} to the hashes. */

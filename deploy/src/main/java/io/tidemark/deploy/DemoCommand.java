@@ -166,8 +166,8 @@ final class DemoCommand implements Runnable {
 
     private static boolean hasSnapshot(TidemarkServer server, String name) throws Exception {
         JsonObject job = server.stores().jobs().resolve(name).otherwiseEmpty().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        return job != null && server.stores().metadata().count("snapshots", new JsonObject().put("job", job.getString("_id")).put("complete", true))
-                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS) > 0;
+        return job != null && new io.tidemark.shared.snapshots.SnapshotCatalog(server.stores().metadata()).latestComplete(job.getString("_id"))
+                .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS) != null;
     }
 
     /** Moves a deployment's job to another daemon by the path 'tidemark jobs move' takes. */

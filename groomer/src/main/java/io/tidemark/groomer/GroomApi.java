@@ -4,6 +4,7 @@ import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.daemons.JobAddresses;
 import io.tidemark.shared.daemons.JobOwners;
 import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.http.BusReplies;
 import io.tidemark.shared.http.JsonBodies;
 import io.tidemark.shared.snapshots.RetentionPolicies;
 import io.tidemark.shared.snapshots.RetentionPolicy;
@@ -126,16 +127,6 @@ public final class GroomApi {
     }
 
     private static Throwable translate(Throwable e) {
-        if (e instanceof ReplyException r) {
-            if (r.failureType() == ReplyFailure.NO_HANDLERS) {
-                return new ApiException(503, "no groomer is running in this deployment");
-            }
-            if (r.failureType() == ReplyFailure.TIMEOUT) {
-                return new ApiException(504, "the groomer did not answer in time; it goes on in the background");
-            }
-            int code = r.failureCode();
-            return new ApiException(code >= 400 && code < 600 ? code : 500, r.getMessage());
-        }
-        return e;
+        return BusReplies.asApiError(e, "no groomer is running in this deployment", "the groomer did not answer in time; it goes on in the background");
     }
 }

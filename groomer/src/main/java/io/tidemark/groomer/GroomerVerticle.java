@@ -1,5 +1,6 @@
 package io.tidemark.groomer;
 
+import io.tidemark.shared.daemons.SweepLocks;
 import io.tidemark.shared.daemons.JobAddresses;
 import io.tidemark.shared.daemons.JobFence;
 import io.tidemark.shared.daemons.JobOwners;
@@ -55,7 +56,7 @@ public final class GroomerVerticle extends VerticleBase {
 
     private ExecutorService worker;
     private Groomer groomer;
-    private io.tidemark.shared.daemons.SweepLocks sweepLocks;
+    private SweepLocks sweepLocks;
     private SnapshotChecker checker;
     private MessageConsumer<JsonObject> groomConsumer;
     /** At this daemon's own address, where front ends send the grooms of the jobs it holds; null for a sole writer. */
@@ -93,11 +94,9 @@ public final class GroomerVerticle extends VerticleBase {
             return t;
         });
         groomer = new Groomer(config, stores, blocks, clock, fence);
-        if (fence.daemon() != null) {
-            sweepLocks = new io.tidemark.shared.daemons.SweepLocks(vertx, stores.metadata(), fence.daemon(),
-                    config.daemons().leaseSeconds() * 1000L);
-            groomer.sweepLockedBy(sweepLocks);
-        }
+        // Sweeps keep away from blocks other daemons' running snapshots may have found (SweepLocks).
+        sweepLocks = SweepLocks.of(vertx, stores.metadata(), fence, config.daemons().leaseSeconds() * 1000L);
+        groomer.sweepLockedBy(sweepLocks);
         checker = new SnapshotChecker(blocks, new ManifestStore(stores.blockstore().database()),
                 new CatalogEntries(stores.metadata()));
         groomConsumer = vertx.eventBus().consumer(Addresses.GROOM_REQUEST, this::onGroom);

@@ -5,6 +5,7 @@ import io.tidemark.shared.daemons.JobOwners;
 import io.vertx.core.Future;
 import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.http.ApiException;
+import io.tidemark.shared.http.BusReplies;
 import io.tidemark.shared.http.JsonBodies;
 import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
@@ -115,16 +116,6 @@ public final class SnapshotsApi {
     }
 
     private static Throwable translate(Throwable e) {
-        if (e instanceof ReplyException r) {
-            if (r.failureType() == ReplyFailure.NO_HANDLERS) {
-                return new ApiException(503, "no snapshotter is running in this deployment");
-            }
-            if (r.failureType() == ReplyFailure.TIMEOUT) {
-                return new ApiException(504, "the snapshot is still running; list the job's snapshots to follow it");
-            }
-            int code = r.failureCode();
-            return new ApiException(code >= 400 && code < 600 ? code : 500, r.getMessage());
-        }
-        return e;
+        return BusReplies.asApiError(e, "no snapshotter is running in this deployment", "the snapshot is still running; list the job's snapshots to follow it");
     }
 }

@@ -1,5 +1,6 @@
 package io.tidemark.snapshotter;
 
+import io.tidemark.shared.daemons.SweepLocks;
 import io.tidemark.applier.HeadReader;
 import io.tidemark.applier.HeadRegistry;
 import io.tidemark.shared.http.ApiException;
@@ -76,7 +77,7 @@ public final class SnapshotterVerticle extends VerticleBase {
     private MessageConsumer<JsonObject> ownConsumer;
     private MessageConsumer<JsonObject> movedConsumer;
     private MessageConsumer<JsonObject> openedConsumer;
-    private io.tidemark.shared.daemons.SweepLocks sweepLocks;
+    private SweepLocks sweepLocks;
     private long timer = -1;
     private boolean scheduledPassUnderWay;
 
@@ -108,12 +109,9 @@ public final class SnapshotterVerticle extends VerticleBase {
         io = Schedulers.newBoundedElastic(4 * cores, 10_000, "tidemark-snapshot-io", 60, true);
         taker = new SnapshotTaker(blocks, new ManifestStore(stores.blockstore().database()), catalog, cpu, io,
                 BlockWriter.Options.of(config.snapshots()), DeltaPolicy.of(config.snapshots())).fencedBy(fence);
-        if (fence.daemon() != null) {
-            // Other daemons' block sweeps stay away from blocks this daemon's snapshots find (SweepLocks).
-            sweepLocks = new io.tidemark.shared.daemons.SweepLocks(vertx, stores.metadata(), fence.daemon(),
-                    config.daemons().leaseSeconds() * 1000L);
-            taker.sweepLockedBy(sweepLocks);
-        }
+        // Other daemons' block sweeps stay away from blocks this daemon's snapshots find (SweepLocks).
+        sweepLocks = SweepLocks.of(vertx, stores.metadata(), fence, config.daemons().leaseSeconds() * 1000L);
+        taker.sweepLockedBy(sweepLocks);
         consumer = vertx.eventBus().consumer(Addresses.SNAPSHOT_REQUEST, this::onRequest);
         ownConsumer = fence.daemon() == null ? null
                 : vertx.eventBus().consumer(JobAddresses.ofDaemon(Addresses.SNAPSHOT_REQUEST, fence.daemon()), this::onRequest);

@@ -306,18 +306,25 @@ public final class HeldBindings implements JobFence {
     /** A move's handover: the job stops here (as if lost) before its binding goes to the destination. */
     private boolean releaseForMove(String job, long epoch, String why) {
         Held h = held.get(job);
-        if (h == null || h.epoch() != epoch || !held.remove(job, h)) {
+        if (h == null || h.epoch() != epoch || !drop(job, h)) {
             return false;
         }
         LOG.info("job {}: daemon {} stops its head and writes nothing more for it at epoch {} ({})", job, daemon, epoch, why);
-        lostListeners.forEach(l -> l.accept(job));
         return true;
     }
 
     private void lost(String job, Held h, String why) {
-        if (held.remove(job, h)) {
+        if (drop(job, h)) {
             LOG.warn("job {}: daemon {} lost its binding at epoch {} ({}); its head stops here", job, daemon, h.epoch(), why);
-            lostListeners.forEach(l -> l.accept(job));
         }
+    }
+
+    /** Forgets the hold, if it is still this one, and tells the listeners (its head stops); whether it was. */
+    private boolean drop(String job, Held h) {
+        if (!held.remove(job, h)) {
+            return false;
+        }
+        lostListeners.forEach(l -> l.accept(job));
+        return true;
     }
 }

@@ -57,6 +57,11 @@ public final class SweepLocks {
         this.renewTimer = vertx.setPeriodic(Math.max(1_000, leaseMillis / 4), t -> renew());
     }
 
+    /** The locks of a daemon's snapshots and sweeps; none for a sole writer, which no other daemon shares a store with. */
+    public static SweepLocks of(Vertx vertx, MongoClient db, JobFence fence, long leaseMillis) {
+        return fence.daemon() == null ? null : new SweepLocks(vertx, db, fence.daemon(), leaseMillis);
+    }
+
     public void close() {
         vertx.cancelTimer(renewTimer);
     }

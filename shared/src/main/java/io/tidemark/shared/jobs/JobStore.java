@@ -101,6 +101,14 @@ public final class JobStore {
     }
 
     /**
+     * Sets fields only while the job matches {@code also} (equality or operator conditions on its
+     * fields, e.g. {@code sync.generation} and its binding), in whatever state; returns whether it did.
+     */
+    public Future<Boolean> setIf(String id, JsonObject also, JsonObject fields) {
+        return compareAndSet(id, EnumSet.allOf(JobState.class), also, fields);
+    }
+
+    /**
      * Moves the job to {@code to} (setting {@code fields} with it) only if it is in one of
      * {@code from} and matches {@code also} (more equality or operator conditions on its fields,
      * e.g. {@code sync.generation}); returns whether it did. One conditional update, so a report
