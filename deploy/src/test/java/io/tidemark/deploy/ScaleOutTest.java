@@ -43,17 +43,20 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Issue 14 items 1-4 with real processes on loopback: a {@code tidemark server} (both roles, the
- * embedded store at a fixed port), a {@code --roles daemon} and a {@code --roles frontend}
- * process joining its store, and two agents, one on each front end. The two jobs are spread over
- * the two daemons by the binding rule, {@code daemons list} shows both with heartbeats, and the
- * separate daemon, frozen with SIGSTOP past its lease while its job is taken over (a test-side
- * compare-and-set to epoch+1), then resumed, lands no write (applied position, catalog, oplog
- * trim), stops its head and deletes it (automatic failover off, so that only the test moves the
- * job). And issue 14 item 5: a daemon killed with {@code kill -9} loses its job to the surviving
- * daemon by itself once its lease runs out; the survivor rebuilds the head from the latest
- * snapshot plus the oplog store, with no new initial sync, catches up, passes {@code verify} and
- * snapshots the job again by its schedule; a move of the job asked just before the kill ends failed.
+ * Issue 14 with real processes on loopback, all joining the embedded store of a
+ * {@code tidemark server} (both roles, at a fixed port). The whole topology (a server, two
+ * {@code --roles daemon} processes and a second {@code --roles frontend}, three deployments under
+ * write load with agents on both front ends) runs a manual move under load with restores during
+ * it, a drain, and a {@code kill -9} of a daemon process whose jobs fail over, every job verified
+ * at the end. With a server, a daemon and a front end: two jobs spread over the two daemons by the
+ * binding rule, {@code daemons list} shows both with heartbeats, and the separate daemon, frozen
+ * with SIGSTOP past its lease while its job is taken over (a test-side compare-and-set to
+ * epoch+1), then resumed, lands no write (applied position, catalog, oplog trim), stops its head
+ * and deletes it (automatic failover off, so that only the test moves the job). With a server and
+ * a daemon: a daemon killed with {@code kill -9} loses its job to the survivor once its lease runs
+ * out; the survivor rebuilds the head from the latest snapshot plus the oplog store, with no new
+ * initial sync, catches up, passes {@code verify} and snapshots the job again by its schedule; a
+ * move of the job asked just before the kill ends failed.
  */
 class ScaleOutTest {
 
@@ -193,7 +196,7 @@ class ScaleOutTest {
                 String serverId = Files.readString(serverDir.resolve("daemon-id")).strip();
                 String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
                 String[] api = api(creds);
-                String job = onSeparateDaemon(vertx, stores, source, "fail-one", creds, serverId, daemonId, agents);
+                String job = boundTo(vertx, stores, source, "fail-one", creds.getString("ingestUrl"), creds, api, daemonId, List.of(serverId), agents);
 
                 // A snapshot to rebuild from, taken by the owning daemon (asked through the server's front end).
                 JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
@@ -250,26 +253,32 @@ class ScaleOutTest {
     }
 
     /**
-     * Issue 14 item 4: {@code jobs move} under write load, with three deployments written to, their
-     * agents spread over two front ends. The destination rebuilds the head from
-     * the latest snapshot plus the oplog store while the owner keeps applying; a restore of that
-     * snapshot and a point-in-time restore run while the job moves; the owner hands over at the
-     * next epoch and deletes its head; no new initial sync happens; the moved head passes
-     * {@code verify} against the source and the new owner snapshots the job. Then
-     * {@code daemons drain} moves it back and turns the drained daemon's assignment off.
+     * Issue 14 with the whole topology: a {@code server}, two {@code --roles daemon} processes and a
+     * second {@code --roles frontend}, three deployments under write load with their agents spread
+     * over both front ends. {@code jobs move} under load: the destination rebuilds the head from the
+     * latest snapshot plus the oplog store while the owner keeps applying; a restore of that
+     * snapshot and a point-in-time restore run while the job moves; the owner hands over at the next
+     * epoch and deletes its head; no new initial sync happens; the moved head passes {@code verify}
+     * and the new owner snapshots the job. {@code daemons drain} moves it on and turns the drained
+     * daemon's assignment off. Then the second daemon is killed with {@code kill -9}: each of its
+     * jobs fails over to a survivor within lease expiry + 10 s, is rebuilt from its snapshot and the
+     * oplog store with no new initial sync, and every job passes {@code verify} through the second
+     * front end, which holds no head.
      */
     @Test
-    void aManualMoveUnderLoadEndsWithAVerifiedHeadWhileRestoresWorkAndADrainMovesItBack() throws Exception {
+    void movesDrainsAndAKilledDaemonAmongTwoDaemonProcessesAndTwoFrontEndsEndWithEveryJobVerified() throws Exception {
         Path serverDir = work.resolve("server");
         Path daemonDir = work.resolve("daemon");
+        Path daemon2Dir = work.resolve("daemon2");
         Path frontDir = work.resolve("front");
-        Path[] yamls = clustered("move-test", serverDir, daemonDir, frontDir);
+        Path[] yamls = clustered("move-test", serverDir, List.of(daemonDir, daemon2Dir), frontDir);
         try (MongoShapedSource source = new MongoShapedSource();
              MongoShapedSource other1 = new MongoShapedSource();
              MongoShapedSource other2 = new MongoShapedSource()) {
             start("server", List.of("server", "--config", yamls[0].toString()), line -> { });
             start("daemon", List.of("server", "--roles", "daemon", "--config", yamls[1].toString()), line -> { });
-            start("front", List.of("server", "--roles", "frontend", "--config", yamls[2].toString()), line -> { });
+            Process daemon2 = start("daemon2", List.of("server", "--roles", "daemon", "--config", yamls[2].toString()), line -> { });
+            start("front", List.of("server", "--roles", "frontend", "--config", yamls[3].toString()), line -> { });
             JsonObject creds = CredentialsFile.read(serverDir);
             JsonObject frontCreds = CredentialsFile.read(frontDir);
             Vertx vertx = VertxFactory.create();
@@ -281,15 +290,34 @@ class ScaleOutTest {
             try {
                 String serverId = Files.readString(serverDir.resolve("daemon-id")).strip();
                 String daemonId = Files.readString(daemonDir.resolve("daemon-id")).strip();
+                String daemon2Id = Files.readString(daemon2Dir.resolve("daemon-id")).strip();
                 String[] api = api(creds);
-                String job = onSeparateDaemon(vertx, stores, source, "move-one", creds, serverId, daemonId, agents);
-                // Two more deployments under load, through the second front end, wherever the rule binds them.
+                String[] viaFrontApi = {"--url", frontCreds.getString("apiUrl"), "--token", creds.getString("adminToken"),
+                    "--pin", frontCreds.getString("certificateSha256")};
                 JsonObject viaFront = creds.copy().put("certificateSha256", frontCreds.getString("certificateSha256"));
-                agents.add(agent(vertx, other1, "move-two", frontCreds.getString("ingestUrl"), viaFront));
+                // One deployment through the server's front end on the first daemon, one through the
+                // second front end on the second daemon, and a third through the second front end
+                // wherever the binding rule puts it.
+                String job = boundTo(vertx, stores, source, "move-one", creds.getString("ingestUrl"), creds, api, daemonId,
+                        List.of(serverId, daemon2Id), agents);
+                String two = boundTo(vertx, stores, other1, "move-two", frontCreds.getString("ingestUrl"), viaFront, api, daemon2Id,
+                        List.of(serverId, daemonId), agents);
                 agents.add(agent(vertx, other2, "move-three", frontCreds.getString("ingestUrl"), viaFront));
+                await("move-three bound and applied", Duration.ofSeconds(60), () -> {
+                    JsonObject j = join(stores.jobs().resolve("move-three").otherwise(new JsonObject()));
+                    return JobBindings.Binding.of(j) != null && j.getJsonObject("appliedTs") != null;
+                });
+                String three = join(stores.jobs().resolve("move-three")).getString("_id");
+                Map<String, MongoShapedSource> sources = Map.of(job, source, two, other1, three, other2);
+                Map<String, Long> generations = new HashMap<>();
+                for (String j : sources.keySet()) {
+                    generations.put(j, join(stores.jobs().find(j)).getJsonObject("sync").getLong("generation"));
+                }
+                JsonArray listedDaemons = new JsonArray(CliRun.ok(concat(new String[] {"daemons", "list", "--json"}, viaFrontApi)));
+                assertEquals(3, listedDaemons.size(), listedDaemons.encode());
+
                 JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
                 assertEquals("complete", first.getString("status"), first.encode());
-                long generation = join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation");
                 OpTime firstTs = OpTime.fromJson(first.getJsonObject("ts"));
                 await("oplog stored past the snapshot", Duration.ofSeconds(30),
                         () -> OpTime.fromJson(join(stores.jobs().find(job)).getJsonObject("storedTs")).isAfter(firstTs));
@@ -305,7 +333,7 @@ class ScaleOutTest {
                 CliRun.ok(concat(new String[] {"restore", "--job", job, "--snapshot", first.getString("snapshotId"),
                         "--out", archive.toString()}, api));
                 CliRun.ok(concat(new String[] {"restore", "--job", job, "--at-ts", pit.seconds() + ":" + pit.increment(),
-                        "--out", pitArchive.toString()}, api));
+                        "--out", pitArchive.toString()}, viaFrontApi));
                 assertTrue(Files.size(archive) > 0 && Files.size(pitArchive) > 0);
 
                 await("the move to complete", Duration.ofSeconds(120), () -> {
@@ -317,8 +345,8 @@ class ScaleOutTest {
                 JobBindings.Binding after = JobBindings.Binding.of(moved);
                 assertEquals(serverId, after.daemon());
                 assertTrue(after.epoch() > before.epoch(), "a new epoch: " + after);
-                assertEquals(generation, moved.getJsonObject("sync").getLong("generation"), "no new initial sync");
-                assertFalse(stores.sync().collections(job, generation).hasElements().block(Duration.ofSeconds(30)),
+                assertEquals(generations.get(job), moved.getJsonObject("sync").getLong("generation"), "no new initial sync");
+                assertFalse(stores.sync().collections(job, generations.get(job)).hasElements().block(Duration.ofSeconds(30)),
                         "no initial sync data to build a head from: the head came from the snapshot and the oplog store");
                 assertTrue(Files.isDirectory(serverDir.resolve("heads").resolve(job)), "the destination keeps the head");
                 await("the old owner to delete its head", Duration.ofSeconds(30),
@@ -335,15 +363,17 @@ class ScaleOutTest {
                 JsonObject next = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
                 assertEquals("complete", next.getString("status"), next.encode());
 
-                // Drained: the job goes back to the other daemon, and the drained one takes no new jobs.
+                // Drained: the job goes on to a daemon the binding rule picks, and the drained one takes no new jobs.
                 String drained = CliRun.ok(concat(new String[] {"daemons", "drain", serverId}, api));
-                assertTrue(drained.contains(job + " -> daemon " + daemonId), drained);
+                assertTrue(drained.contains(job + " -> daemon "), drained);
                 await("the drain's move to complete", Duration.ofSeconds(120), () -> {
                     JsonObject j = join(stores.jobs().find(job));
                     JsonObject last = j.getJsonObject("lastMove");
                     return j.getJsonObject("move") == null && last != null && "completed".equals(last.getString("state"))
-                            && daemonId.equals(JobBindings.Binding.of(j).daemon());
+                            && !serverId.equals(JobBindings.Binding.of(j).daemon());
                 });
+                String drainedTo = JobBindings.Binding.of(join(stores.jobs().find(job))).daemon();
+                assertTrue(drained.contains(job + " -> daemon " + drainedTo), drained);
                 JsonArray daemons = new JsonArray(CliRun.ok(concat(new String[] {"daemons", "list", "--json"}, api)));
                 for (Object o : daemons) {
                     JsonObject d = (JsonObject) o;
@@ -351,17 +381,49 @@ class ScaleOutTest {
                 }
                 await("the drained daemon to delete its head", Duration.ofSeconds(30),
                         () -> !Files.exists(serverDir.resolve("heads").resolve(job)));
+                CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api));
+
+                // kill -9 of the second daemon: a snapshot of each of its jobs first, to rebuild them from.
+                List<String> onDaemon2 = new ArrayList<>();
+                Map<String, JobBindings.Binding> held = new HashMap<>();
+                for (String j : sources.keySet()) {
+                    JobBindings.Binding b = JobBindings.Binding.of(join(stores.jobs().find(j)));
+                    if (daemon2Id.equals(b.daemon())) {
+                        onDaemon2.add(j);
+                        held.put(j, b);
+                        JsonObject snap = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", j, "--wait", "--json"},
+                                viaFrontApi)));
+                        assertEquals("complete", snap.getString("status"), snap.encode());
+                    }
+                }
+                assertTrue(onDaemon2.contains(two), "move-two is on the second daemon: " + onDaemon2);
+                daemon2.destroyForcibly();
+                long killed = System.nanoTime();
+                await("the killed daemon's jobs to fail over", Duration.ofSeconds(LEASE_SECONDS + 30), () -> onDaemon2.stream()
+                        .noneMatch(j -> daemon2Id.equals(JobBindings.Binding.of(join(stores.jobs().find(j))).daemon())));
+                long failoverSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killed);
+                assertTrue(failoverSeconds <= LEASE_SECONDS + 10, "failover within lease expiry + 10 s: " + failoverSeconds + " s");
+                for (String j : onDaemon2) {
+                    JsonObject taken = join(stores.jobs().find(j));
+                    JobBindings.Binding b = JobBindings.Binding.of(taken);
+                    assertTrue(b.epoch() > held.get(j).epoch() && List.of(serverId, daemonId).contains(b.daemon()), b.toString());
+                    OpTime storedAtTakeover = OpTime.fromJson(taken.getJsonObject("storedTs"));
+                    await("the rebuilt head of " + j + " to apply past the oplog stored at the takeover", Duration.ofSeconds(90), () -> {
+                        JsonObject now = join(stores.jobs().find(j));
+                        return now.getJsonObject("appliedTs") != null && !storedAtTakeover.isAfter(OpTime.fromJson(now.getJsonObject("appliedTs")));
+                    });
+                }
+                System.out.println("failover: " + onDaemon2.size() + " jobs of a killed daemon taken over " + failoverSeconds
+                        + " s after kill -9 (lease " + LEASE_SECONDS + " s), among two daemon processes");
 
                 writing.set(false);
                 load.join(10_000);
-                caughtUpAndVerified(stores, job, source, api);
-                assertEquals(generation, join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation"), "no new initial sync");
-                // The jobs that did not move stayed exact through it all, each verified through the
-                // second front end (which holds no head: it asks each job's daemon over the bus).
-                String[] viaFrontApi = {"--url", frontCreds.getString("apiUrl"), "--token", creds.getString("adminToken"),
-                        "--pin", frontCreds.getString("certificateSha256")};
-                for (Map.Entry<String, MongoShapedSource> other : Map.of("move-two", other1, "move-three", other2).entrySet()) {
-                    caughtUpAndVerified(stores, join(stores.jobs().resolve(other.getKey())).getString("_id"), other.getValue(), viaFrontApi);
+                // Every job exact, each verified through the second front end (which asks each job's daemon over the bus).
+                for (Map.Entry<String, MongoShapedSource> e : sources.entrySet()) {
+                    caughtUpAndVerified(stores, e.getKey(), e.getValue(), viaFrontApi);
+                    JsonObject j = join(stores.jobs().find(e.getKey()));
+                    assertEquals(generations.get(e.getKey()), j.getJsonObject("sync").getLong("generation"), "no new initial sync of " + e.getKey());
+                    assertEquals("ACTIVE", j.getString("state"));
                 }
             } finally {
                 stopClients(writing, load, agents, stores, vertx);
@@ -370,19 +432,20 @@ class ScaleOutTest {
     }
 
     /**
-     * Backs up {@code source} as deployment {@code name} with its job bound to the separate daemon
-     * (the server's daemon takes no new job meanwhile, and may again once it is bound); its id.
+     * Backs up {@code source} as deployment {@code name}, through the front end at {@code ingestUrl},
+     * with its job bound to daemon {@code target}: the {@code others} take no new job meanwhile, and
+     * may again once it is bound; its id.
      */
-    private static String onSeparateDaemon(Vertx vertx, Stores stores, MongoShapedSource source, String name, JsonObject creds,
-                                           String serverId, String daemonId, List<Agent> agents) {
-        CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "off"}, api(creds)));
-        agents.add(agent(vertx, source, name, creds.getString("ingestUrl"), creds));
-        await("the job bound to the separate daemon and applied", Duration.ofSeconds(60), () -> {
+    private static String boundTo(Vertx vertx, Stores stores, MongoShapedSource source, String name, String ingestUrl, JsonObject creds,
+                                  String[] api, String target, List<String> others, List<Agent> agents) {
+        others.forEach(d -> CliRun.ok(concat(new String[] {"daemons", "set", d, "--assignment", "off"}, api)));
+        agents.add(agent(vertx, source, name, ingestUrl, creds));
+        await("job " + name + " bound to daemon " + target + " and applied", Duration.ofSeconds(60), () -> {
             JsonObject j = join(stores.jobs().resolve(name).otherwise(new JsonObject()));
             JobBindings.Binding b = JobBindings.Binding.of(j);
-            return b != null && daemonId.equals(b.daemon()) && j.getJsonObject("appliedTs") != null;
+            return b != null && target.equals(b.daemon()) && j.getJsonObject("appliedTs") != null;
         });
-        CliRun.ok(concat(new String[] {"daemons", "set", serverId, "--assignment", "on"}, api(creds)));
+        others.forEach(d -> CliRun.ok(concat(new String[] {"daemons", "set", d, "--assignment", "on"}, api)));
         return join(stores.jobs().resolve(name)).getString("_id");
     }
 
@@ -404,22 +467,35 @@ class ScaleOutTest {
 
     /** A server and a {@code --roles daemon} process on one clustered bus, so that a front end reaches either daemon. */
     private Path[] clusteredServerAndDaemon(String cluster, Path serverDir, Path daemonDir, String... extra) throws IOException {
-        return clustered(cluster, serverDir, daemonDir, null, extra);
+        return clustered(cluster, serverDir, List.of(daemonDir), null, extra);
     }
 
-    /** The same, with a {@code --roles frontend} process on the bus too when {@code frontDir} is given (its yaml third). */
-    private Path[] clustered(String cluster, Path serverDir, Path daemonDir, Path frontDir, String... extra) throws IOException {
+    /**
+     * A server, a {@code --roles daemon} process per {@code daemonDirs} and, when {@code frontDir}
+     * is given, a {@code --roles frontend} process, all on one clustered bus: their yamls in that order.
+     */
+    private Path[] clustered(String cluster, Path serverDir, List<Path> daemonDirs, Path frontDir, String... extra) throws IOException {
         int storePort = freePort();
-        int[] bus = {freePort(), freePort(), freePort()};
+        int members = 1 + daemonDirs.size() + (frontDir == null ? 0 : 1);
+        int[] bus = new int[members];
+        for (int i = 0; i < members; i++) {
+            bus[i] = freePort();
+        }
         String daemons = "daemons: {leaseSeconds: " + LEASE_SECONDS + ", renewSeconds: 1, heartbeatSeconds: 1, failover: true}";
-        String members = "127.0.0.1:" + bus[0] + ",127.0.0.1:" + bus[1] + (frontDir == null ? "" : ",127.0.0.1:" + bus[2]);
+        String memberList = String.join(",", java.util.Arrays.stream(bus).mapToObj(port -> "127.0.0.1:" + port).toList());
         java.util.function.IntFunction<String> on = port -> "cluster: {enabled: true, name: " + cluster + ", host: 127.0.0.1, port: "
-                + port + ", members: \"" + members + "\"}";
+                + port + ", members: \"" + memberList + "\"}";
         String more = String.join("\n", extra);
-        Path server = yaml("server", serverDir, storePort, null, freePort(), freePort(), daemons, on.apply(bus[0]), more);
-        Path daemon = yaml("daemon", daemonDir, storePort, serverDir, freePort(), freePort(), daemons, on.apply(bus[1]), more);
-        return frontDir == null ? new Path[] {server, daemon}
-                : new Path[] {server, daemon, yaml("front", frontDir, storePort, serverDir, freePort(), freePort(), daemons, on.apply(bus[2]), more)};
+        List<Path> yamls = new ArrayList<>();
+        yamls.add(yaml("server", serverDir, storePort, null, freePort(), freePort(), daemons, on.apply(bus[0]), more));
+        for (int i = 0; i < daemonDirs.size(); i++) {
+            String name = daemonDirs.get(i).getFileName().toString();
+            yamls.add(yaml(name, daemonDirs.get(i), storePort, serverDir, freePort(), freePort(), daemons, on.apply(bus[1 + i]), more));
+        }
+        if (frontDir != null) {
+            yamls.add(yaml("front", frontDir, storePort, serverDir, freePort(), freePort(), daemons, on.apply(bus[members - 1]), more));
+        }
+        return yamls.toArray(Path[]::new);
     }
 
     @AfterEach

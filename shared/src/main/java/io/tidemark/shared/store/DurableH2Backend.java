@@ -1,7 +1,6 @@
 package io.tidemark.shared.store;
 
 import de.bwaldvogel.mongo.backend.QueryResult;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.exception.MongoServerError;
 import de.bwaldvogel.mongo.wire.message.MongoQuery;
@@ -12,13 +11,14 @@ import java.util.Set;
 
 /**
  * The embedded store's backend: H2 MVStore files, durable on every write, and closed to every
- * connection that has not authenticated with the store's secret.
+ * connection that has not authenticated with the store's secret. Keys are kept in
+ * {@link KeyOrder} ({@link OrderedH2Backend}).
  *
  * <p>The H2 MVStore backend commits on a timer, so an acknowledged write could be lost if the
  * process died within that window. Tidemark acknowledges agent positions only after data is
  * durable, so every write command is committed to the store file before its reply goes out.
  */
-final class DurableH2Backend extends H2Backend {
+final class DurableH2Backend extends OrderedH2Backend {
 
     private static final Set<String> WRITES = Set.of("insert", "update", "delete", "findandmodify",
             "create", "drop", "dropdatabase", "createindexes", "dropindexes", "renamecollection");
