@@ -11,6 +11,7 @@ import io.tidemark.shared.jobs.JobState;
 import io.tidemark.shared.jobs.JobStore;
 import io.tidemark.shared.metrics.Metrics;
 import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
 import io.tidemark.shared.util.Futures;
 import io.tidemark.shared.util.LatestValueWriter;
@@ -63,10 +64,13 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
     private final java.util.Set<String> rebuildRequested = new java.util.HashSet<>();
     /** Jobs whose old runner is still closing: no new one is launched on its directory meanwhile; event loop only. */
     private final java.util.Set<String> closing = new java.util.HashSet<>();
+    /** Jobs whose sync slices are being looked at for removal (see releaseSyncSlices). */
+    private final java.util.Set<String> releasing = new java.util.HashSet<>();
     /** Callers of {@link #rebuildHead} waiting for the job's head to open; event loop only. */
     private final Map<String, java.util.List<io.vertx.core.Promise<OpTime>>> rebuildWaiters = new HashMap<>();
 
     private final JobFence fence;
+    private final SnapshotCatalog catalog;
 
     /** A sole writer's heads: every job runs here (tests that wire the heads alone). */
     public ApplierVerticle(TidemarkConfig config, Stores stores) {
@@ -81,6 +85,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         this.config = config;
         this.stores = stores;
         this.fence = fence;
+        this.catalog = new SnapshotCatalog(stores.metadata());
     }
 
     /**
@@ -188,6 +193,8 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
             }
         });
         vertx.eventBus().<JsonObject>consumer(Addresses.SYNC_COMPLETED, m -> scan());
+        // A first snapshot lets the job's sync slices go (releaseSyncSlices): at once, not at the next scan.
+        vertx.eventBus().<JsonObject>consumer(Addresses.SNAPSHOT_COMPLETED, m -> scan());
         if (fence.daemon() != null) {
             // Any front end's verify reaches this daemon's heads (docs/scale-out.md).
             vertx.eventBus().<JsonObject>consumer(io.tidemark.shared.daemons.JobAddresses.ofDaemon(Addresses.HEAD_HASHES, fence.daemon()),
@@ -275,6 +282,7 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 } else if (runner != null) {
                     runner.wake();
                     live.put(id, runner);
+                    releaseSyncSlices(id, gen, sync, runner);
                 }
             }
             reportSizes(live);
@@ -286,11 +294,12 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
         OpTime end = OpTime.fromJson(sync.getJsonObject("endTs"));
         HeadRunner runner = new HeadRunner(job, config.headsPath().resolve(job), memory, stores,
                 config.heads().prefetchBatches(), new Listener())
-                .buildGate(() -> StorageHealth.refusal(vertx, "job " + job + ": a head build"));
+                .buildGate(() -> StorageHealth.refusal(vertx, "job " + job + ": a head build"))
+                .syncDocuments(sync.getLong("documents", -1L));
         runners.put(job, runner);
         generations.put(job, gen);
-        // Once a head of this sync generation caught up, its slices are (being) removed: a head built
-        // again comes from the latest snapshot and the oplog store.
+        // Once a snapshot can rebuild it, its slices are (being) removed: a head built again comes
+        // from the latest snapshot and the oplog store.
         boolean rebuild = rebuildRequested.remove(job) | sync.getBoolean("consumed", false);
         Futures.of(runner.open(gen, start, end, rebuilder, rebuild), context).onSuccess(head -> {
             OpTime at = head.appliedPosition();
@@ -418,6 +427,41 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
                 });
     }
 
+    /**
+     * Removes a job's initial sync slices once its head has passed the sync's end and a complete
+     * snapshot at or after that end exists. Until then the slices stay: a daemon lost before the
+     * job's first snapshot completes (a full snapshot of a large deployment takes a while) leaves a
+     * head that the next owner builds again from the sync store and the oplog store, which keeps
+     * everything since the sync's start while the job has no snapshot; no new initial sync from the
+     * customer's cluster is needed. After that a head is rebuilt from the snapshot instead.
+     */
+    private void releaseSyncSlices(String job, long gen, JsonObject sync, HeadRunner runner) {
+        OpTime end = OpTime.fromJson(sync.getJsonObject("endTs"));
+        OpTime applied = runner.appliedTs();
+        if (sync.getBoolean("consumed", false) || end == null || applied == null || applied.compareTo(end) < 0
+                || !releasing.add(job)) {
+            return;
+        }
+        catalog.latestComplete(job).compose(entry -> {
+            OpTime ts = entry == null ? null : OpTime.fromJson(entry.getJsonObject("ts"));
+            if (ts == null || ts.compareTo(end) < 0) {
+                return Future.succeededFuture(false);
+            }
+            // Recorded before a slice is deleted: from now on a head of this sync generation is
+            // built only from a snapshot and the oplog store, never from a sync store that a
+            // removal left partly deleted (which would make a head silently missing documents).
+            return stores.jobs().setIf(job, new JsonObject().put("sync.generation", gen).mergeIn(fence.heldFilter(job)),
+                            new JsonObject().put("sync.consumed", true))
+                    .compose(marked -> marked ? Futures.of(stores.sync().deleteOtherGenerations(job, -1), context).map(true)
+                            : Future.<Boolean>failedFuture("the job's sync generation or owner changed"));
+        }).onSuccess(removed -> {
+            if (removed) {
+                LOG.info("job {}: initial sync slices removed from the sync store (snapshots rebuild its head from now on)", job);
+            }
+        }).onFailure(e -> LOG.warn("job {}: could not remove its sync slices: {}", job, e.getMessage()))
+                .onComplete(x -> releasing.remove(job));
+    }
+
     /** Hears from runners on their head threads and hands everything back to the event loop. */
     private final class Listener implements HeadRunner.Listener {
 
@@ -436,21 +480,8 @@ public final class ApplierVerticle extends VerticleBase implements HeadRegistry 
 
         @Override
         public void reachedSyncEnd(String job) {
-            context.runOnContext(v -> {
-                Long gen = generations.get(job);
-                if (gen == null) {
-                    return;
-                }
-                // Recorded before a slice is deleted: from now on a head of this sync generation is
-                // built only from a snapshot and the oplog store, never from a sync store that a
-                // removal left partly deleted (which would make a head silently missing documents).
-                stores.jobs().setIf(job, new JsonObject().put("sync.generation", gen).mergeIn(fence.heldFilter(job)),
-                                new JsonObject().put("sync.consumed", true))
-                        .compose(marked -> marked ? Futures.of(stores.sync().deleteOtherGenerations(job, -1), context)
-                                : io.vertx.core.Future.failedFuture("the job's sync generation or owner changed"))
-                        .onSuccess(x -> LOG.info("job {}: initial sync slices removed from the sync store", job))
-                        .onFailure(e -> LOG.warn("job {}: could not remove its sync slices: {}", job, e.getMessage()));
-            });
+            // Its slices go once a snapshot can rebuild the head instead (see releaseSyncSlices).
+            context.runOnContext(v -> scan());
         }
 
         @Override

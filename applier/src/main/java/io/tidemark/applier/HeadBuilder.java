@@ -18,6 +18,9 @@ import java.util.UUID;
  * Loads an initial sync from the sync store into an empty head: every collection's catalog entry
  * (as listCollections and listIndexes reported it), then its documents slice by slice, then the
  * position catch-up starts from. Blocking: runs on the job's head thread.
+ *
+ * <p>Every document the sync stored is read, or the build fails: a head that silently missed
+ * documents would be copied into every snapshot after it, and verify would be the first to notice.
  */
 final class HeadBuilder {
 
@@ -33,15 +36,20 @@ final class HeadBuilder {
         this.generation = generation;
     }
 
-    /** Returns the number of documents loaded. */
-    long build(Head head, OpTime startTs) {
+    /**
+     * Returns the number of documents loaded. {@code storedDocuments} is what the sync store
+     * acknowledged when the sync ended (-1: not known); the build fails unless it reads as many.
+     */
+    long build(Head head, OpTime startTs, long storedDocuments) {
         long documents = 0;
+        long read = 0;
         for (RawBsonDocument entry : sync.collections(job, generation).toIterable(4)) {
             String ns = entry.getString("ns").getValue();
             int dot = ns.indexOf('.');
             String db = ns.substring(0, dot);
             String collection = ns.substring(dot + 1);
             if (InternalNamespaces.isSkipped(db, collection)) {
+                read += sync.documents(job, generation, ns).block();
                 continue;
             }
             BsonDocument info = entry.getDocument("info");
@@ -53,25 +61,37 @@ final class HeadBuilder {
             }
             NamespaceEntry created = head.createNamespace(db, collection, uuidOf(info), type, options, indexes);
             if (type == NamespaceType.COLLECTION) {
-                documents += load(head, created, ns);
+                long[] counts = load(head, created, ns);
+                documents += counts[0];
+                read += counts[1];
+            } else {
+                read += sync.documents(job, generation, ns).block();
             }
+        }
+        if (storedDocuments >= 0 && read != storedDocuments) {
+            throw new IllegalStateException("job " + job + ": the sync store gave " + read + " of the " + storedDocuments
+                    + " documents initial sync generation " + generation + " stored; its head is not built from it"
+                    + " (rebuild it from a snapshot, or start a new initial sync with 'tidemark jobs resync --job " + job + "')");
         }
         head.initializePosition(startTs);
         return documents;
     }
 
-    private long load(Head head, NamespaceEntry ns, String name) {
-        long n = 0;
+    /** Loads a collection's slices: the documents loaded and the documents read. */
+    private long[] load(Head head, NamespaceEntry ns, String name) {
+        long n;
+        long read = 0;
         try (BulkLoader loader = head.bulkLoader(ns.id())) {
             for (byte[] slice : sync.slices(job, generation, name).toIterable(1)) {
                 for (BsonFrames.Frame f : BsonFrames.split(slice)) {
                     loader.add(slice, f.offset(), f.length());
+                    read++;
                 }
             }
             n = loader.finish();
         }
         LOG.info("job {}: head loaded {} ({} documents)", job, name, n);
-        return n;
+        return new long[] {n, read};
     }
 
     private static NamespaceType typeOf(BsonDocument info) {

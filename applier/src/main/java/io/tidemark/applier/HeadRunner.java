@@ -63,6 +63,8 @@ final class HeadRunner implements AutoCloseable {
     private Disposable drain;
     /** Why a head build must not start now (a disk nearly full), if it must not. */
     private volatile java.util.function.Supplier<java.util.Optional<String>> buildGate = java.util.Optional::empty;
+    /** How many documents the sync store acknowledged for the sync a build reads; -1: not known. */
+    private volatile long syncDocuments = -1;
     /** Attempts that failed in a row; reset by a drain that completes. Only touched on the drain's signals. */
     private volatile int failures;
 
@@ -149,7 +151,7 @@ final class HeadRunner implements AutoCloseable {
                 LOG.info("job {}: building its head from initial sync generation {} in {}", job, generation, dir);
                 Head built = Head.open(dir, memory);
                 try {
-                    long docs = new HeadBuilder(stores.sync(), job, generation).build(built, syncStart);
+                    long docs = new HeadBuilder(stores.sync(), job, generation).build(built, syncStart, syncDocuments);
                     built.sync();
                     HeadMarker.markBuilt(dir, job, generation);
                     LOG.info("job {}: head built: {} documents in {} s; catching up from {} to the sync's end {}", job, docs,
@@ -167,6 +169,12 @@ final class HeadRunner implements AutoCloseable {
     /** Asked before a build starts: a head build writes as much as the job's data, so not onto a disk nearly full. */
     HeadRunner buildGate(java.util.function.Supplier<java.util.Optional<String>> gate) {
         this.buildGate = gate;
+        return this;
+    }
+
+    /** What the sync store acknowledged when the sync ended: a build from it must read as many documents. */
+    HeadRunner syncDocuments(long documents) {
+        this.syncDocuments = documents;
         return this;
     }
 

@@ -53,12 +53,21 @@ final class CaptureHarness {
         return ConfigLoader.load(null, env);
     }
 
+    /** Ports handed out in this JVM: the kernel may offer a just-closed ephemeral port again. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A loopback port free now and not handed out before in this JVM (a test's processes each bind several). */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
+        throw new IllegalStateException("no free port not handed out before");
     }
 
     /** Agents get their own Vert.x, as in production, so stopping a server does not close their clients. */

@@ -202,6 +202,7 @@ class ScaleOutTest {
                 JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
                 assertEquals("complete", first.getString("status"), first.encode());
                 long generation = join(stores.jobs().find(job)).getJsonObject("sync").getLong("generation");
+                slicesReleased(stores, job, generation);
 
                 JobBindings.Binding before = JobBindings.Binding.of(join(stores.jobs().find(job)));
                 // Killed just after a move of its job was asked: the failover wins, and the move ends failed.
@@ -318,6 +319,7 @@ class ScaleOutTest {
 
                 JsonObject first = new JsonObject(CliRun.ok(concat(new String[] {"snapshot", "create", "--job", job, "--wait", "--json"}, api)));
                 assertEquals("complete", first.getString("status"), first.encode());
+                slicesReleased(stores, job, generations.get(job));
                 OpTime firstTs = OpTime.fromJson(first.getJsonObject("ts"));
                 await("oplog stored past the snapshot", Duration.ofSeconds(30),
                         () -> OpTime.fromJson(join(stores.jobs().find(job)).getJsonObject("storedTs")).isAfter(firstTs));
@@ -447,6 +449,12 @@ class ScaleOutTest {
         });
         others.forEach(d -> CliRun.ok(concat(new String[] {"daemons", "set", d, "--assignment", "on"}, api)));
         return join(stores.jobs().resolve(name)).getString("_id");
+    }
+
+    /** Waits until the job's first snapshot let its initial sync's slices go: from now on only a snapshot rebuilds its head. */
+    private static void slicesReleased(Stores stores, String job, long generation) {
+        await("the first snapshot of " + job + " to let its sync slices go", Duration.ofSeconds(30),
+                () -> !stores.sync().collections(job, generation).hasElements().block(Duration.ofSeconds(30)));
     }
 
     /** Waits until the job's head applied everything its quiet source wrote, then verifies it against the source. */

@@ -84,12 +84,24 @@ public final class SyncStore {
                 .sort(Sorts.ascending("ns")));
     }
 
-    /** A namespace's slices in copy order, decompressed, one at a time. */
+    /**
+     * A namespace's slices in copy order, decompressed, one at a time. A slice listed but gone
+     * when read (removed meanwhile) fails the read: skipping it would lose its documents unseen.
+     */
     public Flux<byte[]> slices(String job, long gen, String ns) {
         return Flux.from(rawSlices.find(Filters.and(Filters.eq("job", job), Filters.eq("gen", gen), Filters.eq("ns", ns)))
                         .projection(Projections.include("_id")).sort(Sorts.ascending("seq")))
                 .concatMap(header -> Mono.from(rawSlices.find(Filters.eq("_id", header.get("_id"))).first())
+                        .switchIfEmpty(Mono.error(() -> new IllegalStateException("sync slice " + header.get("_id")
+                                + " was listed but is gone: the sync's slices were removed while they were read")))
                         .flatMap(d -> StoredPayload.read(d, rawParts)), 1);
+    }
+
+    /** Number of documents stored for one namespace of a sync. */
+    public Mono<Long> documents(String job, long gen, String ns) {
+        return Flux.from(rawSlices.find(Filters.and(Filters.eq("job", job), Filters.eq("gen", gen), Filters.eq("ns", ns)))
+                        .projection(Projections.include("n")))
+                .reduce(0L, (acc, d) -> acc + d.getInt32("n").getValue());
     }
 
     /** Number of slices and documents stored for a sync. */
