@@ -108,6 +108,9 @@ public final class TidemarkServer implements AutoCloseable {
             return StorageHealth.start(vertx, stores, config);
         }).compose(health -> {
             storage = health;
+            // Before any block store is opened: the one every earlier snapshot was written to.
+            return BlockStoreOfRecord.check(config, stores);
+        }).compose(v -> {
             return roles.frontend() ? deployFrontEndStart() : Future.succeededFuture();
         }).compose(v -> roles.daemon() ? DaemonRole.start(vertx, config, stores).map(d -> {
             daemon = d;
