@@ -14,9 +14,11 @@ import java.util.Set;
  * connection that has not authenticated with the store's secret. Keys are kept in
  * {@link KeyOrder} ({@link OrderedH2Backend}).
  *
- * <p>The H2 MVStore backend commits on a timer, so an acknowledged write could be lost if the
- * process died within that window. Tidemark acknowledges agent positions only after data is
- * durable, so every write command is committed to the store file before its reply goes out.
+ * <p>The H2 MVStore backend commits on a timer and never forces the file to disk, so an
+ * acknowledged write could be lost if the process died within that window, or the machine after
+ * it. Tidemark acknowledges agent positions only after data is durable, so every write command is
+ * committed to the store file and the file forced to disk before its reply goes out
+ * ({@link GroupCommit}).
  */
 final class DurableH2Backend extends OrderedH2Backend {
 
@@ -28,9 +30,18 @@ final class DurableH2Backend extends OrderedH2Backend {
 
     private final StoreAuthentication authentication;
 
+    private final GroupCommit commits;
+
     DurableH2Backend(String file, StoreAuthentication authentication) {
         super(file);
         this.authentication = authentication;
+        this.commits = new GroupCommit(getMvStore());
+    }
+
+    @Override
+    public void close() {
+        commits.close();
+        super.close();
     }
 
     // Every OP_MSG command and every OP_QUERY on $cmd arrives here (handleMessage delegates).
@@ -43,9 +54,7 @@ final class DurableH2Backend extends OrderedH2Backend {
         try {
             Document reply = super.handleCommand(channel, database, command, query);
             if (WRITES.contains(command.toLowerCase(java.util.Locale.ROOT))) {
-                synchronized (this) {
-                    getMvStore().commit();
-                }
+                commits.durable();
             }
             return reply;
         } catch (RuntimeException e) {

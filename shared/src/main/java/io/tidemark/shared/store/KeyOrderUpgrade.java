@@ -34,9 +34,8 @@ final class KeyOrderUpgrade {
     private KeyOrderUpgrade() {
     }
 
-    /** Opens the store file (null: in memory), in key order. Blocking. */
-    static MVStore open(String file) {
-        MVStore store = MVStore.open(file);
+    /** The store, in key order (upgraded first if it was not); closed if that fails. Blocking. */
+    static MVStore upgraded(MVStore store) {
         try {
             upgrade(store);
         } catch (RuntimeException e) {
@@ -73,6 +72,7 @@ final class KeyOrderUpgrade {
         }
         format.put(KEY_ORDER, CURRENT);
         store.commit();
+        store.sync();
     }
 
     /**

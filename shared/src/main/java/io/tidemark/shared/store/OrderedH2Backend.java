@@ -11,6 +11,7 @@ import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
 
 import java.util.List;
 
@@ -27,7 +28,16 @@ class OrderedH2Backend extends H2Backend {
     static final String INDEX_INFIX = "._index_";
 
     OrderedH2Backend(String file) {
-        super(KeyOrderUpgrade.open(file));
+        super(KeyOrderUpgrade.upgraded(openFile(file)));
+    }
+
+    /**
+     * The store file with H2's background writer off: the subclass commits every write itself
+     * ({@link GroupCommit}), and a background store running beside one of its commits could leave
+     * that commit's changes unwritten when it returns.
+     */
+    private static MVStore openFile(String file) {
+        return new MVStore.Builder().fileName(file).autoCommitDisabled().open();
     }
 
     @Override
