@@ -2,6 +2,7 @@ package io.tidemark.agent;
 
 import io.tidemark.shared.security.TlsEngines;
 import io.tidemark.shared.oplog.OpTime;
+import io.tidemark.shared.util.Futures;
 import io.tidemark.shared.security.PinnedCertificateTrust;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,6 +31,8 @@ public final class IngestClient implements AutoCloseable {
 
     /** How many times a request refused for lack of budget is resent: minutes of waiting at most. */
     private static final int MAX_BUSY_RETRIES = 100;
+    /** The request's own timeout (120 s) and then some: the outer bound on one send. */
+    private static final long REQUEST_DEADLINE_MILLIS = 130_000;
     private static final long MAX_RETRY_AFTER_SECONDS = 30;
 
     private final Vertx vertx;
@@ -139,8 +142,10 @@ public final class IngestClient implements AutoCloseable {
         RequestOptions options = new RequestOptions().setMethod(method).setAbsoluteURI(base() + path)
                 .putHeader("Authorization", "Bearer " + apiKey).putHeader("Content-Type", contentType)
                 .setTimeout(120_000);
-        return http.request(options)
-                .compose(req -> req.send(body))
+        // Bounded as a whole too: the request's own timeouts cover a silent server, not every way a
+        // pooled connection can be lost; a failed send is retried, and every ingest call is idempotent.
+        return Futures.within(vertx, http.request(options).compose(req -> req.send(body)), REQUEST_DEADLINE_MILLIS,
+                        method + " " + path.replaceAll("\\?.*", ""))
                 .compose(resp -> resp.body().compose(b -> {
                     String retryAfter = resp.getHeader("Retry-After");
                     if (resp.statusCode() == 503 && retryAfter != null && busyRetries < MAX_BUSY_RETRIES) {

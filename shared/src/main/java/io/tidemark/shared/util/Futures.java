@@ -5,7 +5,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import reactor.core.publisher.Mono;
 
-/** Bridges Reactor to Vert.x: results come back on the caller's context, never on a driver thread. */
+/**
+ * Bridges Reactor to Vert.x (results come back on the caller's context, never on a driver
+ * thread), and bounds how long a Vert.x future may take.
+ */
 public final class Futures {
 
     private Futures() {
@@ -17,5 +20,25 @@ public final class Futures {
 
     public static <T> Future<T> of(Mono<T> mono, Vertx vertx) {
         return of(mono, vertx.getOrCreateContext());
+    }
+
+    /**
+     * {@code future}, or a failure with a {@link java.util.concurrent.TimeoutException} naming
+     * {@code what} once {@code millis} have passed without it completing: a caller that retries
+     * on failure (an agent) then never waits forever on a request whose own timeouts did not fire.
+     */
+    public static <T> Future<T> within(Vertx vertx, Future<T> future, long millis, String what) {
+        io.vertx.core.Promise<T> result = io.vertx.core.Promise.promise();
+        long timer = vertx.setTimer(millis, t -> result.tryFail(new java.util.concurrent.TimeoutException(
+                what + " did not complete within " + (millis / 1000.0) + " s")));
+        future.onComplete(r -> {
+            vertx.cancelTimer(timer);
+            if (r.succeeded()) {
+                result.tryComplete(r.result());
+            } else {
+                result.tryFail(r.cause());
+            }
+        });
+        return result.future();
     }
 }
