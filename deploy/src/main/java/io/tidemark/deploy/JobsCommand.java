@@ -94,6 +94,8 @@ final class JobsCommand {
             long snapshotBytes = move.getLong("snapshotBytes", 0L);
             long loaded = move.getLong("bytesLoaded", 0L);
             return "moving from daemon " + move.getString("from") + " to daemon " + move.getString("to") + ": " + move.getString("state")
+                    + (io.tidemark.shared.daemons.JobMoves.SNAPSHOTTING.equals(move.getString("state"))
+                            ? " (the owner takes the job's first snapshot, which the head is rebuilt from)" : "")
                     + (loaded == 0 ? "" : String.format(", %.1f MB loaded%s", loaded / 1e6,
                             snapshotBytes > 0 ? String.format(" of %.1f MB", snapshotBytes / 1e6) : ""))
                     + (move.getLong("entriesCaughtUp", 0L) == 0 ? "" : ", " + move.getLong("entriesCaughtUp") + " oplog entries caught up");

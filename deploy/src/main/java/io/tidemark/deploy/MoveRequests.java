@@ -1,7 +1,9 @@
 package io.tidemark.deploy;
 
+import io.tidemark.shared.bus.Addresses;
 import io.tidemark.shared.daemons.BindingRule;
 import io.tidemark.shared.daemons.DaemonRegistry;
+import io.tidemark.shared.daemons.JobAddresses;
 import io.tidemark.shared.daemons.JobBindings;
 import io.tidemark.shared.daemons.JobMoves;
 import io.tidemark.shared.http.ApiException;
@@ -11,6 +13,7 @@ import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.tidemark.shared.store.Stores;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -29,6 +32,7 @@ final class MoveRequests {
 
     private static final Logger LOG = LoggerFactory.getLogger(MoveRequests.class);
 
+    private final Vertx vertx;
     private final Stores stores;
     private final DaemonRegistry registry;
     private final JobMoves moves;
@@ -36,6 +40,7 @@ final class MoveRequests {
     private final long aliveMillis;
 
     MoveRequests(Vertx vertx, Stores stores, long aliveMillis) {
+        this.vertx = vertx;
         this.stores = stores;
         this.registry = new DaemonRegistry(stores.metadata());
         this.moves = new JobMoves(stores.metadata(), vertx.eventBus());
@@ -121,13 +126,15 @@ final class MoveRequests {
             throw conflict(id, "daemon " + to + " has backup jobs off; turn them on first ('tidemark daemons set " + to
                     + " --backup-jobs on')");
         }
-        return catalog.latestComplete(id).compose(latest -> {
-            if (latest == null) {
-                throw conflict(id, "it has no complete snapshot to rebuild its head from on daemon " + to
-                        + "; take one first ('tidemark snapshot create --job " + id + "')");
-            }
-            return moves.request(id, b.daemon(), b.epoch(), to, why);
-        }).compose(move -> {
+        // A job with no complete snapshot yet (its first is taken at the schedule's next tick) moves
+        // once its owner took one: asked for here, and the move waits for it ('snapshotting').
+        return catalog.latestComplete(id).compose(latest -> moves.request(id, b.daemon(), b.epoch(), to, why, latest == null)
+                .map(move -> {
+                    if (move != null && latest == null) {
+                        askForSnapshot(job);
+                    }
+                    return move;
+                })).compose(move -> {
             if (move == null) {
                 throw conflict(id, "its binding or move changed meanwhile; try again");
             }
@@ -135,6 +142,19 @@ final class MoveRequests {
                     why, move.getString("id"));
             return stores.jobs().find(id);
         });
+    }
+
+    /**
+     * Asks the owner for the snapshot a move waits for. Only for speed: if this message is lost,
+     * the owner's schedule takes the job's first snapshot at its next tick, and the move goes on then.
+     */
+    private void askForSnapshot(JsonObject job) {
+        String id = job.getString("_id");
+        vertx.eventBus().<JsonObject>request(JobAddresses.forJob(Addresses.SNAPSHOT_REQUEST, job),
+                        new JsonObject().put("job", id).put("wait", false).put("force", false),
+                        new DeliveryOptions().setSendTimeout(30_000))
+                .onFailure(e -> LOG.info("job {}: the snapshot its move waits for was not started now ({}); the owner's"
+                        + " schedule takes it", id, e.getMessage()));
     }
 
     private static ApiException conflict(String job, String why) {

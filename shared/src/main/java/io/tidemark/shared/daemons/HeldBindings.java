@@ -72,7 +72,8 @@ public final class HeldBindings implements JobFence {
         this.leaseMillis = config.leaseSeconds() * 1000L;
         this.renewMillis = config.renewSeconds() * 1000L;
         this.failover = config.failover();
-        this.moves = new MoveSource(daemon, new JobMoves(metadata, vertx.eventBus()), registry, leaseMillis, this::releaseForMove);
+        this.moves = new MoveSource(daemon, new JobMoves(metadata, vertx.eventBus()), registry, leaseMillis, this::releaseForMove,
+                new io.tidemark.shared.snapshots.SnapshotCatalog(metadata));
     }
 
     @Override

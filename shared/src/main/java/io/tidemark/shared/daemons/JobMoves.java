@@ -19,6 +19,9 @@ import java.util.UUID;
  *
  * <p>The steps, and who takes them (docs/scale-out.md, "Moving jobs"):
  * <ol>
+ *   <li>{@code snapshotting}, only for a job with no complete snapshot yet: the owner takes one
+ *       (asked over the bus, else by its schedule, which takes a job's first snapshot at its next
+ *       tick) and then makes the move {@code requested};</li>
  *   <li>{@code requested}: an operator (or a drain) asks, while the owner holds the job at the
  *       epoch the request names;</li>
  *   <li>{@code rebuilding}: the owner acknowledges once it starts no more snapshots or grooms of
@@ -37,6 +40,7 @@ import java.util.UUID;
  */
 public final class JobMoves {
 
+    public static final String SNAPSHOTTING = "snapshotting";
     public static final String REQUESTED = "requested";
     public static final String REBUILDING = "rebuilding";
     public static final String READY = "ready";
@@ -75,12 +79,29 @@ public final class JobMoves {
      * the move, or null when the job has a running move or another binding by now.
      */
     public Future<JsonObject> request(String job, String from, long epoch, String to, String why) {
+        return request(job, from, epoch, to, why, false);
+    }
+
+    /**
+     * The same; with {@code snapshotFirst} (the job has no complete snapshot to rebuild its head
+     * from) the move starts {@code snapshotting}, and the owner takes one first.
+     */
+    public Future<JsonObject> request(String job, String from, long epoch, String to, String why, boolean snapshotFirst) {
         long now = System.currentTimeMillis();
         JsonObject move = new JsonObject().put("id", UUID.randomUUID().toString()).put("from", from).put("to", to)
-                .put("epoch", epoch).put("state", REQUESTED).put("why", why).put("requestedAt", now).put("updatedAt", now)
+                .put("epoch", epoch).put("state", snapshotFirst ? SNAPSHOTTING : REQUESTED).put("why", why)
+                .put("requestedAt", now).put("updatedAt", now)
                 .put("bytesLoaded", 0L).put("entriesCaughtUp", 0L);
         JsonObject filter = JobBindings.held(job, from, epoch).put("move", new JsonObject().put("$exists", false));
         return set(filter, new JsonObject().put("move", move)).map(ok -> ok ? move : null);
+    }
+
+    /** The owner has a complete snapshot of the job now, {@code snapshotId}: the move goes on as requested. */
+    public Future<Boolean> snapshotted(Move m, String snapshotId) {
+        long now = System.currentTimeMillis();
+        return set(JobBindings.held(m.job(), m.from(), m.epoch()).put("move.id", m.id()).put("move.state", SNAPSHOTTING),
+                new JsonObject().put("move.state", REQUESTED).put("move.snapshotId", snapshotId).put("move.snapshottedAt", now)
+                        .put("move.updatedAt", now));
     }
 
     /** The owner starts no more snapshots or grooms of the job and none runs: the destination may rebuild. */

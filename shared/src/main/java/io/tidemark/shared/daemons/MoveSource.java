@@ -1,5 +1,6 @@
 package io.tidemark.shared.daemons;
 
+import io.tidemark.shared.snapshots.SnapshotCatalog;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
@@ -13,7 +14,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The owner's side of moving a job away ({@link JobMoves}): it stops starting snapshots and grooms
+ * The owner's side of moving a job away ({@link JobMoves}): for a job with no complete snapshot,
+ * it lets the move go on once one exists; then it stops starting snapshots and grooms
  * of the job, acknowledges once none runs, watches that the destination stays alive, and hands the
  * binding over once the destination's head is ready. Called with every scan of the jobs, so a lost
  * message or a restart only delays a step.
@@ -32,11 +34,13 @@ final class MoveSource {
     private final DaemonRegistry registry;
     private final long leaseMillis;
     private final Release release;
+    private final SnapshotCatalog catalog;
     /** Guarded by this: jobs moving away, and the snapshots and grooms running per job. */
     private final Set<String> moving = new HashSet<>();
     private final Map<String, Integer> busy = new HashMap<>();
 
-    MoveSource(String daemon, JobMoves moves, DaemonRegistry registry, long leaseMillis, Release release) {
+    MoveSource(String daemon, JobMoves moves, DaemonRegistry registry, long leaseMillis, Release release, SnapshotCatalog catalog) {
+        this.catalog = catalog;
         this.daemon = daemon;
         this.moves = moves;
         this.registry = registry;
@@ -93,6 +97,15 @@ final class MoveSource {
                 unmark(job);
                 steps.add(moves.fail(m, "the job's owner changed during the move: daemon " + daemon + " holds it at epoch "
                         + epoch + " now (a failover or restart)"));
+            } else if (JobMoves.SNAPSHOTTING.equals(m.state())) {
+                // Its snapshots must run: the destination needs one to rebuild from.
+                unmark(job);
+                steps.add(catalog.latestComplete(job).compose(latest -> latest == null ? Future.succeededFuture(false)
+                        : moves.snapshotted(m, latest.getString("_id")).onSuccess(ok -> {
+                            if (ok) {
+                                LOG.info("job {}: snapshot {} taken for its move to daemon {}", job, latest.getString("_id"), m.to());
+                            }
+                        })));
             } else {
                 boolean idle = markMoving(job);
                 if (JobMoves.REQUESTED.equals(m.state())) {

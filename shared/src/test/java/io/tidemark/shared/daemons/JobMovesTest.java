@@ -89,6 +89,33 @@ class JobMovesTest extends DaemonsTestBase {
     }
 
     @Test
+    void aMoveOfAJobWithNoCompleteSnapshotWaitsForOneAndLetsItBeTakenThenGoesOnAsRequested() {
+        HeldBindings owner = daemon("d-owner", 30 * GIB);
+        String job = job("first-snapshot");
+        claim(owner);
+        daemon("d-dest", GIB);
+        JsonObject move = await(moves.request(job, "d-owner", 1, "d-dest", "test", true));
+        assertEquals(JobMoves.SNAPSHOTTING, move.getString("state"));
+        claim(owner);
+        assertFalse(owner.moving(job), "snapshots of the job still start: the move waits for one");
+        Runnable snapshot = owner.enter(job);
+        assertNotNull(snapshot);
+        assertEquals(JobMoves.SNAPSHOTTING, state(job), "no complete snapshot yet");
+
+        // The snapshot completes (as the snapshotter records it).
+        await(stores.metadata().insert("snapshots", new JsonObject().put("_id", "s-1").put("job", job).put("complete", true)
+                .put("ts", new JsonObject().put("t", 5).put("i", 1)).put("createdAt", System.currentTimeMillis())));
+        snapshot.run();
+        claim(owner);
+        assertEquals(JobMoves.REQUESTED, state(job));
+        assertEquals("s-1", doc(job).getJsonObject("move").getString("snapshotId"));
+        claim(owner);
+        assertEquals(JobMoves.REBUILDING, state(job), "then acknowledged as any move");
+        assertTrue(owner.moving(job));
+        assertNull(owner.enter(job));
+    }
+
+    @Test
     void aDestinationThatStopsHeartbeatingFailsTheMoveAndTheOwnerKeepsTheJob() {
         HeldBindings owner = daemon("d-owner", 30 * GIB);
         String job = job("stays");
