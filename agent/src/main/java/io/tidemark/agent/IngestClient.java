@@ -144,7 +144,7 @@ public final class IngestClient implements AutoCloseable {
                 .setTimeout(120_000);
         // Bounded as a whole too: the request's own timeouts cover a silent server, not every way a
         // pooled connection can be lost; a failed send is retried, and every ingest call is idempotent.
-        return Futures.within(vertx, http.request(options).compose(req -> req.send(body)), REQUEST_DEADLINE_MILLIS,
+        return Futures.within(http.request(options).compose(req -> req.send(body)), REQUEST_DEADLINE_MILLIS,
                         method + " " + path.replaceAll("\\?.*", ""))
                 .compose(resp -> resp.body().compose(b -> {
                     String retryAfter = resp.getHeader("Retry-After");

@@ -24,21 +24,12 @@ public final class Futures {
 
     /**
      * {@code future}, or a failure with a {@link java.util.concurrent.TimeoutException} naming
-     * {@code what} once {@code millis} have passed without it completing: a caller that retries
-     * on failure (an agent) then never waits forever on a request whose own timeouts did not fire.
+     * {@code what} once {@code millis} have passed without it completing (Vert.x's own
+     * {@link Future#timeout}, with a message that says what timed out): a caller that retries on
+     * failure (an agent) then never waits forever on a request whose own timeouts did not fire.
      */
-    public static <T> Future<T> within(Vertx vertx, Future<T> future, long millis, String what) {
-        io.vertx.core.Promise<T> result = io.vertx.core.Promise.promise();
-        long timer = vertx.setTimer(millis, t -> result.tryFail(new java.util.concurrent.TimeoutException(
-                what + " did not complete within " + (millis / 1000.0) + " s")));
-        future.onComplete(r -> {
-            vertx.cancelTimer(timer);
-            if (r.succeeded()) {
-                result.tryComplete(r.result());
-            } else {
-                result.tryFail(r.cause());
-            }
-        });
-        return result.future();
+    public static <T> Future<T> within(Future<T> future, long millis, String what) {
+        return future.timeout(millis, java.util.concurrent.TimeUnit.MILLISECONDS).recover(e -> Future.failedFuture(
+                future.isComplete() ? e : new java.util.concurrent.TimeoutException(what + " did not complete within " + (millis / 1000.0) + " s")));
     }
 }

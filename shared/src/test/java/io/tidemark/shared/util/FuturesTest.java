@@ -26,7 +26,7 @@ class FuturesTest {
 
     @Test
     void aFutureThatNeverCompletesFailsAtItsDeadlineNamingWhatItWas() {
-        Future<String> bounded = Futures.within(vertx, Promise.<String>promise().future(), 200, "PUT /agent/v1/jobs/j/oplog");
+        Future<String> bounded = Futures.within(Promise.<String>promise().future(), 200, "PUT /agent/v1/jobs/j/oplog");
         ExecutionException e = assertThrows(ExecutionException.class,
                 () -> bounded.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
         assertInstanceOf(TimeoutException.class, e.getCause());
@@ -36,10 +36,10 @@ class FuturesTest {
     @Test
     void aFutureThatCompletesInTimeKeepsItsOutcome() throws Exception {
         Promise<String> p = Promise.promise();
-        Future<String> bounded = Futures.within(vertx, p.future(), 5_000, "x");
+        Future<String> bounded = Futures.within(p.future(), 5_000, "x");
         vertx.setTimer(50, t -> p.complete("done"));
         assertEquals("done", bounded.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
-        Future<String> failed = Futures.within(vertx, Future.failedFuture(new IllegalStateException("refused")), 5_000, "y");
+        Future<String> failed = Futures.within(Future.failedFuture(new IllegalStateException("refused")), 5_000, "y");
         ExecutionException e = assertThrows(ExecutionException.class,
                 () -> failed.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
         assertEquals("refused", e.getCause().getMessage());
