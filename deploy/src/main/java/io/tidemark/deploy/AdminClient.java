@@ -34,10 +34,12 @@ final class AdminClient implements AutoCloseable {
         this.url = stripSlash(urlFlag != null ? urlFlag : creds.getString("apiUrl", "https://127.0.0.1:8080"));
         this.token = tokenFlag != null ? tokenFlag : creds.getString("adminToken");
         String pin = pinFlag != null ? pinFlag : creds.getString("certificateSha256");
-        // A connection per request: a command makes a few, and a pooled connection the server is
-        // closing (after refusing a body) could take the next request and lose it with no timeout
-        // firing (seen in AgentScopeTest: 90 s and "cannot reach").
-        HttpClientOptions options = new HttpClientOptions().setConnectTimeout(5000).setKeepAlive(false);
+        // Kept alive: a connection the server tears down after an error is not reused, because every
+        // error response says "Connection: close" (ErrorResponses). A connection per request instead
+        // made the server close each download's connection as it ended, and a response paused for
+        // the file's writes could see that close before its last chunks ("the server closed the
+        // stream" in CrashSuiteTest, with the chunks still arriving).
+        HttpClientOptions options = new HttpClientOptions().setConnectTimeout(5000);
         if (url.startsWith("https")) {
             options.setSsl(true).setSslEngineOptions(TlsEngines.preferred());
             if (pin != null) {
